@@ -1,0 +1,142 @@
+// Configuration from environment variables. `.env` is read if present and the
+// real environment wins (Node's loadEnvFile never overrides a set variable).
+import { existsSync } from 'node:fs';
+import { jid as parseJid } from '@xmpp/jid';
+
+export class ConfigError extends Error {
+  constructor(readonly variable: string, readonly expected: string) {
+    super(`${variable}: expected ${expected}`);
+  }
+}
+
+export interface Config {
+  /** c2s address; undefined means "run a private local Prosody" (npm start only). */
+  xmppService?: string;
+  xmppDomain: string;
+  botJid: string;
+  botPassword: string;
+  botResource: string;
+  componentDomain: string;
+  componentService: string;
+  componentSecret?: string;
+  admins: string[];
+  storeFile: string;
+  publicUrl?: string;
+  httpHost: string;
+  httpPort: number;
+  inviteExpiry: number;
+  resetExpiry: number;
+  allowUserInvites: boolean;
+  allowContactInvites: boolean;
+  registrationInviteOnly: boolean;
+  maxInvitesPerUser: number;
+  xmppDebug: boolean;
+}
+
+type Env = Record<string, string | undefined>;
+
+export function loadDotEnv(file = '.env'): void {
+  if (existsSync(file)) process.loadEnvFile(file);
+}
+
+const TRUE = new Set(['1', 'true', 'yes', 'on']);
+const FALSE = new Set(['0', 'false', 'no', 'off']);
+
+function read(env: Env, name: string): string | undefined {
+  const v = env[name]?.trim();
+  return v === '' ? undefined : v;
+}
+
+function bool(env: Env, name: string, fallback: boolean): boolean {
+  const v = read(env, name);
+  if (v === undefined) return fallback;
+  if (TRUE.has(v.toLowerCase())) return true;
+  if (FALSE.has(v.toLowerCase())) return false;
+  throw new ConfigError(name, 'true or false');
+}
+
+function int(env: Env, name: string, fallback: number, min: number, max = Number.MAX_SAFE_INTEGER): number {
+  const v = read(env, name);
+  if (v === undefined) return fallback;
+  const n = Number(v);
+  if (!/^\d+$/.test(v) || n < min || n > max) throw new ConfigError(name, `a whole number from ${min} to ${max}`);
+  return n;
+}
+
+/** Lower-cased bare JID, or throws naming the variable. */
+function bareJid(name: string, value: string): string {
+  try {
+    const j = parseJid(value);
+    if (!j.local || j.resource) throw new Error('not bare');
+    return j.bare().toString().toLowerCase();
+  } catch {
+    throw new ConfigError(name, 'a bare JID like user@example.com');
+  }
+}
+
+function domain(name: string, value: string): string {
+  if (!/^[a-z0-9]([a-z0-9.-]*[a-z0-9])?$/i.test(value)) throw new ConfigError(name, 'a domain name like example.com');
+  return value.toLowerCase();
+}
+
+function xmppUrl(name: string, value: string): string {
+  if (!/^xmpps?:\/\/[^\s/]+(:\d+)?\/?$/.test(value)) throw new ConfigError(name, 'an address like xmpp://127.0.0.1:5222');
+  return value;
+}
+
+function httpUrl(name: string, value: string): string {
+  try {
+    const u = new URL(value);
+    if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new Error('scheme');
+    return value.replace(/\/+$/, '');
+  } catch {
+    throw new ConfigError(name, 'an http(s) URL like https://invites.example.com');
+  }
+}
+
+/**
+ * Parse the environment. With `localDefaults` (npm start with no XMPP_SERVICE)
+ * the server settings may be absent: the caller fills them from the local Prosody.
+ */
+export function parseConfig(env: Env, opts: { localDefaults?: boolean } = {}): Config {
+  const xmppService = read(env, 'XMPP_SERVICE');
+  const local = !xmppService && opts.localDefaults;
+  if (!xmppService && !local) throw new ConfigError('XMPP_SERVICE', 'an address like xmpp://127.0.0.1:5222');
+
+  const botJidRaw = read(env, 'BOT_JID') ?? (local ? `invitebot@${read(env, 'XMPP_DOMAIN') ?? 'localhost'}` : undefined);
+  if (!botJidRaw) throw new ConfigError('BOT_JID', 'a bare JID like invitebot@example.com');
+  const botJid = bareJid('BOT_JID', botJidRaw);
+  const xmppDomain = domain('XMPP_DOMAIN', read(env, 'XMPP_DOMAIN') ?? botJid.split('@')[1]!);
+  if (botJid.split('@')[1] !== xmppDomain) throw new ConfigError('BOT_JID', `an account on XMPP_DOMAIN (${xmppDomain})`);
+
+  const botPassword = read(env, 'BOT_PASSWORD') ?? (local ? '' : undefined);
+  if (botPassword === undefined) throw new ConfigError('BOT_PASSWORD', "the bot account's password");
+
+  const resource = read(env, 'BOT_RESOURCE') ?? 'bot';
+  if (/[\s/@]/.test(resource) || resource.length > 64) throw new ConfigError('BOT_RESOURCE', 'a short resource without spaces');
+
+  const admins = (read(env, 'ADMINS') ?? '').split(',').map((s) => s.trim()).filter(Boolean).map((a) => bareJid('ADMINS', a));
+
+  return {
+    xmppService: xmppService && xmppUrl('XMPP_SERVICE', xmppService),
+    xmppDomain,
+    botJid,
+    botPassword,
+    botResource: resource,
+    componentDomain: domain('COMPONENT_DOMAIN', read(env, 'COMPONENT_DOMAIN') ?? `invites.${xmppDomain}`),
+    componentService: xmppUrl('COMPONENT_SERVICE', read(env, 'COMPONENT_SERVICE') ?? 'xmpp://127.0.0.1:5347'),
+    componentSecret: read(env, 'COMPONENT_SECRET'),
+    admins,
+    storeFile: read(env, 'STORE_FILE') ?? 'data/invites.json',
+    publicUrl: read(env, 'PUBLIC_URL') && httpUrl('PUBLIC_URL', read(env, 'PUBLIC_URL')!),
+    httpHost: read(env, 'HTTP_HOST') ?? '127.0.0.1',
+    httpPort: int(env, 'HTTP_PORT', 8080, 0, 65535),
+    inviteExpiry: int(env, 'INVITE_EXPIRY', 604800, 60),
+    resetExpiry: int(env, 'RESET_EXPIRY', 86400, 60),
+    allowUserInvites: bool(env, 'ALLOW_USER_INVITES', false),
+    allowContactInvites: bool(env, 'ALLOW_CONTACT_INVITES', true),
+    registrationInviteOnly: bool(env, 'REGISTRATION_INVITE_ONLY', true),
+    maxInvitesPerUser: int(env, 'MAX_INVITES_PER_USER', 10, 0),
+    xmppDebug: bool(env, 'XMPP_DEBUG', false),
+  };
+}

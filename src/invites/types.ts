@@ -1,0 +1,38 @@
+/** What using an invite does (the kinds of DESIGN.md). */
+export type InviteKind = 'account' | 'contact' | 'account-contact' | 'reset';
+export type Role = 'admin';
+export const ROLES: readonly Role[] = ['admin'];
+
+export interface InviteUse {
+  /** Bare JID of the account that used the invite. */
+  jid: string;
+  /** ISO 8601 UTC. */
+  at: string;
+}
+
+export interface Invite {
+  /** Short public id, for listing and revoking; never enough to use the invite. */
+  id: string;
+  /** SHA-256 of the token (base64url); the token itself is never stored. */
+  tokenHash: string;
+  kind: InviteKind;
+  /** Bare JID of whoever created it, or "cli" for the command line. */
+  createdBy: string;
+  /** contact / account-contact: the local user who becomes the contact. */
+  inviter?: string;
+  /** account: the username it is bound to, if any; reset: the account to reset. */
+  username?: string;
+  /** Roles the new account receives. */
+  roles: Role[];
+  maxUses: number;
+  uses: InviteUse[];
+  createdAt: string;
+  expiresAt: string;
+  revokedAt?: string;
+}
+
+/** Why an invite cannot be used; distinguished internally, told to users with care. */
+export type InviteState = 'valid' | 'unknown' | 'expired' | 'used' | 'revoked';
+
+/** Who is asking: an XMPP account, or the local operator (CLI), who may do everything. */
+export type Actor = { jid: string } | { system: 'cli' };

@@ -1,0 +1,271 @@
+import { readFile } from 'node:fs/promises';
+import { expect } from 'chai';
+import { addDays, addSeconds } from 'date-fns';
+import { formatExpiry } from '../../src/invites/describe.js';
+import { mayCreate, type PolicySettings } from '../../src/invites/policy.js';
+import { hashToken, looksLikeToken, newToken } from '../../src/invites/tokens.js';
+import type { InviteKind } from '../../src/invites/types.js';
+import { inviteUri } from '../../src/invites/uri.js';
+import { type Core, makeCore } from '../helpers/core.js';
+
+const T = 'AAAAAAAAAAAAAAAAAAAAAAAA';
+
+describe('invite URIs', () => {
+  it('has the XEP-0401 / XEP-0379 forms for every kind', () => {
+    expect(inviteUri({ kind: 'account' }, T, 'example.org')).to.equal(`xmpp:example.org?register;preauth=${T}`);
+    expect(inviteUri({ kind: 'account', username: 'bob' }, T, 'example.org')).to.equal(`xmpp:bob@example.org?register;preauth=${T}`);
+    expect(inviteUri({ kind: 'reset', username: 'bob' }, T, 'example.org')).to.equal(`xmpp:bob@example.org?register;preauth=${T}`);
+    expect(inviteUri({ kind: 'contact', inviter: 'ann@example.org' }, T, 'example.org')).to.equal(`xmpp:ann@example.org?roster;preauth=${T}`);
+    expect(inviteUri({ kind: 'account-contact', inviter: 'ann@example.org' }, T, 'example.org')).to.equal(`xmpp:ann@example.org?roster;preauth=${T};ibr=y`);
+  });
+
+  it('percent-encodes a localpart that needs it', () => {
+    expect(inviteUri({ kind: 'account', username: 'a#b?c' }, T, 'example.org')).to.equal(`xmpp:a%23b%3Fc@example.org?register;preauth=${T}`);
+  });
+});
+
+describe('tokens', () => {
+  it('are 144-bit, URL-safe, and different every time', () => {
+    const seen = new Set(Array.from({ length: 1000 }, newToken));
+    expect(seen.size).to.equal(1000);
+    for (const t of seen) {
+      expect(t).to.match(/^[A-Za-z0-9_-]{24}$/);
+      expect(Buffer.from(t, 'base64url').length).to.equal(18);
+      expect(looksLikeToken(t)).to.equal(true);
+    }
+  });
+
+  it('hash to a stable value that is not the token', () => {
+    const t = newToken();
+    expect(hashToken(t)).to.equal(hashToken(t)).and.not.include(t);
+    expect(hashToken(t)).to.not.equal(hashToken(newToken()));
+  });
+});
+
+describe('expiry formatting', () => {
+  it('gives absolute UTC and relative time', () => {
+    const now = new Date('2026-11-21T12:00:00Z');
+    expect(formatExpiry(addDays(now, 7), now)).to.equal('2026-11-28 12:00 UTC (in 7 days)');
+    expect(formatExpiry(addSeconds(now, 86400), now)).to.equal('2026-11-22 12:00 UTC (in 1 day)');
+  });
+});
+
+describe('policy table (as Prosody)', () => {
+  const p: PolicySettings = { domain: 'example.org', allowUserInvites: false, allowContactInvites: true, maxInvitesPerUser: 2 };
+  const kinds: InviteKind[] = ['account', 'contact', 'account-contact', 'reset'];
+  const table = (settings: PolicySettings, subject: { jid: string | null; admin: boolean; pending: number }) =>
+    Object.fromEntries(kinds.map((k) => [k, mayCreate(k, subject, settings).ok]));
+
+  it('admins may create every kind', () => {
+    expect(table(p, { jid: 'boss@example.org', admin: true, pending: 50 })).to.deep.equal({ account: true, contact: true, 'account-contact': true, reset: true });
+  });
+  it('local users: contact only by default', () => {
+    expect(table(p, { jid: 'ann@example.org', admin: false, pending: 0 })).to.deep.equal({ account: false, contact: true, 'account-contact': false, reset: false });
+  });
+  it('local users: account+contact when ALLOW_USER_INVITES', () => {
+    expect(table({ ...p, allowUserInvites: true }, { jid: 'ann@example.org', admin: false, pending: 0 })).to.deep.equal({ account: false, contact: true, 'account-contact': true, reset: false });
+  });
+  it('local users: nothing when contact invites are off', () => {
+    expect(table({ ...p, allowContactInvites: false, allowUserInvites: true }, { jid: 'ann@example.org', admin: false, pending: 0 })).to.deep.equal({ account: false, contact: false, 'account-contact': false, reset: false });
+  });
+  it('users of other domains: nothing, even if listed as admin elsewhere', () => {
+    expect(table(p, { jid: 'eve@evil.example', admin: false, pending: 0 })).to.deep.equal({ account: false, contact: false, 'account-contact': false, reset: false });
+    expect(table(p, { jid: 'eve@sub.example.org', admin: false, pending: 0 }).contact).to.equal(false);
+  });
+  it('the quota stops non-admins only', () => {
+    const d = mayCreate('contact', { jid: 'ann@example.org', admin: false, pending: 2 }, p);
+    expect(d.ok).to.equal(false);
+    expect(d.ok || d.code).to.equal('quota');
+  });
+  it('the CLI may create account kinds but not contact kinds', () => {
+    expect(table(p, { jid: null, admin: true, pending: 0 })).to.deep.equal({ account: true, contact: false, 'account-contact': false, reset: true });
+  });
+});
+
+describe('InviteService', () => {
+  let core: Core;
+  beforeEach(async () => { core = await makeCore(); });
+  afterEach(() => core.cleanup());
+
+  const admin = { jid: 'boss@example.org' };
+  const user = { jid: 'ann@example.org' };
+
+  it('creates each kind with its expiry and URI', async () => {
+    const acc = await core.service.create(admin, { kind: 'account' });
+    if (!acc.ok) throw new Error(acc.message);
+    expect(acc.uri).to.equal(`xmpp:example.org?register;preauth=${acc.token}`);
+    expect(acc.invite.expiresAt).to.equal('2026-11-28T12:00:00.000Z');
+    const reset = await core.service.create(admin, { kind: 'reset', username: 'Bob' });
+    if (!reset.ok) throw new Error(reset.message);
+    expect(reset.uri).to.equal(`xmpp:bob@example.org?register;preauth=${reset.token}`);
+    expect(reset.invite.expiresAt).to.equal('2026-11-22T12:00:00.000Z');
+    const c = await core.service.create(user, { kind: 'contact' });
+    if (!c.ok) throw new Error(c.message);
+    expect(c.uri).to.equal(`xmpp:ann@example.org?roster;preauth=${c.token}`);
+  });
+
+  it('"invite" gives account+contact only to those who may invite new users', async () => {
+    expect(core.service.defaultContactKind(user)).to.equal('contact');
+    expect(core.service.defaultContactKind(admin)).to.equal('account-contact');
+  });
+
+  it('never writes the token to the store file, only its hash', async () => {
+    const created = await Promise.all([1, 2, 3].map(() => core.service.create(admin, { kind: 'account' })));
+    await core.store.flush();
+    const text = await readFile(core.file, 'utf8');
+    for (const c of created) {
+      if (!c.ok) throw new Error(c.message);
+      expect(text).to.not.include(c.token);
+      expect(text).to.include(hashToken(c.token));
+    }
+  });
+
+  it('tells valid, unknown, expired, used and revoked apart', async () => {
+    const mk = async () => { const r = await core.service.create(admin, { kind: 'account' }); if (!r.ok) throw new Error(); return r; };
+    const [a, b, c] = [await mk(), await mk(), await mk()];
+    expect(core.service.lookup(a.token).state).to.equal('valid');
+    expect(core.service.lookup(newToken()).state).to.equal('unknown');
+    expect(core.service.lookup('<script>').state).to.equal('unknown');
+    const r = core.service.reserve(b.token, 'register');
+    if (!r.ok) throw new Error(r.message);
+    await core.service.commit(r.reservation, 'new@example.org');
+    expect(core.service.lookup(b.token).state).to.equal('used');
+    await core.service.revoke(admin, c.invite.id);
+    expect(core.service.lookup(c.token).state).to.equal('revoked');
+    core.clock.now = addDays(core.clock.now, 8);
+    expect(core.service.lookup(a.token).state).to.equal('expired');
+  });
+
+  it('reserves a single-use token for exactly one of many concurrent callers', async () => {
+    const c = await core.service.create(admin, { kind: 'account' });
+    if (!c.ok) throw new Error();
+    const attempts = await Promise.all(Array.from({ length: 50 }, async (_, i) => {
+      await new Promise((r) => setImmediate(r));
+      const r = core.service.reserve(c.token, 'register', `user${i}`);
+      if (!r.ok) return false;
+      await new Promise((r) => setTimeout(r, 5)); // the server creates the account meanwhile
+      const done = await core.service.commit(r.reservation, `user${i}@example.org`);
+      return done.ok;
+    }));
+    expect(attempts.filter(Boolean)).to.have.length(1);
+    expect(core.service.lookup(c.token).state).to.equal('used');
+  });
+
+  it('gives a released use back, and refuses while one is in flight', async () => {
+    const c = await core.service.create(admin, { kind: 'account' });
+    if (!c.ok) throw new Error();
+    const first = core.service.reserve(c.token, 'register');
+    if (!first.ok) throw new Error();
+    expect(core.service.reserve(c.token, 'register').ok).to.equal(false);
+    expect(core.service.release(first.reservation)).to.equal(true);
+    expect(core.service.release(first.reservation)).to.equal(false);
+    const second = core.service.reserve(c.token, 'register');
+    expect(second.ok).to.equal(true);
+    const stale = await core.service.commit(first.reservation, 'x@example.org');
+    expect(stale.ok).to.equal(false);
+  });
+
+  it('counts uses of a multi-use invite and records who and when', async () => {
+    const c = await core.service.create(admin, { kind: 'account', maxUses: 3 });
+    if (!c.ok) throw new Error();
+    const results = await Promise.all(Array.from({ length: 10 }, async (_, i) => {
+      const r = core.service.reserve(c.token, 'register');
+      if (!r.ok) return false;
+      await new Promise((r) => setTimeout(r, 5 * i));
+      return (await core.service.commit(r.reservation, `u${i}@example.org`)).ok;
+    }));
+    expect(results.filter(Boolean)).to.have.length(3);
+    expect(c.invite.uses.map((u) => u.jid)).to.deep.equal(['u0@example.org', 'u1@example.org', 'u2@example.org']);
+    expect(c.invite.uses[0]!.at).to.equal('2026-11-21T12:00:00.000Z');
+  });
+
+  it('enforces a bound username and the purpose of the token', async () => {
+    const bound = await core.service.create(admin, { kind: 'account', username: 'bob' });
+    const contact = await core.service.create(user, { kind: 'contact' });
+    if (!bound.ok || !contact.ok) throw new Error();
+    const wrong = core.service.reserve(bound.token, 'register', 'mallory');
+    expect(wrong.ok || wrong.code).to.equal('username-mismatch');
+    expect(core.service.reserve(bound.token, 'register', 'BOB').ok).to.equal(true);
+    const reg = core.service.reserve(contact.token, 'register', 'x');
+    expect(reg.ok || reg.code).to.equal('wrong-purpose');
+    expect(core.service.reserve(contact.token, 'roster').ok).to.equal(true);
+  });
+
+  it('grants the roles of an admin invite on commit, and they survive a restart', async () => {
+    const c = await core.service.create(admin, { kind: 'account', roles: ['admin'] });
+    if (!c.ok) throw new Error();
+    const r = core.service.reserve(c.token, 'register', 'newboss');
+    if (!r.ok) throw new Error();
+    expect(core.service.isAdmin('newboss@example.org')).to.equal(false);
+    await core.service.commit(r.reservation, 'newboss@example.org');
+    expect(core.service.isAdmin('newboss@example.org')).to.equal(true);
+    const again = await core.reopen();
+    expect(again.service.isAdmin('newboss@example.org')).to.equal(true);
+    expect(again.service.lookup(c.token).state).to.equal('used');
+    core = again;
+  });
+
+  it('refuses bad usernames and use counts with a sentence', async () => {
+    for (const username of ['', 'a b', 'x@y', 'a/b', '\u0000', 'x'.repeat(65)]) {
+      const r = await core.service.create(admin, { kind: 'account', username });
+      expect(r.ok, username).to.equal(false);
+      expect(r.ok || r.message).to.match(/not a valid username/);
+    }
+    for (const maxUses of [0, -1, 1.5, 1001, Number.NaN]) {
+      const r = await core.service.create(admin, { kind: 'account', maxUses });
+      expect(r.ok || r.code).to.equal('bad-uses');
+    }
+  });
+
+  it('holds non-admins to the quota of pending invites; used or revoked ones free a place', async () => {
+    const made = [];
+    for (let i = 0; i < 3; i++) made.push(await core.service.create(user, { kind: 'contact' }));
+    const over = await core.service.create(user, { kind: 'contact' });
+    expect(over.ok || over.code).to.equal('quota');
+    const first = made[0]!;
+    if (!first.ok) throw new Error();
+    await core.service.revoke(user, first.invite.id);
+    expect((await core.service.create(user, { kind: 'contact' })).ok).to.equal(true);
+    for (let i = 0; i < 5; i++) expect((await core.service.create(admin, { kind: 'account' })).ok).to.equal(true);
+  });
+
+  it('lets owners and admins revoke, and tells others nothing', async () => {
+    const c = await core.service.create(user, { kind: 'contact' });
+    if (!c.ok) throw new Error();
+    const other = await core.service.revoke({ jid: 'zed@example.org' }, c.invite.id);
+    expect(other.ok || other.message).to.equal(`You have no invite with the id "${c.invite.id}".`);
+    expect((await core.service.revoke(user, c.invite.id.toUpperCase())).ok).to.equal(true);
+    const twice = await core.service.revoke(admin, c.invite.id);
+    expect(twice.ok || twice.message).to.match(/already revoked/);
+  });
+
+  it('lists own pending invites, and all of them for admins only', async () => {
+    await core.service.create(user, { kind: 'contact' });
+    await core.service.create(admin, { kind: 'account' });
+    const mine = core.service.listPending(user);
+    expect(mine.ok && mine.invites.map((i) => i.createdBy)).to.deep.equal(['ann@example.org']);
+    expect(core.service.listPending(user, { all: true }).ok).to.equal(false);
+    const all = core.service.listPending(admin, { all: true });
+    expect(all.ok && all.invites).to.have.length(2);
+  });
+
+  it('archives invites that ended before the grace period, and keeps the rest', async () => {
+    const used = await core.service.create(admin, { kind: 'account' });
+    const live = await core.service.create(admin, { kind: 'account', maxUses: 2 });
+    const expiring = await core.service.create(admin, { kind: 'reset', username: 'x' });
+    if (!used.ok || !live.ok || !expiring.ok) throw new Error();
+    const r = core.service.reserve(used.token, 'register');
+    if (!r.ok) throw new Error();
+    await core.service.commit(r.reservation, 'a@example.org');
+    expect(await core.service.prune(86400)).to.equal(0);
+    core.clock.now = addDays(core.clock.now, 3);
+    expect(await core.service.prune(86400)).to.equal(2);
+    expect(core.service.lookup(live.token).state).to.equal('valid');
+    expect(core.service.lookup(used.token).state).to.equal('unknown');
+    const archive = (await readFile(core.file.replace(/\.json$/, '.archive.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l));
+    expect(archive.map((i: { id: string }) => i.id).sort()).to.deep.equal([used.invite.id, expiring.invite.id].sort());
+    const again = await core.reopen();
+    expect(again.store.all().map((i) => i.id)).to.deep.equal([live.invite.id]);
+    core = again;
+  });
+});
