@@ -1,0 +1,10 @@
+// Shared by the invite-creating commands: create, then word the answer.
+import type { CommandContext } from '../src/bot/command.js';
+import { describeCreated } from '../src/invites/describe.js';
+import type { CreateRequest } from '../src/invites/service.js';
+
+export async function createAndDescribe(ctx: CommandContext, req: CreateRequest): Promise<string> {
+  const result = await ctx.service.create({ jid: ctx.sender }, req);
+  if (!result.ok) return result.message;
+  return describeCreated(result, ctx.service.domain, ctx.now);
+}

@@ -1,0 +1,93 @@
+// The running service: store (one writer), invite core, bot and control socket,
+// started and stopped together.
+import type { Server } from 'node:net';
+import { commands } from '../commands/index.js';
+import { Bot, type BotOptions } from './bot/bot.js';
+import { Dispatcher } from './bot/dispatch.js';
+import type { Config } from './config.js';
+import { runOperation } from './control/operations.js';
+import { controlSocketPath, serveControl } from './control/socket.js';
+import { InviteService } from './invites/service.js';
+import { log } from './log.js';
+import { InviteStore } from './store/invite-store.js';
+import { WriterLock } from './store/writer-lock.js';
+
+/** Ended invites stay in the live file this long (so "used"/"expired" can still be told), then are archived. */
+export const ARCHIVE_GRACE_SECONDS = 24 * 3600;
+const PRUNE_EVERY_MS = 3600_000;
+
+export interface AppOptions {
+  rateLimit?: BotOptions['rateLimit'];
+}
+
+export class App {
+  private timer?: NodeJS.Timeout;
+  private stopping?: Promise<void>;
+
+  private constructor(
+    readonly config: Config,
+    readonly store: InviteStore,
+    readonly service: InviteService,
+    readonly bot: Bot,
+    private readonly lock: WriterLock,
+    private readonly control: Server,
+  ) {}
+
+  static async start(config: Config, opts: AppOptions = {}): Promise<App> {
+    if (!config.xmppService) throw new Error('XMPP_SERVICE is not set');
+    const lock = await WriterLock.acquire(config.storeFile);
+    let control: Server | undefined;
+    try {
+      const store = await InviteStore.open(config.storeFile);
+      const service = new InviteService(store, {
+        domain: config.xmppDomain,
+        admins: config.admins,
+        allowUserInvites: config.allowUserInvites,
+        allowContactInvites: config.allowContactInvites,
+        maxInvitesPerUser: config.maxInvitesPerUser,
+        inviteExpiry: config.inviteExpiry,
+        resetExpiry: config.resetExpiry,
+      });
+      control = await serveControl(controlSocketPath(config.storeFile), (op) => runOperation(service, op));
+      const bot = new Bot({
+        service: config.xmppService,
+        jid: config.botJid,
+        password: config.botPassword,
+        resource: config.botResource,
+        debug: config.xmppDebug,
+        rateLimit: opts.rateLimit,
+      }, new Dispatcher(service, commands));
+      await bot.start();
+      const app = new App(config, store, service, bot, lock, control);
+      await app.prune();
+      app.timer = setInterval(() => void app.prune(), PRUNE_EVERY_MS).unref();
+      return app;
+    } catch (e) {
+      control?.close();
+      await lock.release();
+      throw e;
+    }
+  }
+
+  private async prune(): Promise<void> {
+    try {
+      const n = await this.service.prune(ARCHIVE_GRACE_SECONDS);
+      if (n) log.info(`archived ${n} ended invites`);
+    } catch (e) {
+      log.error(`archiving ended invites failed: ${(e as Error).message}`);
+    }
+  }
+
+  /** Close connections, flush the store, release the lock. Idempotent. */
+  stop(): Promise<void> {
+    this.stopping ??= (async () => {
+      clearInterval(this.timer);
+      this.control.close();
+      await this.bot.stop();
+      this.service.close();
+      await this.store.flush();
+      await this.lock.release();
+    })();
+    return this.stopping;
+  }
+}

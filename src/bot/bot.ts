@@ -1,0 +1,90 @@
+// The bot's XMPP side: a c2s client that turns one-to-one messages into
+// commands (dispatch.ts) and sends back the reply.
+import { client, type Client } from '@xmpp/client';
+import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
+import { log } from '../log.js';
+import { attachDebug } from '../xmpp/debug.js';
+import { type Element, presence, textMessage } from '../xmpp/stanzas.js';
+import type { Dispatcher } from './dispatch.js';
+
+export interface BotOptions {
+  service: string;
+  jid: string;
+  password: string;
+  resource: string;
+  debug?: boolean;
+  /** Commands a sender may send per `duration` seconds. */
+  rateLimit?: { points: number; duration: number };
+}
+
+const CARBONS = 'urn:xmpp:carbons:2';
+
+/** The sender and text of a message the bot should answer, or undefined. */
+export function commandMessage(stanza: Element, selfBare: string): { from: string; body: string; type: 'chat' | 'normal' } | undefined {
+  if (!stanza.is('message')) return undefined;
+  const type = stanza.attrs.type ?? 'normal';
+  if (type !== 'chat' && type !== 'normal') return undefined; // groupchat, headline, error
+  if (stanza.getChild('received', CARBONS) || stanza.getChild('sent', CARBONS)) return undefined;
+  const from = String(stanza.attrs.from ?? '');
+  const bare = from.split('/')[0]!.toLowerCase();
+  if (!bare || bare === selfBare) return undefined;
+  const body = stanza.getChildText('body');
+  if (!body || !body.trim()) return undefined;
+  return { from, body, type };
+}
+
+export class Bot {
+  readonly xmpp: Client;
+  private readonly limiter: RateLimiterMemory;
+
+  constructor(private readonly opts: BotOptions, private readonly dispatcher: Dispatcher) {
+    const [username, domain] = opts.jid.split('@') as [string, string];
+    this.xmpp = client({ service: opts.service, domain, username, password: opts.password, resource: opts.resource });
+    this.limiter = new RateLimiterMemory(opts.rateLimit ?? { points: 10, duration: 30 });
+    if (opts.debug) attachDebug(this.xmpp, 'bot');
+    this.xmpp.on('error', (e: Error) => log.warn(`bot connection: ${e.message}`));
+    this.xmpp.on('offline', () => log.info('bot offline'));
+    this.xmpp.on('online', (address) => {
+      log.info(`bot online as ${address}`);
+      // Without presence, chat to the bot's bare JID is not delivered to it.
+      this.send(presence());
+    });
+    this.xmpp.on('stanza', (stanza: Element) => {
+      const msg = commandMessage(stanza, opts.jid);
+      if (msg) this.answer(msg).catch((e) => log.error(`bot: answering ${msg.from}: ${(e as Error).stack}`));
+    });
+  }
+
+  private send(stanza: Element): void {
+    this.xmpp.send(stanza).catch((e: Error) => log.warn(`bot: could not send: ${e.message}`));
+  }
+
+  /** Per sender: a first refusal says to slow down, later ones in the window are dropped. */
+  private async admit(sender: string): Promise<'yes' | 'warn' | 'drop'> {
+    try {
+      await this.limiter.consume(sender);
+      return 'yes';
+    } catch (res) {
+      if (!(res instanceof RateLimiterRes)) throw res;
+      return res.consumedPoints === this.limiter.points + 1 ? 'warn' : 'drop';
+    }
+  }
+
+  private async answer(msg: { from: string; body: string; type: 'chat' | 'normal' }): Promise<void> {
+    const sender = msg.from.split('/')[0]!.toLowerCase();
+    const admitted = await this.admit(sender);
+    if (admitted === 'drop') return;
+    const reply = admitted === 'warn'
+      ? `You are sending commands too fast; wait ${this.limiter.duration} seconds and try again.`
+      : await this.dispatcher.handle(sender, msg.body);
+    this.send(textMessage(msg.from, reply, msg.type));
+  }
+
+  async start(): Promise<void> {
+    await this.xmpp.start();
+  }
+
+  async stop(): Promise<void> {
+    await this.xmpp.stop().catch(() => {});
+  }
+}

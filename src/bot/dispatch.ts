@@ -1,0 +1,70 @@
+// Text in, reply out: finds the command, checks who may run it, runs it.
+// Knows nothing of XMPP, so every refusal is testable without a server.
+import { isLocal } from '../invites/policy.js';
+import { type InviteService, printable } from '../invites/service.js';
+import { log } from '../log.js';
+import type { Command } from './command.js';
+
+/** Longer than any command could be: answered without parsing. */
+export const MAX_COMMAND_CHARS = 1000;
+
+/** One line of words: no control or invisible formatting characters, single spaces. */
+export function normalizeText(text: string): string {
+  return text.normalize('NFC').replace(/[\p{Cc}\p{Cf}\p{Z}]+/gu, ' ').trim();
+}
+
+/** The command whose name matches the most leading words, and the words after it. */
+export function parseCommand(text: string, commands: readonly Command[]): { command: Command; args: string[] } | undefined {
+  const words = normalizeText(text).split(' ').filter(Boolean);
+  const lower = words.map((w) => w.toLowerCase());
+  let best: Command | undefined;
+  let bestLen = 0;
+  for (const c of commands) {
+    const name = c.name.split(' ');
+    if (name.length > bestLen && name.every((w, i) => lower[i] === w)) {
+      best = c;
+      bestLen = name.length;
+    }
+  }
+  return best && { command: best, args: words.slice(bestLen) };
+}
+
+export class Dispatcher {
+  constructor(
+    private readonly service: InviteService,
+    private readonly commands: readonly Command[],
+    private readonly now: () => Date = () => new Date(),
+  ) {}
+
+  private allowed(c: Command, sender: string, admin: boolean): boolean {
+    if (c.who === 'admin') return admin;
+    if (c.who === 'local') return isLocal(sender, this.service.domain);
+    return true;
+  }
+
+  private refusal(c: Command, sender: string): string {
+    if (!isLocal(sender, this.service.domain)) return `Only accounts on ${this.service.domain} can create invites here. Type "help" for what you can do.`;
+    return `Only administrators can use "${c.name}". Type "help" to see the commands you can use.`;
+  }
+
+  async handle(sender: string, body: string): Promise<string> {
+    if (body.length > MAX_COMMAND_CHARS) return 'That message is too long to be a command. Type "help" to see the commands.';
+    const parsed = parseCommand(body, this.commands);
+    if (!parsed) {
+      const text = normalizeText(body);
+      return text ? `I don't know the command "${printable(text)}". Type "help" to see the commands you can use.` : 'Type "help" to see the commands you can use.';
+    }
+    const { command, args } = parsed;
+    const admin = this.service.isAdmin(sender);
+    if (!this.allowed(command, sender, admin)) return this.refusal(command, sender);
+    const [min, max] = command.args;
+    if (args.length < min || args.length > max) return `Usage: ${command.usage} (${command.summary}).`;
+    const available = this.commands.filter((c) => this.allowed(c, sender, admin));
+    try {
+      return await command.run({ sender, admin, args, service: this.service, now: this.now(), available });
+    } catch (e) {
+      log.error(`command "${command.name}" from ${sender} failed: ${(e as Error).stack ?? e}`);
+      return 'Something went wrong on our side; please try again later.';
+    }
+  }
+}
