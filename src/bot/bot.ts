@@ -36,6 +36,8 @@ export function commandMessage(stanza: Element, selfBare: string): { from: strin
 export class Bot {
   readonly xmpp: Client;
   private readonly limiter: RateLimiterMemory;
+  /** Per sender, the reply being worked on: answers go out in the order asked. */
+  private readonly queues = new Map<string, Promise<void>>();
 
   constructor(private readonly opts: BotOptions, private readonly dispatcher: Dispatcher) {
     const [username, domain] = opts.jid.split('@') as [string, string];
@@ -51,7 +53,7 @@ export class Bot {
     });
     this.xmpp.on('stanza', (stanza: Element) => {
       const msg = commandMessage(stanza, opts.jid);
-      if (msg) this.answer(msg).catch((e) => log.error(`bot: answering ${msg.from}: ${(e as Error).stack}`));
+      if (msg) void this.answer(msg);
     });
   }
 
@@ -72,12 +74,22 @@ export class Bot {
 
   private async answer(msg: { from: string; body: string; type: 'chat' | 'normal' }): Promise<void> {
     const sender = msg.from.split('/')[0]!.toLowerCase();
+    // Admission is decided on arrival, so a queue holds at most the limit plus one warning.
     const admitted = await this.admit(sender);
     if (admitted === 'drop') return;
-    const reply = admitted === 'warn'
-      ? `You are sending commands too fast; wait ${this.limiter.duration} seconds and try again.`
-      : await this.dispatcher.handle(sender, msg.body);
-    this.send(textMessage(msg.from, reply, msg.type));
+    const work = async () => {
+      const reply = admitted === 'warn'
+        ? `You are sending commands too fast; wait ${this.limiter.duration} seconds and try again.`
+        : await this.dispatcher.handle(sender, msg.body);
+      this.send(textMessage(msg.from, reply, msg.type));
+    };
+    const queued = (this.queues.get(sender) ?? Promise.resolve())
+      .then(work)
+      .catch((e) => log.error(`bot: answering ${sender}: ${(e as Error).stack}`))
+      .finally(() => {
+        if (this.queues.get(sender) === queued) this.queues.delete(sender);
+      });
+    this.queues.set(sender, queued);
   }
 
   async start(): Promise<void> {

@@ -80,6 +80,11 @@ export class InviteService {
     return this.settings.domain;
   }
 
+  /** Is there an administrator at all (configured, or made by an admin invite)? */
+  hasAdmins(): boolean {
+    return this.settings.admins.length > 0 || this.store.anyoneWithRole('admin');
+  }
+
   isAdmin(jid: string): boolean {
     return this.settings.admins.includes(jid) || this.store.roles(jid).includes('admin');
   }
@@ -273,6 +278,7 @@ export class InviteService {
 
 /** Echo user input safely in a sentence: short, one line, no control characters. */
 export function printable(s: string, max = 40): string {
-  const clean = s.replace(/[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/gu, ' ').trim();
-  return clean.length > max ? `${clean.slice(0, max - 1)}…` : clean;
+  // By code points, so a cut never splits a surrogate pair (an emoji) in two.
+  const chars = [...s.replace(/[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/gu, ' ').trim()];
+  return chars.length > max ? `${chars.slice(0, max - 1).join('')}…` : chars.join('');
 }

@@ -1,0 +1,71 @@
+// A real Prosody, the service (App) configured through the real env parser,
+// and real xmpp.js users. Everything started here is stopped by stop().
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { App, type AppOptions } from '../../src/app.js';
+import { parseConfig } from '../../src/config.js';
+import { LocalProsody, type LocalProsodyOptions } from '../../src/prosody/local-prosody.js';
+import { connectUser, type User } from './xmpp-user.js';
+
+export const DOMAIN = 'localhost';
+export const BOT = `invitebot@${DOMAIN}`;
+export const PASSWORD = 'test-password-1';
+
+export interface Stack {
+  prosody: LocalProsody;
+  app: App;
+  dir: string;
+  env: Record<string, string>;
+  users: Map<string, User>;
+  /** Register (if new) and log in a user. */
+  user(jid: string): Promise<User>;
+  startApp(): Promise<App>;
+  stop(): Promise<void>;
+}
+
+export async function startStack(env: Record<string, string> = {}, opts: { prosody?: LocalProsodyOptions; app?: AppOptions } = {}): Promise<Stack> {
+  const dir = await mkdtemp(join(tmpdir(), 'invites-it-'));
+  const prosody = await LocalProsody.start({ domain: DOMAIN, admins: [BOT], ...opts.prosody });
+  await prosody.register('invitebot', PASSWORD);
+  const fullEnv = {
+    XMPP_SERVICE: prosody.service,
+    BOT_JID: BOT,
+    BOT_PASSWORD: PASSWORD,
+    ADMINS: `boss@${DOMAIN}`,
+    STORE_FILE: join(dir, 'invites.json'),
+    ...env,
+  };
+  const users = new Map<string, User>();
+  const stack: Stack = {
+    prosody,
+    app: undefined as unknown as App,
+    dir,
+    env: fullEnv,
+    users,
+    async user(jid) {
+      const [local, host] = jid.split('@') as [string, string];
+      if (!(await prosody.userExists(local, host))) await prosody.register(local, PASSWORD, host);
+      const u = await connectUser(prosody.service, jid, PASSWORD);
+      users.set(jid, u);
+      return u;
+    },
+    async startApp() {
+      stack.app = await App.start(parseConfig(fullEnv), opts.app);
+      return stack.app;
+    },
+    async stop() {
+      await Promise.all([...users.values()].map((u) => u.stop()));
+      await stack.app?.stop();
+      await prosody.stop();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+  try {
+    await stack.startApp();
+  } catch (e) {
+    await prosody.stop();
+    throw e;
+  }
+  return stack;
+}

@@ -1,0 +1,63 @@
+// A real xmpp.js client acting as a person who talks to the bot.
+import { client, type Client } from '@xmpp/client';
+import xml from '@xmpp/xml';
+import type { Element } from '@xmpp/xml';
+
+export interface User {
+  jid: string;
+  xmpp: Client;
+  /** Every message received, in order. */
+  inbox: Element[];
+  /** Send a chat message to `to` and wait for the next message from it. */
+  ask(to: string, body: string, timeoutMs?: number): Promise<string>;
+  /** The next message from `from` (bare JID), or undefined after `timeoutMs`. */
+  next(from: string, timeoutMs?: number): Promise<Element | undefined>;
+  send(stanza: Element): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export async function connectUser(service: string, jid: string, password: string): Promise<User> {
+  const [username, domain] = jid.split('@') as [string, string];
+  const xmpp = client({ service, domain, username, password, resource: 'test' });
+  xmpp.on('error', () => {});
+  const inbox: Element[] = [];
+  const waiters: { from: string; resolve: (el: Element) => void }[] = [];
+  xmpp.on('stanza', (el: Element) => {
+    // Error bounces (e.g. of a groupchat sent to a user) are kept, but are not replies.
+    if (!el.is('message') || el.attrs.type === 'error') return;
+    const from = String(el.attrs.from ?? '').split('/')[0];
+    const i = waiters.findIndex((w) => w.from === from);
+    if (i >= 0) waiters.splice(i, 1)[0]!.resolve(el);
+    else inbox.push(el);
+  });
+  await xmpp.start();
+  await xmpp.send(xml('presence', {}));
+
+  const next = (from: string, timeoutMs = 5000) => {
+    const queued = inbox.findIndex((el) => String(el.attrs.from ?? '').split('/')[0] === from);
+    if (queued >= 0) return Promise.resolve(inbox.splice(queued, 1)[0]);
+    return new Promise<Element | undefined>((resolve) => {
+      const waiter = { from, resolve: (el: Element | undefined) => { clearTimeout(timer); resolve(el); } };
+      const timer = setTimeout(() => {
+        waiters.splice(waiters.indexOf(waiter), 1);
+        resolve(undefined);
+      }, timeoutMs);
+      waiters.push(waiter);
+    });
+  };
+
+  return {
+    jid,
+    xmpp,
+    inbox,
+    next,
+    send: (stanza) => xmpp.send(stanza),
+    async ask(to, body, timeoutMs = 5000) {
+      await xmpp.send(xml('message', { to, type: 'chat' }, xml('body', {}, body)));
+      const reply = await next(to, timeoutMs);
+      if (!reply) throw new Error(`no reply from ${to} to "${body.slice(0, 40)}"`);
+      return reply.getChildText('body') ?? '';
+    },
+    stop: () => xmpp.stop().then(() => undefined, () => undefined),
+  };
+}
