@@ -16,7 +16,7 @@ export interface Invite {
   /** SHA-256 of the token (base64url); the token itself is never stored. */
   tokenHash: string;
   kind: InviteKind;
-  /** Bare JID of whoever created it, or "cli" for the command line. */
+  /** Bare JID of whoever created it, or "cli" / "first-run" for the local operator. */
   createdBy: string;
   /** contact / account-contact: the local user who becomes the contact. */
   inviter?: string;
@@ -34,5 +34,5 @@ export interface Invite {
 /** Why an invite cannot be used; distinguished internally, told to users with care. */
 export type InviteState = 'valid' | 'unknown' | 'expired' | 'used' | 'revoked';
 
-/** Who is asking: an XMPP account, or the local operator (CLI), who may do everything. */
-export type Actor = { jid: string } | { system: 'cli' };
+/** Who is asking: an XMPP account, or the local operator (the CLI, or npm start's first-run invite), who may do everything. */
+export type Actor = { jid: string } | { system: 'cli' | 'first-run' };

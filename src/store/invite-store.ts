@@ -71,6 +71,10 @@ export class InviteStore {
     return this.db.data.roles[jid] ?? [];
   }
 
+  anyoneWithRole(role: Role): boolean {
+    return Object.values(this.db.data.roles).some((r) => r.includes(role));
+  }
+
   /** Add an invite and persist it; resolves once it is on disk. */
   add(inv: Invite): Promise<void> {
     this.db.data.invites.push(inv);

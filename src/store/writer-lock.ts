@@ -1,7 +1,8 @@
 // One writer per store file: a lock file holding the owner's PID. A lock whose
 // process is gone (crash, kill -9) is taken over at once, which a time-based
 // stale check could not do.
-import { open, readFile, unlink } from 'node:fs/promises';
+import { mkdir, open, readFile, unlink } from 'node:fs/promises';
+import { dirname } from 'node:path';
 
 export class StoreLockedError extends Error {
   constructor(readonly file: string, readonly pid: number) {
@@ -23,6 +24,7 @@ export class WriterLock {
 
   static async acquire(storeFile: string): Promise<WriterLock> {
     const path = `${storeFile}.lock`;
+    await mkdir(dirname(storeFile), { recursive: true });
     for (let attempt = 0; attempt < 3; attempt++) {
       try {
         const fh = await open(path, 'wx');

@@ -1,0 +1,100 @@
+// npm run invites -- create account [--admin] [--username U] [--uses N] | create reset USER | list | revoke ID
+// The store keeps one writer: when the service runs, ask it over its control
+// socket; otherwise take the writer lock and do the work here.
+import { parseArgs } from 'node:util';
+import { ConfigError, loadDotEnv, parseConfig } from './config.js';
+import { type Operation, runOperation } from './control/operations.js';
+import { askService, controlSocketPath } from './control/socket.js';
+import { InviteService } from './invites/service.js';
+import { InviteStore } from './store/invite-store.js';
+import { StoreLockedError, WriterLock } from './store/writer-lock.js';
+
+const USAGE = `Usage:
+  npm run invites -- create account [--admin] [--username USER] [--uses N]
+  npm run invites -- create reset USER
+  npm run invites -- list
+  npm run invites -- revoke ID`;
+
+class UsageError extends Error {}
+
+export function parseCli(argv: string[]): Operation {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: { admin: { type: 'boolean' }, username: { type: 'string' }, uses: { type: 'string' } },
+  });
+  const [verb, what, arg, ...rest] = positionals;
+  const flags = Object.keys(values).length > 0;
+  if (verb === 'create' && what === 'account' && arg === undefined) {
+    const uses = values.uses === undefined ? undefined : Number(values.uses);
+    if (uses !== undefined && !/^\d+$/.test(values.uses!)) throw new UsageError('--uses takes a whole number');
+    return { op: 'create', request: { kind: 'account', username: values.username, roles: values.admin ? ['admin'] : [], maxUses: uses } };
+  }
+  if (verb === 'create' && what === 'reset' && arg !== undefined && rest.length === 0 && !flags) {
+    return { op: 'create', request: { kind: 'reset', username: arg } };
+  }
+  if (verb === 'list' && what === undefined && !flags) return { op: 'list' };
+  if (verb === 'revoke' && what !== undefined && arg === undefined && !flags) return { op: 'revoke', id: what };
+  throw new UsageError(`Unknown command: ${positionals.join(' ') || '(none)'}`);
+}
+
+async function runLocally(config: ReturnType<typeof parseConfig>, op: Operation) {
+  const lock = await WriterLock.acquire(config.storeFile);
+  try {
+    const store = await InviteStore.open(config.storeFile);
+    const service = new InviteService(store, {
+      domain: config.xmppDomain,
+      admins: config.admins,
+      allowUserInvites: config.allowUserInvites,
+      allowContactInvites: config.allowContactInvites,
+      maxInvitesPerUser: config.maxInvitesPerUser,
+      inviteExpiry: config.inviteExpiry,
+      resetExpiry: config.resetExpiry,
+    });
+    const outcome = await runOperation(service, op);
+    await store.flush();
+    return outcome;
+  } finally {
+    await lock.release();
+  }
+}
+
+async function main(argv: string[]): Promise<number> {
+  let op: Operation;
+  try {
+    op = parseCli(argv);
+  } catch (e) {
+    process.stderr.write(`${(e as Error).message}\n${USAGE}\n`);
+    return 2;
+  }
+  loadDotEnv();
+  let config;
+  try {
+    config = parseConfig(process.env, { localDefaults: true });
+  } catch (e) {
+    if (!(e instanceof ConfigError)) throw e;
+    process.stderr.write(`Configuration error: ${e.message}\n`);
+    return 2;
+  }
+  const socket = controlSocketPath(config.storeFile);
+  let outcome = await askService(socket, op);
+  if (!outcome) {
+    try {
+      outcome = await runLocally(config, op);
+    } catch (e) {
+      if (!(e instanceof StoreLockedError)) throw e;
+      process.stderr.write(`${e.message} but it does not answer on ${socket}; try again, or stop it first.\n`);
+      return 1;
+    }
+  }
+  (outcome.ok ? process.stdout : process.stderr).write(`${outcome.text}\n`);
+  return outcome.ok ? 0 : 1;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (e) => {
+    process.stderr.write(`${(e as Error).message}\n`);
+    process.exit(1);
+  },
+);

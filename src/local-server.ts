@@ -1,0 +1,39 @@
+// `npm start` with no XMPP_SERVICE: a private Prosody under data/, with the bot
+// registered as its admin, so a fresh machine gets a working service at once.
+import { randomBytes } from 'node:crypto';
+import { readFile, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import type { Config } from './config.js';
+import { acceptsTcp } from './prosody/free-port.js';
+import { LocalProsody } from './prosody/local-prosody.js';
+
+/** The bot's password for the local server, made once and kept beside the store. */
+async function localBotPassword(file: string): Promise<string> {
+  const existing = await readFile(file, 'utf8').catch(() => '');
+  if (existing.trim()) return existing.trim();
+  const password = randomBytes(24).toString('base64url');
+  await writeFile(file, password, { mode: 0o600 });
+  return password;
+}
+
+/** The usual port when it is free, so a client set up once keeps working. */
+async function preferred(port: number): Promise<number | undefined> {
+  return (await acceptsTcp(port)) ? undefined : port;
+}
+
+export async function startLocalServer(config: Config): Promise<{ config: Config; prosody: LocalProsody }> {
+  const dataDir = dirname(config.storeFile);
+  const prosody = await LocalProsody.start({
+    dir: join(dataDir, 'local-prosody'),
+    domain: config.xmppDomain,
+    admins: [config.botJid],
+    c2sPort: await preferred(5222),
+    componentPort: await preferred(5347),
+    // The harness lowers SCRAM rounds for fast tests; a server people may keep using gets Prosody's default.
+    hostOptions: { default_iteration_count: 10000 },
+  });
+  const password = config.botPassword || (await localBotPassword(join(dataDir, 'local-bot.secret')));
+  // Registering again just sets the same password: safe on every start.
+  await prosody.register(config.botJid.split('@')[0]!, password);
+  return { config: { ...config, xmppService: prosody.service, botPassword: password }, prosody };
+}

@@ -1,0 +1,86 @@
+// npm start: the whole service in one process (one writer for the store).
+import { App } from './app.js';
+import { ConfigError, type Config, loadDotEnv, parseConfig } from './config.js';
+import { describeCreated } from './invites/describe.js';
+import { startLocalServer } from './local-server.js';
+import { log } from './log.js';
+import { StoreCorruptError } from './store/invite-store.js';
+import { StoreLockedError } from './store/writer-lock.js';
+import { type LocalProsody, ProsodyNotInstalledError, prosodyInstalled } from './prosody/local-prosody.js';
+
+function fail(message: string, code: number): never {
+  process.stderr.write(`${message}\n`);
+  process.exit(code);
+}
+
+async function welcome(app: App, prosody: LocalProsody): Promise<void> {
+  const { config, service } = app;
+  const lines = [
+    '',
+    `A local XMPP server for ${config.xmppDomain} is running on 127.0.0.1:${prosody.c2sPort} (plain, no TLS; data in ${prosody.dir}).`,
+    `The invite bot is ${config.botJid}: message it "help".`,
+  ];
+  if (!service.hasAdmins()) {
+    // One first-run invite valid at a time: the one printed by the last start is revoked.
+    const firstRun = { system: 'first-run' } as const;
+    const old = service.listPending(firstRun);
+    for (const inv of old.ok ? old.invites : []) await service.revoke(firstRun, inv.id);
+    const admin = await service.create(firstRun, { kind: 'account', roles: ['admin'] });
+    if (admin.ok) lines.push('', 'An invite for the first administrator account:', describeCreated(admin, config.xmppDomain, new Date()));
+  }
+  lines.push(
+    '',
+    'To try it with an account made by hand:',
+    `  prosodyctl --config ${prosody.configPath} register alice ${config.xmppDomain} PASSWORD`,
+    `then log in as alice@${config.xmppDomain} on 127.0.0.1:${prosody.c2sPort} and send "invite" to ${config.botJid}.`,
+    'Set XMPP_SERVICE (see .env.example) to use your real server instead.',
+    '',
+  );
+  process.stdout.write(lines.join('\n') + '\n');
+}
+
+async function main(): Promise<void> {
+  loadDotEnv();
+  let config: Config;
+  try {
+    config = parseConfig(process.env, { localDefaults: true });
+  } catch (e) {
+    if (e instanceof ConfigError) fail(`Configuration error: ${e.message}`, 2);
+    throw e;
+  }
+
+  let prosody: LocalProsody | undefined;
+  if (!config.xmppService) {
+    if (!prosodyInstalled()) fail(new ProsodyNotInstalledError().message, 1);
+    log.info('XMPP_SERVICE is not set: starting a local Prosody under data/');
+    ({ config, prosody } = await startLocalServer(config));
+  }
+
+  let app: App;
+  try {
+    app = await App.start(config);
+  } catch (e) {
+    await prosody?.stop();
+    if (e instanceof StoreLockedError) fail(`${e.message}: is the service already running? (npm run invites talks to it)`, 1);
+    if (e instanceof StoreCorruptError) fail(e.message, 1);
+    fail(`Could not start: ${(e as Error).message} (XMPP_SERVICE=${config.xmppService}, BOT_JID=${config.botJid})`, 1);
+  }
+  if (prosody) await welcome(app, prosody);
+
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info(`${signal}: stopping`);
+    await app.stop();
+    await prosody?.stop();
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+  process.on('SIGINT', () => void stop('SIGINT'));
+}
+
+// A bug must not take the service down with it: log it and carry on.
+process.on('unhandledRejection', (e) => log.error(`unhandled rejection: ${(e as Error)?.stack ?? e}`));
+
+main().catch((e) => fail(`Could not start: ${(e as Error).stack ?? e}`, 1));
