@@ -1,0 +1,140 @@
+// `npm start` with nothing configured, the CLI beside it, and signals: real
+// processes, as an admin would run them.
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
+import { expect } from 'chai';
+import { connectUser } from '../helpers/xmpp-user.js';
+
+const ROOT = resolve(import.meta.dirname, '../..');
+const TSX = join(ROOT, 'node_modules/tsx/dist/esm/index.mjs');
+const run = promisify(execFile);
+
+/** The environment of a fresh machine: none of our variables. */
+function bareEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [k, v] of Object.entries(process.env)) if (!/^(XMPP_|BOT_|COMPONENT_|ADMINS|STORE_FILE|PUBLIC_URL|HTTP_|INVITE|RESET|ALLOW_|REGISTRATION|MAX_INVITES)/.test(k)) env[k] = v;
+  return { ...env, ...extra };
+}
+
+class Service {
+  out = '';
+  err = '';
+  readonly proc: ChildProcess;
+  readonly exited: Promise<number | null>;
+  constructor(cwd: string) {
+    this.proc = spawn(process.execPath, ['--import', TSX, join(ROOT, 'src/main.ts')], { cwd, env: bareEnv() });
+    this.proc.stdout!.on('data', (d) => (this.out += d));
+    this.proc.stderr!.on('data', (d) => (this.err += d));
+    this.exited = new Promise((r) => this.proc.on('exit', (code) => r(code)));
+  }
+  async waitFor(re: RegExp, ms = 20_000): Promise<RegExpMatchArray> {
+    const end = Date.now() + ms;
+    for (;;) {
+      const m = this.out.match(re);
+      if (m) return m;
+      if (Date.now() > end || this.proc.exitCode !== null) throw new Error(`no ${re} in output:\n${this.out}\n${this.err}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+}
+
+function cli(cwd: string, ...args: string[]) {
+  return run(process.execPath, ['--import', TSX, join(ROOT, 'src/cli.ts'), ...args], { cwd, env: bareEnv() })
+    .then((r) => ({ code: 0, ...r }), (e) => ({ code: e.code as number, stdout: e.stdout as string, stderr: e.stderr as string }));
+}
+
+describe('npm start with nothing configured (real processes)', function () {
+  this.timeout(90_000);
+  let cwd: string;
+  let service: Service | undefined;
+
+  before(async () => {
+    cwd = await mkdtemp(join(tmpdir(), 'invites-start-'));
+  });
+  after(async () => {
+    if (service?.proc.exitCode === null) {
+      service.proc.kill('SIGKILL');
+      await service.exited;
+    }
+    await rm(cwd, { recursive: true, force: true });
+  });
+
+  let firstAdminToken = '';
+
+  it('runs a local Prosody, prints an admin invite, and the bot answers "invite"', async () => {
+    service = new Service(cwd);
+    const [, port] = await service.waitFor(/running on 127\.0\.0\.1:(\d+)/);
+    const [, config] = await service.waitFor(/prosodyctl --config (\S+) register/);
+    const [admin] = await service.waitFor(/^xmpp:localhost\?register;preauth=[A-Za-z0-9_-]{24}$/m);
+    firstAdminToken = admin.split('preauth=')[1]!;
+    expect(service.out).to.include('An invite for the first administrator account');
+    expect(service.err, 'the token is shown to the operator, never logged').to.not.include(firstAdminToken);
+
+    await run('prosodyctl', ['--config', config!, 'register', 'alice', 'localhost', 'alice-pass']);
+    const alice = await connectUser(`xmpp://127.0.0.1:${port}`, 'alice@localhost', 'alice-pass');
+    try {
+      const reply = await alice.ask('invitebot@localhost', 'invite');
+      expect(reply).to.match(/^xmpp:alice@localhost\?roster;preauth=[A-Za-z0-9_-]{24}$/m);
+    } finally {
+      await alice.stop();
+    }
+  });
+
+  it('the CLI asks the running service (no second writer)', async () => {
+    expect(existsSync(join(cwd, 'data/control.sock'))).to.equal(true);
+    const created = await cli(cwd, 'create', 'account', '--username', 'dora');
+    expect(created.code, created.stderr).to.equal(0);
+    expect(created.stdout).to.match(/^xmpp:dora@localhost\?register;preauth=/m);
+    const listed = await cli(cwd, 'list');
+    expect(listed.stdout).to.include('user dora').and.include('roles admin').and.include('alice@localhost');
+    // The service wrote it: it is on disk already, in the one store file.
+    expect(await readFile(join(cwd, 'data/invites.json'), 'utf8')).to.include('"username":"dora"');
+    const bad = await cli(cwd, 'create', 'account', '--uses', 'many');
+    expect(bad.code).to.equal(2);
+    expect(bad.stderr).to.match(/^--uses takes a whole number\nUsage:/);
+  });
+
+  it('SIGTERM closes everything, flushes the store and exits 0', async () => {
+    const pid = Number(await readFile(join(cwd, 'data/local-prosody/prosody.pid'), 'utf8'));
+    expect(() => process.kill(pid, 0), 'Prosody running').to.not.throw();
+    service!.proc.kill('SIGTERM');
+    expect(await service!.exited).to.equal(0);
+    expect(existsSync(join(cwd, 'data/invites.json.lock'))).to.equal(false);
+    expect(() => process.kill(pid, 0), 'Prosody stopped').to.throw();
+    const store = JSON.parse(await readFile(join(cwd, 'data/invites.json'), 'utf8'));
+    expect(store.invites.map((i: { username?: string }) => i.username)).to.include('dora');
+  });
+
+  it('with the service stopped, the CLI takes the lock and works on the file', async () => {
+    const listed = await cli(cwd, 'list');
+    expect(listed.code, listed.stderr).to.equal(0);
+    expect(listed.stdout).to.include('user dora');
+    expect(existsSync(join(cwd, 'data/invites.json.lock'))).to.equal(false);
+  });
+
+  it('the CLI refuses when a live process holds the lock but does not answer', async () => {
+    await writeFile(join(cwd, 'data/invites.json.lock'), String(process.pid));
+    try {
+      const r = await cli(cwd, 'list');
+      expect(r.code).to.equal(1);
+      expect(r.stderr).to.match(new RegExp(`in use by process ${process.pid} but it does not answer`));
+    } finally {
+      await rm(join(cwd, 'data/invites.json.lock'));
+    }
+  });
+
+  it('a second start keeps data, replaces the first-run invite, and SIGINT exits 0', async () => {
+    service = new Service(cwd);
+    const [admin] = await service.waitFor(/^xmpp:localhost\?register;preauth=[A-Za-z0-9_-]{24}$/m);
+    expect(admin).to.not.include(firstAdminToken);
+    const listed = await cli(cwd, 'list');
+    expect(listed.stdout.match(/roles admin, first-run/g)).to.have.length(1);
+    expect(listed.stdout).to.include('user dora');
+    service.proc.kill('SIGINT');
+    expect(await service.exited).to.equal(0);
+  });
+});
