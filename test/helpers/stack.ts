@@ -17,7 +17,8 @@ export interface Stack {
   app: App;
   dir: string;
   env: Record<string, string>;
-  users: Map<string, User>;
+  /** Every client made by user(), all stopped by stop(). */
+  users: User[];
   /** Register (if new) and log in a user. */
   user(jid: string): Promise<User>;
   startApp(): Promise<App>;
@@ -36,7 +37,7 @@ export async function startStack(env: Record<string, string> = {}, opts: { proso
     STORE_FILE: join(dir, 'invites.json'),
     ...env,
   };
-  const users = new Map<string, User>();
+  const users: User[] = [];
   const stack: Stack = {
     prosody,
     app: undefined as unknown as App,
@@ -47,7 +48,7 @@ export async function startStack(env: Record<string, string> = {}, opts: { proso
       const [local, host] = jid.split('@') as [string, string];
       if (!(await prosody.userExists(local, host))) await prosody.register(local, PASSWORD, host);
       const u = await connectUser(prosody.service, jid, PASSWORD);
-      users.set(jid, u);
+      users.push(u);
       return u;
     },
     async startApp() {
@@ -55,7 +56,7 @@ export async function startStack(env: Record<string, string> = {}, opts: { proso
       return stack.app;
     },
     async stop() {
-      await Promise.all([...users.values()].map((u) => u.stop()));
+      await Promise.all(users.map((u) => u.stop()));
       await stack.app?.stop();
       await prosody.stop();
       await rm(dir, { recursive: true, force: true });

@@ -18,7 +18,8 @@ export interface User {
 
 export async function connectUser(service: string, jid: string, password: string): Promise<User> {
   const [username, domain] = jid.split('@') as [string, string];
-  const xmpp = client({ service, domain, username, password, resource: 'test' });
+  // A resource of its own: two test sessions of one account must not kick each other off.
+  const xmpp = client({ service, domain, username, password, resource: `test-${Math.random().toString(36).slice(2, 8)}` });
   xmpp.on('error', () => {});
   const inbox: Element[] = [];
   const waiters: { from: string; resolve: (el: Element) => void }[] = [];

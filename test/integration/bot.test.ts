@@ -196,6 +196,14 @@ describe('bot text commands (real Prosody)', function () {
       for (let i = 0; i < 20 && !after; i++) after = await boss.ask(BOT, 'invites', 1000).catch(() => '');
       expect(after.split('\n')[0]).to.equal(before);
     });
+
+    it('reconnects by itself after the server restarts', async () => {
+      await stack.prosody.restart();
+      const again = await stack.user(`alice@${DOMAIN}`);
+      let reply = '';
+      for (let i = 0; i < 20 && !reply; i++) reply = await again.ask(BOT, 'help', 1000).catch(() => '');
+      expect(reply).to.match(/^Commands you can use/);
+    });
   });
 });
 
