@@ -7,9 +7,10 @@ import { Dispatcher } from './bot/dispatch.js';
 import type { Config } from './config.js';
 import { runOperation } from './control/operations.js';
 import { controlSocketPath, serveControl } from './control/socket.js';
-import { InviteService } from './invites/service.js';
+import { openCore } from './core.js';
+import type { InviteService } from './invites/service.js';
 import { log } from './log.js';
-import { InviteStore } from './store/invite-store.js';
+import type { InviteStore } from './store/invite-store.js';
 import { WriterLock } from './store/writer-lock.js';
 
 /** Ended invites stay in the live file this long (so "used"/"expired" can still be told), then are archived. */
@@ -38,16 +39,7 @@ export class App {
     const lock = await WriterLock.acquire(config.storeFile);
     let control: Server | undefined;
     try {
-      const store = await InviteStore.open(config.storeFile);
-      const service = new InviteService(store, {
-        domain: config.xmppDomain,
-        admins: config.admins,
-        allowUserInvites: config.allowUserInvites,
-        allowContactInvites: config.allowContactInvites,
-        maxInvitesPerUser: config.maxInvitesPerUser,
-        inviteExpiry: config.inviteExpiry,
-        resetExpiry: config.resetExpiry,
-      });
+      const { store, service } = await openCore(config);
       control = await serveControl(controlSocketPath(config.storeFile), (op) => runOperation(service, op));
       const bot = new Bot({
         service: config.xmppService,

@@ -2,11 +2,10 @@
 // The store keeps one writer: when the service runs, ask it over its control
 // socket; otherwise take the writer lock and do the work here.
 import { parseArgs } from 'node:util';
-import { ConfigError, loadDotEnv, parseConfig } from './config.js';
-import { type Operation, runOperation } from './control/operations.js';
+import { type Config, ConfigError, loadDotEnv, parseConfig } from './config.js';
+import { type Operation, type Outcome, runOperation } from './control/operations.js';
 import { askService, controlSocketPath } from './control/socket.js';
-import { InviteService } from './invites/service.js';
-import { InviteStore } from './store/invite-store.js';
+import { openCore } from './core.js';
 import { StoreLockedError, WriterLock } from './store/writer-lock.js';
 
 const USAGE = `Usage:
@@ -38,19 +37,10 @@ export function parseCli(argv: string[]): Operation {
   throw new UsageError(`Unknown command: ${positionals.join(' ') || '(none)'}`);
 }
 
-async function runLocally(config: ReturnType<typeof parseConfig>, op: Operation) {
+async function runLocally(config: Config, op: Operation): Promise<Outcome> {
   const lock = await WriterLock.acquire(config.storeFile);
   try {
-    const store = await InviteStore.open(config.storeFile);
-    const service = new InviteService(store, {
-      domain: config.xmppDomain,
-      admins: config.admins,
-      allowUserInvites: config.allowUserInvites,
-      allowContactInvites: config.allowContactInvites,
-      maxInvitesPerUser: config.maxInvitesPerUser,
-      inviteExpiry: config.inviteExpiry,
-      resetExpiry: config.resetExpiry,
-    });
+    const { store, service } = await openCore(config);
     const outcome = await runOperation(service, op);
     await store.flush();
     return outcome;
@@ -68,7 +58,7 @@ async function main(argv: string[]): Promise<number> {
     return 2;
   }
   loadDotEnv();
-  let config;
+  let config: Config;
   try {
     config = parseConfig(process.env, { localDefaults: true });
   } catch (e) {

@@ -28,7 +28,8 @@ export function refuse(code: RefusalCode, message: string): Decision & { ok: fal
 }
 
 export function isLocal(jid: string, domain: string): boolean {
-  return jid.endsWith(`@${domain}`) && jid.indexOf('@') === jid.length - domain.length - 1;
+  const [local, host, extra] = jid.split('@');
+  return Boolean(local) && host === domain && extra === undefined;
 }
 
 /** Admins always may; otherwise what ALLOW_USER_INVITES says (Prosody's may_invite_new_users). */

@@ -35,6 +35,8 @@ export type Refusal = {
   message: string;
 };
 export type Result<T> = ({ ok: true } & T) | Refusal;
+/** A valid lookup always has its invite; the others may not (unknown). */
+export type Lookup = { state: 'valid'; invite: Invite } | { state: Exclude<InviteState, 'valid'>; invite?: Invite };
 
 const fail = (code: Refusal['code'], message: string): Refusal => ({ ok: false, code, message });
 
@@ -98,8 +100,10 @@ export class InviteService {
 
   private subject(actor: Actor): Subject {
     if ('system' in actor) return { jid: null, admin: true, pending: 0 };
-    const pending = this.store.all().filter((i) => i.createdBy === actor.jid && this.stateOf(i) === 'valid').length;
-    return { jid: actor.jid, admin: this.isAdmin(actor.jid), pending };
+    const admin = this.isAdmin(actor.jid);
+    // Only non-admins have a quota; skip the scan for admins.
+    const pending = admin ? 0 : this.store.all().filter((i) => i.createdBy === actor.jid && this.stateOf(i) === 'valid').length;
+    return { jid: actor.jid, admin, pending };
   }
 
   private creator(actor: Actor): string {
@@ -162,11 +166,10 @@ export class InviteService {
   }
 
   /** Find the invite a token names, and whether it can be used now. */
-  lookup(token: string): { state: 'valid'; invite: Invite } | { state: Exclude<InviteState, 'valid'>; invite?: Invite } {
+  lookup(token: string): Lookup {
     const invite = looksLikeToken(token) ? this.store.findByHash(hashToken(token)) : undefined;
     if (!invite) return { state: 'unknown' };
-    const state = this.stateOf(invite);
-    return state === 'valid' ? { state, invite } : { state, invite };
+    return { state: this.stateOf(invite), invite } as Lookup;
   }
 
   private inFlight(inv: Invite): number {
