@@ -83,4 +83,7 @@ async function main(): Promise<void> {
 // A bug must not take the service down with it: log it and carry on.
 process.on('unhandledRejection', (e) => log.error(`unhandled rejection: ${(e as Error)?.stack ?? e}`));
 
-main().catch((e) => fail(`Could not start: ${(e as Error).stack ?? e}`, 1));
+main().catch((e) => {
+  log.debug(`start-up failure: ${(e as Error).stack ?? e}`);
+  fail(`Could not start: ${(e as Error).message ?? e}`, 1);
+});
