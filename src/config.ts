@@ -47,6 +47,12 @@ function read(env: Env, name: string): string | undefined {
   return v === '' ? undefined : v;
 }
 
+/** Secrets are taken as given: spaces may be part of a password. */
+function readSecret(env: Env, name: string): string | undefined {
+  const v = env[name];
+  return v === undefined || v.trim() === '' ? undefined : v;
+}
+
 function bool(env: Env, name: string, fallback: boolean): boolean {
   const v = read(env, name);
   if (v === undefined) return fallback;
@@ -67,7 +73,7 @@ function int(env: Env, name: string, fallback: number, min: number, max = Number
 function bareJid(name: string, value: string): string {
   try {
     const j = parseJid(value);
-    if (!j.local || j.resource) throw new Error('not bare');
+    if (!j.local || value.includes('/')) throw new Error('not bare');
     return j.bare().toString().toLowerCase();
   } catch {
     throw new ConfigError(name, 'a bare JID like user@example.com');
@@ -99,7 +105,8 @@ function httpUrl(name: string, value: string): string {
  * the server settings may be absent: the caller fills them from the local Prosody.
  */
 export function parseConfig(env: Env, opts: { localDefaults?: boolean } = {}): Config {
-  const xmppService = read(env, 'XMPP_SERVICE');
+  const xmppServiceRaw = read(env, 'XMPP_SERVICE');
+  const xmppService = xmppServiceRaw && xmppUrl('XMPP_SERVICE', xmppServiceRaw);
   const local = !xmppService && opts.localDefaults;
   if (!xmppService && !local) throw new ConfigError('XMPP_SERVICE', 'an address like xmpp://127.0.0.1:5222');
 
@@ -109,7 +116,7 @@ export function parseConfig(env: Env, opts: { localDefaults?: boolean } = {}): C
   const xmppDomain = domain('XMPP_DOMAIN', read(env, 'XMPP_DOMAIN') ?? botJid.split('@')[1]!);
   if (botJid.split('@')[1] !== xmppDomain) throw new ConfigError('BOT_JID', `an account on XMPP_DOMAIN (${xmppDomain})`);
 
-  const botPassword = read(env, 'BOT_PASSWORD') ?? (local ? '' : undefined);
+  const botPassword = readSecret(env, 'BOT_PASSWORD') ?? (local ? '' : undefined);
   if (botPassword === undefined) throw new ConfigError('BOT_PASSWORD', "the bot account's password");
 
   const resource = read(env, 'BOT_RESOURCE') ?? 'bot';
@@ -118,14 +125,14 @@ export function parseConfig(env: Env, opts: { localDefaults?: boolean } = {}): C
   const admins = (read(env, 'ADMINS') ?? '').split(',').map((s) => s.trim()).filter(Boolean).map((a) => bareJid('ADMINS', a));
 
   return {
-    xmppService: xmppService && xmppUrl('XMPP_SERVICE', xmppService),
+    xmppService,
     xmppDomain,
     botJid,
     botPassword,
     botResource: resource,
     componentDomain: domain('COMPONENT_DOMAIN', read(env, 'COMPONENT_DOMAIN') ?? `invites.${xmppDomain}`),
     componentService: xmppUrl('COMPONENT_SERVICE', read(env, 'COMPONENT_SERVICE') ?? 'xmpp://127.0.0.1:5347'),
-    componentSecret: read(env, 'COMPONENT_SECRET'),
+    componentSecret: readSecret(env, 'COMPONENT_SECRET'),
     admins,
     storeFile: read(env, 'STORE_FILE') ?? 'data/invites.json',
     publicUrl: read(env, 'PUBLIC_URL') && httpUrl('PUBLIC_URL', read(env, 'PUBLIC_URL')!),

@@ -8,9 +8,9 @@ import type { Command } from './command.js';
 /** Longer than any command could be: answered without parsing. */
 export const MAX_COMMAND_CHARS = 1000;
 
-/** One line of words: no control or invisible formatting characters, single spaces. */
+/** One line of words: invisible formatting characters removed (so "in\u200bvite" is "invite"), control characters and runs of space made one space. */
 export function normalizeText(text: string): string {
-  return text.normalize('NFC').replace(/[\p{Cc}\p{Cf}\p{Z}]+/gu, ' ').trim();
+  return text.normalize('NFC').replace(/\p{Cf}/gu, '').replace(/[\p{Cc}\p{Z}]+/gu, ' ').trim();
 }
 
 /** The command whose name matches the most leading words, and the words after it. */

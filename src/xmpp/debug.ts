@@ -11,8 +11,9 @@ const SECRET_FIELD = /pass|token|secret/i;
 
 /** A copy of `el` with every secret replaced by "[hidden]". */
 function redacted(el: Element, secret = false): Element {
-  const attrs = { ...el.attrs };
-  for (const a of SECRET_ATTRS) if (a in attrs) attrs[a] = '[hidden]';
+  const attrs: Record<string, unknown> = {};
+  // Any attribute may quote a token (an XHTML-IM link, a landing-page URL).
+  for (const [k, v] of Object.entries(el.attrs)) attrs[k] = SECRET_ATTRS.includes(k) ? '[hidden]' : typeof v === 'string' ? redactText(v) : v;
   const hide = secret || SECRET_ELEMENTS.has(el.name) || (el.name === 'field' && SECRET_FIELD.test(String(attrs.var ?? '')));
   const children = el.children.map((c) => (typeof c === 'string' ? (hide ? '[hidden]' : redactText(c)) : redacted(c as Element, hide)));
   return xml(el.name, attrs, ...children);
