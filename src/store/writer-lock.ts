@@ -1,6 +1,8 @@
 // One writer per store file: a lock file holding the owner's PID. A lock whose
 // process is gone (crash, kill -9) is taken over at once, which a time-based
-// stale check could not do.
+// stale check could not do. Known limit: two processes taking over the same
+// stale lock within microseconds could both succeed (unlink then create);
+// a rename-based takeover would close that window.
 import { mkdir, open, readFile, unlink } from 'node:fs/promises';
 import { dirname } from 'node:path';
 
