@@ -18,13 +18,17 @@ export async function serveControl(path: string, handle: (op: Operation) => Prom
   await unlink(path).catch(() => {});
   const server = createServer((conn) => {
     let buf = '';
+    let taken = false;
     conn.setEncoding('utf8');
     conn.on('error', () => {});
     conn.on('data', (chunk: string) => {
+      // One request per connection: bytes after its line must not run it again.
+      if (taken) return;
       buf += chunk;
       if (buf.length > MAX_REQUEST) return conn.destroy();
       const nl = buf.indexOf('\n');
       if (nl < 0) return;
+      taken = true;
       let op: Operation;
       try {
         op = JSON.parse(buf.slice(0, nl)) as Operation;
