@@ -19,18 +19,27 @@ export interface BotOptions {
 
 const CARBONS = 'urn:xmpp:carbons:2';
 
+interface CommandMessage {
+  /** Full JID to answer. */
+  from: string;
+  /** Bare JID, lower case: who is asking. */
+  sender: string;
+  body: string;
+  type: 'chat' | 'normal';
+}
+
 /** The sender and text of a message the bot should answer, or undefined. */
-export function commandMessage(stanza: Element, selfBare: string): { from: string; body: string; type: 'chat' | 'normal' } | undefined {
+export function commandMessage(stanza: Element, selfBare: string): CommandMessage | undefined {
   if (!stanza.is('message')) return undefined;
   const type = stanza.attrs.type ?? 'normal';
   if (type !== 'chat' && type !== 'normal') return undefined; // groupchat, headline, error
   if (stanza.getChild('received', CARBONS) || stanza.getChild('sent', CARBONS)) return undefined;
   const from = String(stanza.attrs.from ?? '');
-  const bare = from.split('/')[0]!.toLowerCase();
-  if (!bare || bare === selfBare) return undefined;
+  const sender = from.split('/')[0]!.toLowerCase();
+  if (!sender || sender === selfBare) return undefined;
   const body = stanza.getChildText('body');
   if (!body || !body.trim()) return undefined;
-  return { from, body, type };
+  return { from, sender, body, type };
 }
 
 export class Bot {
@@ -72,8 +81,8 @@ export class Bot {
     }
   }
 
-  private async answer(msg: { from: string; body: string; type: 'chat' | 'normal' }): Promise<void> {
-    const sender = msg.from.split('/')[0]!.toLowerCase();
+  private async answer(msg: CommandMessage): Promise<void> {
+    const { sender } = msg;
     // Admission is decided on arrival, so a queue holds at most the limit plus one warning.
     const admitted = await this.admit(sender);
     if (admitted === 'drop') return;
