@@ -25,11 +25,6 @@ export async function freePorts(count: number, host = '127.0.0.1'): Promise<numb
   }
 }
 
-export async function freePort(host = '127.0.0.1'): Promise<number> {
-  const [port] = await freePorts(1, host);
-  return port;
-}
-
 /** Resolve true if something accepts a TCP connection on host:port right now. */
 export function acceptsTcp(port: number, host = '127.0.0.1', timeoutMs = 1000): Promise<boolean> {
   return new Promise((resolve) => {
