@@ -1,24 +1,14 @@
 // `npm start` with nothing configured, the CLI beside it, and signals: real
 // processes, as an admin would run them.
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { type ChildProcess, execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { expect } from 'chai';
+import { runScript, spawnScript } from '../helpers/scripts.js';
 import { connectUser } from '../helpers/xmpp-user.js';
-
-const ROOT = resolve(import.meta.dirname, '../..');
-const TSX = join(ROOT, 'node_modules/tsx/dist/esm/index.mjs');
-const run = promisify(execFile);
-
-/** The environment of a fresh machine: none of our variables. */
-function bareEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {};
-  for (const [k, v] of Object.entries(process.env)) if (!/^(XMPP_|BOT_|COMPONENT_|ADMINS|STORE_FILE|PUBLIC_URL|HTTP_|INVITE|RESET|ALLOW_|REGISTRATION|MAX_INVITES)/.test(k)) env[k] = v;
-  return { ...env, ...extra };
-}
 
 class Service {
   out = '';
@@ -26,7 +16,7 @@ class Service {
   readonly proc: ChildProcess;
   readonly exited: Promise<number | null>;
   constructor(cwd: string) {
-    this.proc = spawn(process.execPath, ['--import', TSX, join(ROOT, 'src/main.ts')], { cwd, env: bareEnv() });
+    this.proc = spawnScript('src/main.ts', [], { cwd });
     this.proc.stdout!.on('data', (d) => (this.out += d));
     this.proc.stderr!.on('data', (d) => (this.err += d));
     this.exited = new Promise((r) => this.proc.on('exit', (code) => r(code)));
@@ -43,8 +33,7 @@ class Service {
 }
 
 function cli(cwd: string, ...args: string[]) {
-  return run(process.execPath, ['--import', TSX, join(ROOT, 'src/cli.ts'), ...args], { cwd, env: bareEnv() })
-    .then((r) => ({ code: 0, ...r }), (e) => ({ code: e.code as number, stdout: e.stdout as string, stderr: e.stderr as string }));
+  return runScript('src/cli.ts', args, { cwd });
 }
 
 describe('npm start with nothing configured (real processes)', function () {
@@ -74,7 +63,7 @@ describe('npm start with nothing configured (real processes)', function () {
     expect(service.out).to.include('An invite for the first administrator account');
     expect(service.err, 'the token is shown to the operator, never logged').to.not.include(firstAdminToken);
 
-    await run('prosodyctl', ['--config', config!, 'register', 'alice', 'localhost', 'alice-pass']);
+    await promisify(execFile)('prosodyctl', ['--config', config!, 'register', 'alice', 'localhost', 'alice-pass']);
     const alice = await connectUser(`xmpp://127.0.0.1:${port}`, 'alice@localhost', 'alice-pass');
     try {
       const reply = await alice.ask('invitebot@localhost', 'invite');

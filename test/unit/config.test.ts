@@ -1,11 +1,10 @@
-import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
 import { expect } from 'chai';
 import { ConfigError, loadDotEnv, parseConfig } from '../../src/config.js';
+import { runScript, TSX_LOADER } from '../helpers/scripts.js';
 
 type Env = Record<string, string | undefined>;
 
@@ -213,13 +212,6 @@ describe('loadDotEnv', () => {
 describe('configuration errors at startup (spawned)', function () {
   this.timeout(30000);
 
-  const root = fileURLToPath(new URL('../../', import.meta.url));
-  const loader = join(root, 'node_modules/tsx/dist/loader.mjs');
-  const CONFIG_VARS = [
-    'XMPP_SERVICE', 'XMPP_DOMAIN', 'BOT_JID', 'BOT_PASSWORD', 'BOT_RESOURCE', 'COMPONENT_DOMAIN', 'COMPONENT_SERVICE',
-    'COMPONENT_SECRET', 'ADMINS', 'STORE_FILE', 'PUBLIC_URL', 'HTTP_HOST', 'HTTP_PORT', 'INVITE_EXPIRY', 'RESET_EXPIRY',
-    'ALLOW_USER_INVITES', 'ALLOW_CONTACT_INVITES', 'REGISTRATION_INVITE_ONLY', 'MAX_INVITES_PER_USER', 'XMPP_DEBUG',
-  ];
   let cwd: string;
 
   beforeEach(async () => {
@@ -230,23 +222,10 @@ describe('configuration errors at startup (spawned)', function () {
     await rm(cwd, { recursive: true, force: true });
   });
 
-  function run(script: string, args: string[], vars: Env): Promise<{ code: number | null; stdout: string; stderr: string }> {
-    const env: Env = { ...process.env };
-    for (const v of [...CONFIG_VARS, 'NODE_OPTIONS']) delete env[v];
-    Object.assign(env, vars, { PATH: process.env.PATH });
-    return new Promise((resolve, reject) => {
-      const child = spawn(process.execPath, ['--import', pathToFileURL(loader).href, join(root, script), ...args], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (d) => (stdout += d));
-      child.stderr.on('data', (d) => (stderr += d));
-      child.on('error', reject);
-      child.on('close', (code) => resolve({ code, stdout, stderr }));
-    });
-  }
+  const run = (script: string, args: string[], vars: Record<string, string>) => runScript(script, args, { cwd, vars });
 
   it('the tsx loader exists where the spawn expects it', () => {
-    expect(existsSync(loader), loader).to.equal(true);
+    expect(existsSync(TSX_LOADER), TSX_LOADER).to.equal(true);
   });
 
   it('npm start: exit 2, one line naming XMPP_SERVICE, no stack trace, no password', async () => {
