@@ -14,6 +14,8 @@ export async function openCore(config: Config): Promise<{ store: InviteStore; se
     maxInvitesPerUser: config.maxInvitesPerUser,
     inviteExpiry: config.inviteExpiry,
     resetExpiry: config.resetExpiry,
+    publicUrl: config.publicUrl,
+    registrationInviteOnly: config.registrationInviteOnly,
   });
   return { store, service };
 }

@@ -43,6 +43,7 @@ export function describeCreated(c: CreatedInvite, domain: string, now: Date): st
   return [
     `${what(inv, domain)}. Valid until ${formatExpiry(inv.expiresAt, now)}, ${uses(inv)}.`,
     c.uri,
+    ...(c.landingUrl ? [`Or open it on the web: ${c.landingUrl}`] : []),
     `Share it only with the person you invite. Id ${inv.id}: "revoke ${inv.id}" cancels it.`,
   ].join('\n');
 }

@@ -1,6 +1,7 @@
 // The invite core: the only place that decides who may create, use or revoke
 // an invite. Bot, component, web and CLI translate their protocol to these calls.
 import { randomUUID } from 'node:crypto';
+import { EventEmitter } from 'node:events';
 import { addSeconds, subSeconds } from 'date-fns';
 import type { InviteStore } from '../store/invite-store.js';
 import { type Decision, type PolicySettings, type RefusalCode, type Subject, contactKindFor, mayCreate } from './policy.js';
@@ -15,6 +16,10 @@ export interface InviteSettings extends PolicySettings {
   resetExpiry: number;
   /** Admins named by configuration (bare JIDs). */
   admins: readonly string[];
+  /** Base of the web landing pages (no trailing slash), when the web side is public. */
+  publicUrl?: string;
+  /** Token-less in-band registration is refused. */
+  registrationInviteOnly?: boolean;
 }
 
 export type CreateRequest =
@@ -27,11 +32,13 @@ export interface CreatedInvite {
   /** The secret: shown to the creator once, never stored. */
   token: string;
   uri: string;
+  /** The web page of the invite, when PUBLIC_URL is set. */
+  landingUrl?: string;
 }
 
 export type Refusal = {
   ok: false;
-  code: RefusalCode | Exclude<InviteState, 'valid'> | 'wrong-purpose' | 'username-mismatch' | 'no-reservation';
+  code: RefusalCode | Exclude<InviteState, 'valid'> | 'wrong-purpose' | 'username-mismatch' | 'username-taken' | 'no-account' | 'not-yours' | 'no-reservation';
   message: string;
 };
 export type Result<T> = ({ ok: true } & T) | Refusal;
@@ -42,6 +49,20 @@ const fail = (code: Refusal['code'], message: string): Refusal => ({ ok: false, 
 
 /** What the token is being used for: a new account (or reset), or a roster subscription. */
 export type Purpose = 'register' | 'roster';
+
+/** One use of a token, as the front end (bridge, web) sees it. */
+export type Use =
+  /** `accountExists`: whether the server already has that account (undefined: not known; the server will refuse a duplicate). */
+  | { purpose: 'register'; username: string; accountExists?: boolean }
+  /** A subscription request from someone to `user` (bare JID), carrying the token. */
+  | { purpose: 'roster'; user: string };
+
+/** Emitted as 'used' once a use is committed: front ends do the follow-ups (contacts, notices). */
+export interface UsedEvent {
+  invite: Invite;
+  /** Bare JID of the new account, the reset account, or the new contact. */
+  usedBy: string;
+}
 
 const REGISTER_KINDS: ReadonlySet<InviteKind> = new Set(['account', 'account-contact', 'reset']);
 const ROSTER_KINDS: ReadonlySet<InviteKind> = new Set(['contact', 'account-contact']);
@@ -63,11 +84,10 @@ const NOT_REVOCABLE: Record<Exclude<InviteState, 'valid' | 'unknown'>, string> =
 
 interface Reservation {
   invite: Invite;
-  username?: string;
   timer: NodeJS.Timeout;
 }
 
-export class InviteService {
+export class InviteService extends EventEmitter<{ used: [UsedEvent] }> {
   private readonly reservations = new Map<string, Reservation>();
   /** Reservations in flight per invite id: counted against maxUses. */
   private readonly reserved = new Map<string, number>();
@@ -76,7 +96,9 @@ export class InviteService {
     private readonly store: InviteStore,
     readonly settings: InviteSettings,
     private readonly now: () => Date = () => new Date(),
-  ) {}
+  ) {
+    super();
+  }
 
   get domain(): string {
     return this.settings.domain;
@@ -158,11 +180,21 @@ export class InviteService {
     };
     // The creator is shown the token only once it is on disk, so it survives a crash.
     await this.store.add(invite);
-    return { ok: true, invite, token, uri: this.uri(invite, token) };
+    const landingUrl = this.landingUrl(token);
+    return { ok: true, invite, token, uri: this.uri(invite, token), ...(landingUrl ? { landingUrl } : {}) };
   }
 
   uri(invite: Invite, token: string): string {
     return inviteUri(invite, token, this.domain);
+  }
+
+  landingUrl(token: string): string | undefined {
+    return this.settings.publicUrl && `${this.settings.publicUrl}/invite/${token}`;
+  }
+
+  /** May someone register without a token? (Asked by the bridge; policy stays here.) */
+  get registrationInviteOnly(): boolean {
+    return this.settings.registrationInviteOnly ?? true;
   }
 
   /** Find the invite a token names, and whether it can be used now. */
@@ -181,27 +213,40 @@ export class InviteService {
    * Synchronous, so concurrent callers are decided one at a time: a single-use
    * token is reserved by at most one of them.
    */
-  reserve(token: string, purpose: Purpose, username?: string): Result<{ reservation: string; invite: Invite }> {
+  reserve(token: string, use: Use): Result<{ reservation: string; invite: Invite }> {
     const found = this.lookup(token);
     if (found.state !== 'valid') return fail(found.state, STATE_MESSAGE[found.state]);
     const { invite } = found;
-    const kinds = purpose === 'register' ? REGISTER_KINDS : ROSTER_KINDS;
-    if (!kinds.has(invite.kind)) {
-      return fail('wrong-purpose', purpose === 'register' ? 'This invite does not allow creating an account.' : 'This invite is not a contact invite.');
-    }
-    const user = username === undefined ? undefined : normalizeUsername(username) ?? '';
-    if (invite.username && purpose === 'register' && user !== invite.username) {
-      return fail('username-mismatch', `This invite is for the username "${invite.username}" only.`);
-    }
+    const refusal = use.purpose === 'register' ? this.refuseRegister(invite, use) : this.refuseRoster(invite, use);
+    if (refusal) return refusal;
     if (invite.uses.length + this.inFlight(invite) >= invite.maxUses) {
       // Someone is registering with it right now: refusing keeps one use one account.
       return fail('used', STATE_MESSAGE.used);
     }
     const id = randomUUID();
     const timer = setTimeout(() => this.release(id), RESERVATION_TTL_MS).unref();
-    this.reservations.set(id, { invite, username: user, timer });
+    this.reservations.set(id, { invite, timer });
     this.reserved.set(invite.id, this.inFlight(invite) + 1);
     return { ok: true, reservation: id, invite };
+  }
+
+  private refuseRegister(invite: Invite, use: Extract<Use, { purpose: 'register' }>): Refusal | undefined {
+    if (!REGISTER_KINDS.has(invite.kind)) return fail('wrong-purpose', 'This invite does not allow creating an account.');
+    const user = normalizeUsername(use.username);
+    if (!user) return fail('bad-username', `"${printable(use.username)}" is not a valid username.`);
+    if (invite.username && user !== invite.username) {
+      return fail('username-mismatch', `This invite is for the username "${invite.username}" only.`);
+    }
+    // A reset must never create an account, and an account invite never takes over one.
+    if (invite.kind === 'reset' && use.accountExists === false) return fail('no-account', `There is no account "${user}" to reset.`);
+    if (invite.kind !== 'reset' && use.accountExists) return fail('username-taken', `The username "${user}" is already taken.`);
+    return undefined;
+  }
+
+  private refuseRoster(invite: Invite, use: Extract<Use, { purpose: 'roster' }>): Refusal | undefined {
+    if (!ROSTER_KINDS.has(invite.kind)) return fail('wrong-purpose', 'This invite is not a contact invite.');
+    if (invite.inviter !== use.user.toLowerCase()) return fail('not-yours', 'This invite belongs to someone else.');
+    return undefined;
   }
 
   private take(reservation: string): Reservation | undefined {
@@ -228,6 +273,7 @@ export class InviteService {
     const writes = [this.store.save()];
     if (r.invite.roles.length && r.invite.kind === 'account') writes.push(this.store.grantRoles(usedBy, r.invite.roles));
     await Promise.all(writes);
+    this.emit('used', { invite: r.invite, usedBy });
     return { ok: true, invite: r.invite };
   }
 

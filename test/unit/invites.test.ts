@@ -126,7 +126,7 @@ describe('InviteService', () => {
     expect(core.service.lookup(a.token).state).to.equal('valid');
     expect(core.service.lookup(newToken()).state).to.equal('unknown');
     expect(core.service.lookup('<script>').state).to.equal('unknown');
-    const r = core.service.reserve(b.token, 'register');
+    const r = core.service.reserve(b.token, { purpose: 'register', username: 'someone' });
     if (!r.ok) throw new Error(r.message);
     await core.service.commit(r.reservation, 'new@example.org');
     expect(core.service.lookup(b.token).state).to.equal('used');
@@ -141,7 +141,7 @@ describe('InviteService', () => {
     if (!c.ok) throw new Error();
     const attempts = await Promise.all(Array.from({ length: 50 }, async (_, i) => {
       await new Promise((r) => setImmediate(r));
-      const r = core.service.reserve(c.token, 'register', `user${i}`);
+      const r = core.service.reserve(c.token, { purpose: 'register', username: `user${i}` });
       if (!r.ok) return false;
       await new Promise((r) => setTimeout(r, 5)); // the server creates the account meanwhile
       const done = await core.service.commit(r.reservation, `user${i}@example.org`);
@@ -154,12 +154,12 @@ describe('InviteService', () => {
   it('gives a released use back, and refuses while one is in flight', async () => {
     const c = await core.service.create(admin, { kind: 'account' });
     if (!c.ok) throw new Error();
-    const first = core.service.reserve(c.token, 'register');
+    const first = core.service.reserve(c.token, { purpose: 'register', username: 'someone' });
     if (!first.ok) throw new Error();
-    expect(core.service.reserve(c.token, 'register').ok).to.equal(false);
+    expect(core.service.reserve(c.token, { purpose: 'register', username: 'someone' }).ok).to.equal(false);
     expect(core.service.release(first.reservation)).to.equal(true);
     expect(core.service.release(first.reservation)).to.equal(false);
-    const second = core.service.reserve(c.token, 'register');
+    const second = core.service.reserve(c.token, { purpose: 'register', username: 'someone' });
     expect(second.ok).to.equal(true);
     const stale = await core.service.commit(first.reservation, 'x@example.org');
     expect(stale.ok).to.equal(false);
@@ -169,7 +169,7 @@ describe('InviteService', () => {
     const c = await core.service.create(admin, { kind: 'account', maxUses: 3 });
     if (!c.ok) throw new Error();
     const results = await Promise.all(Array.from({ length: 10 }, async (_, i) => {
-      const r = core.service.reserve(c.token, 'register');
+      const r = core.service.reserve(c.token, { purpose: 'register', username: 'someone' });
       if (!r.ok) return false;
       await new Promise((r) => setTimeout(r, 5 * i));
       return (await core.service.commit(r.reservation, `u${i}@example.org`)).ok;
@@ -183,18 +183,51 @@ describe('InviteService', () => {
     const bound = await core.service.create(admin, { kind: 'account', username: 'bob' });
     const contact = await core.service.create(user, { kind: 'contact' });
     if (!bound.ok || !contact.ok) throw new Error();
-    const wrong = core.service.reserve(bound.token, 'register', 'mallory');
+    const wrong = core.service.reserve(bound.token, { purpose: 'register', username: 'mallory' });
     expect(wrong.ok || wrong.code).to.equal('username-mismatch');
-    expect(core.service.reserve(bound.token, 'register', 'BOB').ok).to.equal(true);
-    const reg = core.service.reserve(contact.token, 'register', 'x');
+    expect(core.service.reserve(bound.token, { purpose: 'register', username: 'BOB' }).ok).to.equal(true);
+    const reg = core.service.reserve(contact.token, { purpose: 'register', username: 'x' });
     expect(reg.ok || reg.code).to.equal('wrong-purpose');
-    expect(core.service.reserve(contact.token, 'roster').ok).to.equal(true);
+    expect(core.service.reserve(contact.token, { purpose: 'roster', user: user.jid }).ok).to.equal(true);
+  });
+
+  it('never lets a reset create an account, nor an account invite take one over', async () => {
+    const reset = await core.service.create(admin, { kind: 'reset', username: 'ann' });
+    const account = await core.service.create(admin, { kind: 'account' });
+    if (!reset.ok || !account.ok) throw new Error();
+    const noAccount = core.service.reserve(reset.token, { purpose: 'register', username: 'ann', accountExists: false });
+    expect(noAccount.ok || noAccount.code).to.equal('no-account');
+    const taken = core.service.reserve(account.token, { purpose: 'register', username: 'ann', accountExists: true });
+    expect(taken.ok || taken.code).to.equal('username-taken');
+    const bad = core.service.reserve(account.token, { purpose: 'register', username: 'a b' });
+    expect(bad.ok || bad.code).to.equal('bad-username');
+    expect(core.service.reserve(reset.token, { purpose: 'register', username: 'ann', accountExists: true }).ok).to.equal(true);
+  });
+
+  it('accepts a contact token only for a subscription to its inviter', async () => {
+    const contact = await core.service.create(user, { kind: 'contact' });
+    if (!contact.ok) throw new Error();
+    const other = core.service.reserve(contact.token, { purpose: 'roster', user: 'boss@example.org' });
+    expect(other.ok || other.code).to.equal('not-yours');
+    expect(core.service.reserve(contact.token, { purpose: 'roster', user: 'ANN@example.org' }).ok).to.equal(true);
+  });
+
+  it('announces each committed use, once', async () => {
+    const c = await core.service.create(admin, { kind: 'account' });
+    if (!c.ok) throw new Error();
+    const seen: string[] = [];
+    core.service.on('used', (e) => seen.push(`${e.invite.id} ${e.usedBy}`));
+    const r = core.service.reserve(c.token, { purpose: 'register', username: 'neo' });
+    if (!r.ok) throw new Error();
+    await core.service.commit(r.reservation, 'neo@example.org');
+    await core.service.commit(r.reservation, 'neo@example.org');
+    expect(seen).to.deep.equal([`${c.invite.id} neo@example.org`]);
   });
 
   it('grants the roles of an admin invite on commit, and they survive a restart', async () => {
     const c = await core.service.create(admin, { kind: 'account', roles: ['admin'] });
     if (!c.ok) throw new Error();
-    const r = core.service.reserve(c.token, 'register', 'newboss');
+    const r = core.service.reserve(c.token, { purpose: 'register', username: 'newboss' });
     if (!r.ok) throw new Error();
     expect(core.service.isAdmin('newboss@example.org')).to.equal(false);
     await core.service.commit(r.reservation, 'newboss@example.org');
@@ -254,7 +287,7 @@ describe('InviteService', () => {
     const live = await core.service.create(admin, { kind: 'account', maxUses: 2 });
     const expiring = await core.service.create(admin, { kind: 'reset', username: 'x' });
     if (!used.ok || !live.ok || !expiring.ok) throw new Error();
-    const r = core.service.reserve(used.token, 'register');
+    const r = core.service.reserve(used.token, { purpose: 'register', username: 'someone' });
     if (!r.ok) throw new Error();
     await core.service.commit(r.reservation, 'a@example.org');
     expect(await core.service.prune(86400)).to.equal(0);
