@@ -3,11 +3,14 @@
 import type { Server } from 'node:net';
 import { commands } from '../commands/index.js';
 import { Bot, type BotOptions } from './bot/bot.js';
+import { serveBridge } from './component/bridge.js';
+import { Component } from './component/component.js';
 import { Dispatcher } from './bot/dispatch.js';
 import type { Config } from './config.js';
 import { runOperation } from './control/operations.js';
 import { controlSocketPath, serveControl } from './control/socket.js';
 import { openCore } from './core.js';
+import { followUps } from './follow-ups.js';
 import type { InviteService } from './invites/service.js';
 import { log } from './log.js';
 import type { InviteStore } from './store/invite-store.js';
@@ -19,6 +22,8 @@ const PRUNE_EVERY_MS = 3600_000;
 
 export interface AppOptions {
   rateLimit?: BotOptions['rateLimit'];
+  /** Component reconnect delays (tests shorten them). */
+  componentBackoff?: { min: number; max: number };
 }
 
 export class App {
@@ -30,6 +35,7 @@ export class App {
     readonly store: InviteStore,
     readonly service: InviteService,
     readonly bot: Bot,
+    readonly component: Component | undefined,
     private readonly lock: WriterLock,
     private readonly control: Server,
   ) {}
@@ -38,10 +44,12 @@ export class App {
     if (!config.xmppService) throw new Error('XMPP_SERVICE is not set');
     const lock = await WriterLock.acquire(config.storeFile);
     let control: Server | undefined;
+    let bot: Bot | undefined;
+    let component: Component | undefined;
     try {
       const { store, service } = await openCore(config);
       control = await serveControl(controlSocketPath(config.storeFile), (op) => runOperation(service, op));
-      const bot = new Bot({
+      bot = new Bot({
         service: config.xmppService,
         jid: config.botJid,
         password: config.botPassword,
@@ -50,11 +58,27 @@ export class App {
         rateLimit: opts.rateLimit,
       }, new Dispatcher(service, commands));
       await bot.start();
-      const app = new App(config, store, service, bot, lock, control);
+      component = config.componentSecret ? new Component({
+        service: config.componentService,
+        domain: config.componentDomain,
+        secret: config.componentSecret,
+        debug: config.xmppDebug,
+        backoff: opts.componentBackoff,
+      }) : undefined;
+      if (component) {
+        serveBridge(component.iqCallee, service, config.xmppDomain);
+        await component.start();
+      } else {
+        log.warn('COMPONENT_SECRET is not set: no component, so in-band registration with tokens and contact auto-approval are off');
+      }
+      followUps(service, { bot, component, domain: config.xmppDomain });
+      const app = new App(config, store, service, bot, component, lock, control);
       await app.prune();
       app.timer = setInterval(() => void app.prune(), PRUNE_EVERY_MS).unref();
       return app;
     } catch (e) {
+      await component?.stop();
+      await bot?.stop();
       control?.close();
       await lock.release();
       throw e;
@@ -75,6 +99,7 @@ export class App {
     this.stopping ??= (async () => {
       clearInterval(this.timer);
       this.control.close();
+      await this.component?.stop();
       await this.bot.stop();
       this.service.close();
       await this.store.flush();

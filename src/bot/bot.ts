@@ -36,7 +36,8 @@ export function commandMessage(stanza: Element, selfBare: string): CommandMessag
   if (stanza.getChild('received', CARBONS) || stanza.getChild('sent', CARBONS)) return undefined;
   const from = String(stanza.attrs.from ?? '');
   const sender = from.split('/')[0]!.toLowerCase();
-  if (!sender || sender === selfBare) return undefined;
+  // No local part: the server or a component (e.g. mod_watchregistrations' notices), never a person.
+  if (!sender.includes('@') || sender === selfBare) return undefined;
   const body = stanza.getChildText('body');
   if (!body || !body.trim()) return undefined;
   return { from, sender, body, type };
@@ -64,6 +65,11 @@ export class Bot {
       const msg = commandMessage(stanza, opts.jid);
       if (msg) void this.answer(msg);
     });
+  }
+
+  /** A message from the bot that answers nothing (e.g. "your invite was used"). */
+  tell(to: string, body: string): void {
+    this.send(textMessage(to, body));
   }
 
   private send(stanza: Element): void {

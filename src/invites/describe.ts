@@ -1,6 +1,6 @@
 // Human sentences about invites, shared by every front end that shows text.
 import { formatDistanceStrict } from 'date-fns';
-import type { CreatedInvite } from './service.js';
+import type { CreatedInvite, UsedEvent } from './service.js';
 import type { Invite, InviteKind } from './types.js';
 
 export const KIND_LABEL: Record<InviteKind, string> = {
@@ -56,4 +56,27 @@ export function describeListed(inv: Invite, now: Date): string {
     inv.createdBy,
   ].filter(Boolean).join(', ');
   return `${inv.id}  ${KIND_LABEL[inv.kind]}  expires ${formatExpiry(inv.expiresAt, now)}  ${uses(inv)}  (${extra})`;
+}
+
+/** What the inviter is told when their invite was used. */
+export function describeUse(e: UsedEvent): string {
+  const { invite: inv, usedBy } = e;
+  const id = `invite ${inv.id}`;
+  if (e.purpose === 'roster') return `${usedBy} added you as a contact with your ${id}.`;
+  switch (inv.kind) {
+    case 'reset':
+      return `The password of ${usedBy} was reset with ${id}.`;
+    case 'account-contact':
+      return `${usedBy} joined with your ${id}; you are now contacts.`;
+    default: {
+      const admin = inv.roles.includes('admin') ? ' They are an administrator of this service now.' : '';
+      return `${usedBy} joined with your ${id}.${admin}`;
+    }
+  }
+}
+
+/** Who hears about a use: the inviter, or the admin who made the invite (never the CLI). */
+export function toldOfUse(inv: Invite): string | undefined {
+  const who = inv.inviter ?? inv.createdBy;
+  return who.includes('@') ? who : undefined;
 }

@@ -62,6 +62,7 @@ export interface UsedEvent {
   invite: Invite;
   /** Bare JID of the new account, the reset account, or the new contact. */
   usedBy: string;
+  purpose: Purpose;
 }
 
 const REGISTER_KINDS: ReadonlySet<InviteKind> = new Set(['account', 'account-contact', 'reset']);
@@ -84,6 +85,7 @@ const NOT_REVOCABLE: Record<Exclude<InviteState, 'valid' | 'unknown'>, string> =
 
 interface Reservation {
   invite: Invite;
+  purpose: Purpose;
   timer: NodeJS.Timeout;
 }
 
@@ -204,6 +206,11 @@ export class InviteService extends EventEmitter<{ used: [UsedEvent] }> {
     return { state: this.stateOf(invite), invite } as Lookup;
   }
 
+  /** Why a token in this state cannot be used, in words for the person holding it. */
+  refusalFor(state: Exclude<InviteState, 'valid'>): Refusal {
+    return fail(state, STATE_MESSAGE[state]);
+  }
+
   private inFlight(inv: Invite): number {
     return this.reserved.get(inv.id) ?? 0;
   }
@@ -215,7 +222,7 @@ export class InviteService extends EventEmitter<{ used: [UsedEvent] }> {
    */
   reserve(token: string, use: Use): Result<{ reservation: string; invite: Invite }> {
     const found = this.lookup(token);
-    if (found.state !== 'valid') return fail(found.state, STATE_MESSAGE[found.state]);
+    if (found.state !== 'valid') return this.refusalFor(found.state);
     const { invite } = found;
     const refusal = use.purpose === 'register' ? this.refuseRegister(invite, use) : this.refuseRoster(invite, use);
     if (refusal) return refusal;
@@ -225,7 +232,7 @@ export class InviteService extends EventEmitter<{ used: [UsedEvent] }> {
     }
     const id = randomUUID();
     const timer = setTimeout(() => this.release(id), RESERVATION_TTL_MS).unref();
-    this.reservations.set(id, { invite, timer });
+    this.reservations.set(id, { invite, purpose: use.purpose, timer });
     this.reserved.set(invite.id, this.inFlight(invite) + 1);
     return { ok: true, reservation: id, invite };
   }
@@ -273,7 +280,7 @@ export class InviteService extends EventEmitter<{ used: [UsedEvent] }> {
     const writes = [this.store.save()];
     if (r.invite.roles.length && r.invite.kind === 'account') writes.push(this.store.grantRoles(usedBy, r.invite.roles));
     await Promise.all(writes);
-    this.emit('used', { invite: r.invite, usedBy });
+    this.emit('used', { invite: r.invite, usedBy, purpose: r.purpose });
     return { ok: true, invite: r.invite };
   }
 

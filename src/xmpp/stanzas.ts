@@ -11,3 +11,7 @@ export function presence(): Element {
 export function textMessage(to: string, body: string, type: 'chat' | 'normal' = 'chat'): Element {
   return xml('message', { to, type }, xml('body', {}, body));
 }
+
+export function iq(type: 'get' | 'set', to: string, child: Element): Element {
+  return xml('iq', { type, to }, child);
+}

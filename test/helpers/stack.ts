@@ -5,12 +5,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { App, type AppOptions } from '../../src/app.js';
 import { parseConfig } from '../../src/config.js';
+import { bridgeOptions } from '../../src/prosody/bridge-setup.js';
 import { LocalProsody, type LocalProsodyOptions } from '../../src/prosody/local-prosody.js';
 import { connectUser, type User } from './xmpp-user.js';
 
 export const DOMAIN = 'localhost';
 export const BOT = `invitebot@${DOMAIN}`;
 export const PASSWORD = 'test-password-1';
+export const COMPONENT = `invites.${DOMAIN}`;
+export const COMPONENT_SECRET = 'component-secret-1';
 
 export interface Stack {
   prosody: LocalProsody;
@@ -27,13 +30,17 @@ export interface Stack {
 
 export async function startStack(env: Record<string, string> = {}, opts: { prosody?: LocalProsodyOptions; app?: AppOptions } = {}): Promise<Stack> {
   const dir = await mkdtemp(join(tmpdir(), 'invites-it-'));
-  const prosody = await LocalProsody.start({ domain: DOMAIN, admins: [BOT], ...opts.prosody });
+  // The bridge and the component are part of every stack, as in production.
+  const prosody = await LocalProsody.start({ domain: DOMAIN, admins: [BOT], ...bridgeOptions(COMPONENT, COMPONENT_SECRET), ...opts.prosody });
   await prosody.register('invitebot', PASSWORD);
   const fullEnv = {
     XMPP_SERVICE: prosody.service,
     BOT_JID: BOT,
     BOT_PASSWORD: PASSWORD,
     ADMINS: `boss@${DOMAIN}`,
+    COMPONENT_DOMAIN: COMPONENT,
+    COMPONENT_SERVICE: prosody.componentService,
+    COMPONENT_SECRET,
     STORE_FILE: join(dir, 'invites.json'),
     ...env,
   };

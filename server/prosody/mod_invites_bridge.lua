@@ -1,0 +1,172 @@
+-- mod_invites_bridge: hands a VirtualHost's invite decisions to the invites
+-- component (XEP-0114) and applies its answers. No state beyond the current
+-- session, no policy: the component decides. Wire protocol: docs/bridge-protocol.md.
+--
+--   modules_enabled = { "register", "invites_bridge" }
+--   allow_registration = true
+--   invites_bridge_component = "invites.example.com"
+
+local st = require "util.stanza";
+local jid = require "util.jid";
+local async = require "util.async";
+local id = require "util.id";
+local rostermanager = require "core.rostermanager";
+local usermanager = require "core.usermanager";
+
+local NS = "urn:xmpp-invites:bridge:0";
+local NS_PARS = "urn:xmpp:pars:0";
+
+local host = module.host;
+local component = module:get_option_string("invites_bridge_component");
+local timeout = module:get_option_number("invites_bridge_timeout", 5);
+local require_encryption = module:get_option_boolean("c2s_require_encryption",
+	module:get_option_boolean("require_encryption", true));
+
+if not component then
+	module:log("error", "invites_bridge_component is not set: invite registration is refused");
+end
+
+local UNAVAILABLE = { type = "wait", condition = "service-unavailable",
+	text = "The invite service is not answering; try again later" };
+
+-- The reply element, or nil and the error to show. Errors the component itself
+-- gave (its own words) pass through; anything else means it is unreachable.
+local function call(kind, attrs)
+	if not component then return nil, UNAVAILABLE; end
+	attrs.xmlns = NS;
+	local iq = st.iq({ type = kind == "token" and "get" or "set", from = host, to = component, id = id.short() })
+		:tag(kind, attrs):up();
+	local result, err = async.wait_for(module:send_iq(iq, nil, timeout));
+	if result then
+		return result.stanza:get_child(kind, NS) or st.stanza(kind, { xmlns = NS });
+	end
+	-- The component marks its own refusals; anything else (timeout, bounce) means unreachable.
+	local extra = err and err.extra and err.extra.tag;
+	if extra and extra.attr.xmlns == NS then
+		return nil, { type = err.type, condition = err.condition, text = err.text };
+	end
+	module:log("warn", "invite component %s did not answer %s: %s", component, kind, err and err.condition or "?");
+	return nil, UNAVAILABLE;
+end
+
+-- Stream features: tell unauthenticated clients that tokens are accepted.
+module:hook("stream-features", function(event)
+	local session = event.origin;
+	if session.type ~= "c2s_unauthed" or (require_encryption and not session.secure) then return; end
+	event.features:tag("register", { xmlns = "urn:xmpp:ibr-token:0" }):up();
+	event.features:tag("register", { xmlns = "urn:xmpp:invite" }):up();
+end);
+
+-- XEP-0445 / XEP-0401: the client presents its token before registering.
+module:hook("stanza/iq/" .. NS_PARS .. ":preauth", function(event)
+	local session, stanza = event.origin, event.stanza;
+	local token = stanza.tags[1].attr.token;
+	if stanza.attr.type ~= "set" or not token or token == "" then
+		session.send(st.error_reply(stanza, "modify", "bad-request", "A preauth element with a token is required"));
+		return true;
+	end
+	local answer, err = call("token", { token = token });
+	if not answer then
+		session.send(st.error_reply(stanza, err.type, err.condition, err.text));
+		return true;
+	end
+	session.invites_token = token;
+	session.send(st.reply(stanza));
+	return true;
+end);
+
+-- Registration: the component reserves one use of the token for this username
+-- (or says whether a token-less registration is allowed).
+module:hook("user-registering", function(event)
+	local session = event.session;
+	local token = session and session.invites_token;
+	local answer, err = call("register", {
+		username = event.username,
+		token = token,
+		exists = usermanager.user_exists(event.username, host) and "true" or "false",
+	});
+	if not answer then
+		event.allowed = false;
+		event.error = err;
+		return;
+	end
+	local reservation = answer.attr.reservation;
+	if session then session.invites_reservation = reservation; end
+	if answer.attr.reset == "true" then event.allow_reset = event.username; end
+end, 10);
+
+local function commit(event)
+	local session = event.session;
+	local reservation = session and session.invites_reservation;
+	if not reservation then return; end
+	session.invites_reservation, session.invites_token = nil, nil;
+	local _, err = call("commit", { reservation = reservation, jid = jid.join(event.username, host) });
+	if err then
+		module:log("error", "invite use by %s@%s not recorded: %s", event.username, host, err.text or err.condition);
+	end
+end
+module:hook("user-registered", commit);
+module:hook("user-password-reset", commit);
+
+-- XEP-0379: a subscription request carrying a token the component approves is
+-- accepted at once, and a subscription back is requested.
+module:hook("presence/bare", function(event)
+	local stanza = event.stanza;
+	if stanza.attr.type ~= "subscribe" then return; end
+	local preauth = stanza:get_child("preauth", NS_PARS);
+	local token = preauth and preauth.attr.token;
+	if not token then return; end
+	local username = jid.node(stanza.attr.to);
+	local contact = jid.bare(stanza.attr.from);
+	if not username or not contact or not usermanager.user_exists(username, host) then return; end
+
+	local answer = call("subscription", { token = token, user = jid.join(username, host), contact = contact });
+	if not answer then return; end -- not approved: the request goes on to the user as usual
+
+	if rostermanager.set_contact_pending_in(username, host, contact, stanza)
+	and rostermanager.subscribed(username, host, contact) then
+		rostermanager.roster_push(username, host, contact);
+		if not rostermanager.is_user_subscribed(username, host, contact)
+		and not rostermanager.is_contact_pending_out(username, host, contact)
+		and rostermanager.set_contact_pending_out(username, host, contact) then
+			rostermanager.roster_push(username, host, contact);
+			module:send(st.presence({ type = "subscribe", from = jid.join(username, host), to = contact }));
+		end
+	end
+	-- mod_presence now sees the contact subscribed: it answers "subscribed" and sends presence.
+end, 1);
+
+-- The component asks for two local users to become mutual contacts
+-- (account+contact invites, on any registration path).
+local function follow(user, contact)
+	local user_jid, contact_jid = jid.join(user, host), jid.join(contact, host);
+	rostermanager.set_contact_pending_out(user, host, contact_jid);
+	rostermanager.set_contact_pending_in(contact, host, user_jid);
+	rostermanager.subscribed(contact, host, user_jid);
+	rostermanager.process_inbound_subscription_approval(user, host, contact_jid);
+end
+
+module:hook("iq-set/host/" .. NS .. ":befriend", function(event)
+	local stanza, origin = event.stanza, event.origin;
+	if jid.bare(stanza.attr.from) ~= component then
+		origin.send(st.error_reply(stanza, "auth", "forbidden", "Only the invite component may ask this"));
+		return true;
+	end
+	local req = stanza.tags[1];
+	local a_node, a_host = jid.split(req.attr.a);
+	local b_node, b_host = jid.split(req.attr.b);
+	if not a_node or not b_node or a_host ~= host or b_host ~= host or a_node == b_node then
+		origin.send(st.error_reply(stanza, "modify", "bad-request", "a and b must be two local users"));
+		return true;
+	end
+	if not usermanager.user_exists(a_node, host) or not usermanager.user_exists(b_node, host) then
+		origin.send(st.error_reply(stanza, "cancel", "item-not-found", "No such user"));
+		return true;
+	end
+	follow(a_node, b_node);
+	follow(b_node, a_node);
+	rostermanager.roster_push(a_node, host, jid.join(b_node, host));
+	rostermanager.roster_push(b_node, host, jid.join(a_node, host));
+	origin.send(st.reply(stanza));
+	return true;
+end);

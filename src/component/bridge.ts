@@ -1,0 +1,117 @@
+// The component's side of the bridge protocol (docs/bridge-protocol.md):
+// translates the Prosody bridge's questions into invite-core calls.
+import type { IQCallee } from '@xmpp/iq/callee.js';
+import type { Refusal, InviteService } from '../invites/service.js';
+import { log } from '../log.js';
+import { NS_BRIDGE, bridgeElement, bridgeRefusal } from '../xmpp/bridge-protocol.js';
+import type { ErrorType } from '../xmpp/errors.js';
+import type { Element } from '../xmpp/stanzas.js';
+
+const CONDITION: Record<Refusal['code'], [ErrorType, string]> = {
+  unknown: ['cancel', 'item-not-found'],
+  expired: ['cancel', 'item-not-found'],
+  used: ['cancel', 'item-not-found'],
+  revoked: ['cancel', 'item-not-found'],
+  'no-reservation': ['cancel', 'item-not-found'],
+  'no-account': ['cancel', 'item-not-found'],
+  'wrong-purpose': ['cancel', 'not-allowed'],
+  'not-yours': ['cancel', 'not-allowed'],
+  'username-mismatch': ['modify', 'not-acceptable'],
+  'bad-username': ['modify', 'not-acceptable'],
+  'username-taken': ['cancel', 'conflict'],
+  'not-admin': ['auth', 'forbidden'],
+  'foreign-domain': ['auth', 'forbidden'],
+  'contact-invites-disabled': ['auth', 'forbidden'],
+  quota: ['wait', 'resource-constraint'],
+  'bad-uses': ['modify', 'bad-request'],
+  'not-found': ['cancel', 'item-not-found'],
+};
+
+export const INVITE_ONLY_TEXT = 'Registration on this server is through invitation only.';
+
+function refuse(r: Refusal): Element {
+  const [type, condition] = CONDITION[r.code] ?? ['cancel', 'not-allowed'];
+  return bridgeRefusal(type, condition, r.message);
+}
+
+const badRequest = (what: string) => bridgeRefusal('modify', 'bad-request', what);
+
+/** A bare JID at `domain` (the server's users), lower-cased; undefined otherwise. */
+function localJid(value: string | undefined, domain: string): string | undefined {
+  const m = value?.toLowerCase().match(/^([^@/\s]+)@([^@/\s]+)$/);
+  return m && m[2] === domain ? m[0] : undefined;
+}
+
+const attr = (el: Element, name: string): string | undefined => {
+  const v = el.attrs[name];
+  return typeof v === 'string' && v !== '' ? v : undefined;
+};
+
+/**
+ * Answer the bridge on `host` (the server's domain). Only the server itself may
+ * ask: any other sender (a user writing to the component) gets `forbidden`.
+ */
+export function serveBridge(callee: IQCallee<any>, service: InviteService, host: string): void {
+  const from = (handler: (el: Element) => Element | Promise<Element>) =>
+    async (ctx: { stanza: Element; element?: Element }) => {
+      if (String(ctx.stanza.attrs.from ?? '').toLowerCase() !== host) {
+        return bridgeRefusal('auth', 'forbidden', 'Only the server may use the bridge protocol.');
+      }
+      return handler(ctx.element!);
+    };
+
+  // XEP-0445 preauth: may this token be used to register?
+  callee.get(NS_BRIDGE, 'token', from((el) => {
+    const token = attr(el, 'token');
+    if (!token) return badRequest('The token attribute is required.');
+    const found = service.lookup(token);
+    if (found.state !== 'valid') return refuse(service.refusalFor(found.state));
+    if (found.invite.kind === 'contact') return refuse({ ok: false, code: 'wrong-purpose', message: 'This invite does not allow creating an account.' });
+    return bridgeElement('token', { kind: found.invite.kind, username: found.invite.username });
+  }));
+
+  // user-registering: reserve one use for this username (or allow token-less when open).
+  callee.set(NS_BRIDGE, 'register', from((el) => {
+    const username = attr(el, 'username');
+    if (!username) return badRequest('The username attribute is required.');
+    const token = attr(el, 'token');
+    if (!token) {
+      return service.registrationInviteOnly ? bridgeRefusal('modify', 'not-acceptable', INVITE_ONLY_TEXT) : bridgeElement('register');
+    }
+    const exists = attr(el, 'exists');
+    const r = service.reserve(token, { purpose: 'register', username, accountExists: exists === undefined ? undefined : exists === 'true' });
+    if (!r.ok) return refuse(r);
+    return bridgeElement('register', { reservation: r.reservation, reset: r.invite.kind === 'reset' ? 'true' : undefined });
+  }));
+
+  callee.set(NS_BRIDGE, 'commit', from(async (el) => {
+    const reservation = attr(el, 'reservation');
+    const jid = localJid(attr(el, 'jid'), host);
+    if (!reservation || !jid) return badRequest('reservation and a local bare jid are required.');
+    const r = await service.commit(reservation, jid);
+    return r.ok ? bridgeElement('commit') : refuse(r);
+  }));
+
+  callee.set(NS_BRIDGE, 'release', from((el) => {
+    const reservation = attr(el, 'reservation');
+    if (!reservation) return badRequest('The reservation attribute is required.');
+    service.release(reservation);
+    return bridgeElement('release');
+  }));
+
+  // XEP-0379: approve `contact`'s subscription to `user` with the token, using it at once.
+  callee.set(NS_BRIDGE, 'subscription', from(async (el) => {
+    const token = attr(el, 'token');
+    const user = localJid(attr(el, 'user'), host);
+    const contact = attr(el, 'contact')?.toLowerCase();
+    if (!token || !user || !contact || !/^[^@/\s]+@[^@/\s]+$/.test(contact)) {
+      return badRequest('token, a local user and a bare contact jid are required.');
+    }
+    const r = service.reserve(token, { purpose: 'roster', user });
+    if (!r.ok) return refuse(r);
+    const done = await service.commit(r.reservation, contact);
+    if (!done.ok) return refuse(done);
+    log.info(`invite ${r.invite.id}: ${contact} subscribed to ${user}`);
+    return bridgeElement('subscription');
+  }));
+}

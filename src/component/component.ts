@@ -1,0 +1,84 @@
+// The paired XEP-0114 component: the token authority on the wire. It answers
+// the Prosody bridge (bridge.ts) and asks it for follow-ups (befriend).
+import iqCallee, { type IQCallee } from '@xmpp/iq/callee.js';
+import iqCaller, { type IQCaller } from '@xmpp/iq/caller.js';
+import middleware from '@xmpp/middleware';
+import reconnect from '@xmpp/reconnect';
+import { log } from '../log.js';
+import { bridgeElement } from '../xmpp/bridge-protocol.js';
+import { attachDebug } from '../xmpp/debug.js';
+import { iq } from '../xmpp/stanzas.js';
+import { ComponentConnection } from './connection.js';
+
+export interface ComponentOptions {
+  service: string;
+  domain: string;
+  secret: string;
+  debug?: boolean;
+  /** Reconnect delays grow from `min` to `max` milliseconds, doubling. */
+  backoff?: { min: number; max: number };
+}
+
+const DEFAULT_BACKOFF = { min: 500, max: 30_000 };
+
+export class Component {
+  readonly xmpp: ComponentConnection;
+  readonly iqCaller: IQCaller<ComponentConnection>;
+  readonly iqCallee: IQCallee<ComponentConnection>;
+  private readonly reconnect;
+
+  constructor(private readonly opts: ComponentOptions) {
+    const entity = new ComponentConnection({ service: opts.service, domain: opts.domain });
+    this.xmpp = entity;
+    const mw = middleware({ entity });
+    this.iqCaller = iqCaller({ middleware: mw, entity });
+    this.iqCallee = iqCallee({ middleware: mw, entity });
+    if (opts.debug) attachDebug(entity, 'component');
+
+    // xmpp.js reconnects after a fixed delay; double it on each failure instead.
+    const backoff = opts.backoff ?? DEFAULT_BACKOFF;
+    this.reconnect = reconnect({ entity });
+    this.reconnect.delay = backoff.min;
+    this.reconnect.on('reconnecting', () => {
+      this.reconnect.delay = Math.min(this.reconnect.delay * 2, backoff.max);
+    });
+
+    entity.on('open', (header: { attrs: Record<string, string> }) => {
+      entity.authenticate(header.attrs.id ?? '', opts.secret).catch((e: Error) => entity.emit('error', e));
+    });
+    entity.on('online', () => {
+      this.reconnect.delay = backoff.min;
+      log.info(`component online as ${opts.domain}`);
+    });
+    entity.on('offline', () => log.info('component offline'));
+    entity.on('disconnect', () => {
+      if (this.running) log.warn(`component disconnected; reconnecting in ${this.reconnect.delay} ms`);
+    });
+    entity.on('error', (e: Error & { condition?: string }) => {
+      const hint = e.condition === 'not-authorized' ? ' (check COMPONENT_SECRET against the server\'s component_secret)' : '';
+      log.warn(`component connection: ${e.message}${hint}`);
+    });
+  }
+
+  private running = false;
+
+  get online(): boolean {
+    return this.xmpp.status === 'online';
+  }
+
+  async start(): Promise<void> {
+    this.running = true;
+    await this.xmpp.start();
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    this.reconnect.stop();
+    await this.xmpp.stop().catch(() => {});
+  }
+
+  /** Ask the server's bridge to make two local users mutual contacts. */
+  async befriend(host: string, a: string, b: string): Promise<void> {
+    await this.iqCaller.request(iq('set', host, bridgeElement('befriend', { a, b })), 10_000);
+  }
+}

@@ -1,0 +1,35 @@
+// What happens after an invite was used, wherever it was used (in-band through
+// the bridge, or on the web): contacts are made, the inviter is told.
+import type { Bot } from './bot/bot.js';
+import type { Component } from './component/component.js';
+import { describeUse, toldOfUse } from './invites/describe.js';
+import type { InviteService, UsedEvent } from './invites/service.js';
+import { log } from './log.js';
+
+export interface FollowUpDeps {
+  bot: Pick<Bot, 'tell'>;
+  component?: Pick<Component, 'befriend'>;
+  domain: string;
+}
+
+export async function followUp(e: UsedEvent, deps: FollowUpDeps): Promise<void> {
+  const { invite } = e;
+  // A subscription through a token was already approved by the bridge; a new
+  // account from an account+contact invite still has to become a contact.
+  if (invite.kind === 'account-contact' && e.purpose === 'register' && invite.inviter) {
+    if (!deps.component) {
+      log.warn(`invite ${invite.id}: ${e.usedBy} and ${invite.inviter} could not be made contacts: no component configured`);
+    } else {
+      await deps.component.befriend(deps.domain, invite.inviter, e.usedBy).catch((err: Error) =>
+        log.warn(`invite ${invite.id}: making ${e.usedBy} and ${invite.inviter} contacts failed (is mod_invites_bridge loaded?): ${err.message}`));
+    }
+  }
+  const to = toldOfUse(invite);
+  if (to) deps.bot.tell(to, describeUse(e));
+}
+
+export function followUps(service: InviteService, deps: FollowUpDeps): void {
+  service.on('used', (e) => {
+    followUp(e, deps).catch((err: Error) => log.error(`follow-up of invite ${e.invite.id}: ${err.stack}`));
+  });
+}
