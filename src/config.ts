@@ -1,6 +1,7 @@
 // Configuration from environment variables. `.env` is read if present and the
 // real environment wins (Node's loadEnvFile never overrides a set variable).
 import { existsSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { jid as parseJid } from '@xmpp/jid';
 
 export class ConfigError extends Error {
@@ -24,6 +25,10 @@ export interface Config {
   publicUrl?: string;
   httpHost: string;
   httpPort: number;
+  /** Proxies whose X-Forwarded-For is believed (the web rate limits count per client address): true, or addresses/CIDRs. */
+  trustProxy: boolean | string[];
+  /** JSON list of recommended clients for the web pages; undefined: the shipped list. */
+  clientsFile?: string;
   inviteExpiry: number;
   resetExpiry: number;
   allowUserInvites: boolean;
@@ -100,6 +105,23 @@ function httpUrl(name: string, value: string): string {
   }
 }
 
+/** false, true, or a comma-separated list of proxy addresses or CIDR ranges. */
+function trustProxy(env: Env, name: string): boolean | string[] {
+  const v = read(env, name);
+  if (v === undefined) return false;
+  if (TRUE.has(v.toLowerCase())) return true;
+  if (FALSE.has(v.toLowerCase())) return false;
+  const list = v.split(',').map((s) => s.trim()).filter(Boolean);
+  const valid = (a: string) => {
+    const [ip, bits, extra] = a.split('/');
+    const family = isIP(ip ?? '');
+    if (!family || extra !== undefined) return false;
+    return bits === undefined || (/^\d+$/.test(bits) && Number(bits) <= (family === 4 ? 32 : 128));
+  };
+  if (list.length === 0 || !list.every(valid)) throw new ConfigError(name, 'true, false, or proxy addresses like 127.0.0.1,10.0.0.0/8');
+  return list;
+}
+
 /**
  * Parse the environment. With `localDefaults` (npm start with no XMPP_SERVICE)
  * the server settings may be absent: the caller fills them from the local Prosody.
@@ -138,6 +160,8 @@ export function parseConfig(env: Env, opts: { localDefaults?: boolean } = {}): C
     publicUrl: read(env, 'PUBLIC_URL') && httpUrl('PUBLIC_URL', read(env, 'PUBLIC_URL')!),
     httpHost: read(env, 'HTTP_HOST') ?? '127.0.0.1',
     httpPort: int(env, 'HTTP_PORT', 8080, 0, 65535),
+    trustProxy: trustProxy(env, 'TRUST_PROXY'),
+    clientsFile: read(env, 'CLIENTS_FILE'),
     inviteExpiry: int(env, 'INVITE_EXPIRY', 604800, 60),
     resetExpiry: int(env, 'RESET_EXPIRY', 86400, 60),
     allowUserInvites: bool(env, 'ALLOW_USER_INVITES', false),

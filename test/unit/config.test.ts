@@ -39,6 +39,8 @@ describe('parseConfig', () => {
       publicUrl: undefined,
       httpHost: '127.0.0.1',
       httpPort: 8080,
+      trustProxy: false,
+      clientsFile: undefined,
       inviteExpiry: 604800,
       resetExpiry: 86400,
       allowUserInvites: false,
@@ -71,6 +73,14 @@ describe('parseConfig', () => {
     expect([c.inviteExpiry, c.resetExpiry, c.maxInvitesPerUser, c.httpPort]).to.deep.equal([60, 3600, 0, 65535]);
     expect(c.publicUrl).to.equal('https://invites.example.org');
     expect(c.botResource).to.equal('inviter');
+  });
+
+  it('reads TRUST_PROXY as a boolean or a list of addresses, and CLIENTS_FILE as a path', () => {
+    expect(parseConfig({ ...minimal, TRUST_PROXY: 'yes' }).trustProxy).to.equal(true);
+    expect(parseConfig({ ...minimal, TRUST_PROXY: 'off' }).trustProxy).to.equal(false);
+    expect(parseConfig({ ...minimal, TRUST_PROXY: ' 127.0.0.1, ::1 ,10.0.0.0/8,fd00::/8' }).trustProxy)
+      .to.deep.equal(['127.0.0.1', '::1', '10.0.0.0/8', 'fd00::/8']);
+    expect(parseConfig({ ...minimal, CLIENTS_FILE: ' /etc/invites/clients.json ' }).clientsFile).to.equal('/etc/invites/clients.json');
   });
 
   describe('booleans', () => {
@@ -107,6 +117,8 @@ describe('parseConfig', () => {
       { name: 'HTTP_PORT out of range', env: { HTTP_PORT: '70000' }, variable: 'HTTP_PORT' },
       { name: 'PUBLIC_URL not http(s)', env: { PUBLIC_URL: 'ftp://x' }, variable: 'PUBLIC_URL' },
       { name: 'PUBLIC_URL not a URL', env: { PUBLIC_URL: 'invites.example.org' }, variable: 'PUBLIC_URL' },
+      { name: 'TRUST_PROXY not an address', env: { TRUST_PROXY: 'proxy.example.org' }, variable: 'TRUST_PROXY' },
+      { name: 'TRUST_PROXY with a bad CIDR', env: { TRUST_PROXY: '10.0.0.0/33' }, variable: 'TRUST_PROXY' },
       { name: 'ALLOW_USER_INVITES not a boolean', env: { ALLOW_USER_INVITES: 'maybe' }, variable: 'ALLOW_USER_INVITES' },
       { name: 'XMPP_DEBUG not a boolean', env: { XMPP_DEBUG: '2' }, variable: 'XMPP_DEBUG' },
       { name: 'BOT_RESOURCE with a space', env: { BOT_RESOURCE: 'a b' }, variable: 'BOT_RESOURCE' },
