@@ -2,6 +2,7 @@
 // started and stopped together.
 import type { Server } from 'node:net';
 import { commands } from '../commands/index.js';
+import { Adhoc } from './adhoc/adhoc.js';
 import { Bot, type BotOptions } from './bot/bot.js';
 import { serveBridge } from './component/bridge.js';
 import { Component } from './component/component.js';
@@ -56,7 +57,7 @@ export class App {
         resource: config.botResource,
         debug: config.xmppDebug,
         rateLimit: opts.rateLimit,
-      }, new Dispatcher(service, commands));
+      }, new Dispatcher(service, commands), new Adhoc(service));
       await bot.start();
       component = config.componentSecret ? new Component({
         service: config.componentService,

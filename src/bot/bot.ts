@@ -2,6 +2,8 @@
 // commands (dispatch.ts) and sends back the reply.
 import { client, type Client } from '@xmpp/client';
 import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
+import type { Adhoc } from '../adhoc/adhoc.js';
+import { attachAdhoc } from '../adhoc/attach.js';
 import { log } from '../log.js';
 import { attachDebug } from '../xmpp/debug.js';
 import { type Element, presence, textMessage } from '../xmpp/stanzas.js';
@@ -49,7 +51,7 @@ export class Bot {
   /** Per sender, the reply being worked on: answers go out in the order asked. */
   private readonly queues = new Map<string, Promise<void>>();
 
-  constructor(private readonly opts: BotOptions, private readonly dispatcher: Dispatcher) {
+  constructor(private readonly opts: BotOptions, private readonly dispatcher: Dispatcher, adhoc?: Adhoc) {
     const [username, domain] = opts.jid.split('@') as [string, string];
     this.xmpp = client({ service: opts.service, domain, username, password: opts.password, resource: opts.resource });
     this.limiter = new RateLimiterMemory(opts.rateLimit ?? { points: 10, duration: 30 });
@@ -61,6 +63,13 @@ export class Bot {
       // Without presence, chat to the bot's bare JID is not delivered to it.
       this.send(presence());
     });
+    if (adhoc) {
+      // At the bound full JID only: the server answers IQs to the bot's bare JID itself.
+      attachAdhoc(this.xmpp.iqCallee, adhoc, {
+        address: () => this.xmpp.jid?.toString(),
+        identity: { category: 'client', type: 'bot', name: 'Invite bot' },
+      });
+    }
     this.xmpp.on('stanza', (stanza: Element) => {
       const msg = commandMessage(stanza, opts.jid);
       if (msg) void this.answer(msg);

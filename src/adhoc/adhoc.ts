@@ -1,0 +1,120 @@
+// XEP-0050 for the invite commands, independent of the transport: a <command/>
+// and the asker's bare JID in, the <command/> reply or an <error/> out.
+// Who may run what is the core's decision; this module keeps sessions and stages.
+import { randomUUID } from 'node:crypto';
+import type { Decision } from '../invites/policy.js';
+import { type InviteService, printable } from '../invites/service.js';
+import { log } from '../log.js';
+import { stanzaError } from '../xmpp/errors.js';
+import { formValues } from '../xmpp/forms.js';
+import type { Element } from '../xmpp/stanzas.js';
+import { type AdhocCommand, type AskerContext, FORBIDDING, forbidden, INVITE_COMMANDS, type Step } from './commands.js';
+import { DEFAULT_SESSION_LIMITS, type Session, type SessionLimits, Sessions } from './sessions.js';
+import { commandError, commandReply } from './stanzas.js';
+
+export interface AdhocOptions {
+  sessions?: Partial<SessionLimits>;
+  now?: () => Date;
+  commands?: readonly AdhocCommand[];
+}
+
+const ACTIONS: ReadonlySet<string> = new Set(['execute', 'next', 'prev', 'complete', 'cancel']);
+
+export class Adhoc {
+  readonly commands: readonly AdhocCommand[];
+  private readonly sessions: Sessions<unknown>;
+  private readonly now: () => Date;
+
+  constructor(readonly service: InviteService, opts: AdhocOptions = {}) {
+    this.commands = opts.commands ?? INVITE_COMMANDS;
+    const now = opts.now ?? (() => new Date());
+    this.now = now;
+    this.sessions = new Sessions({ ...DEFAULT_SESSION_LIMITS, ...opts.sessions }, () => now().getTime());
+  }
+
+  /** Sessions open now (expired ones are not counted). */
+  get openSessions(): number {
+    return this.sessions.size;
+  }
+
+  find(node: string): AdhocCommand | undefined {
+    return this.commands.find((c) => c.node === node);
+  }
+
+  private context(asker: string): AskerContext {
+    return { asker: asker.toLowerCase(), service: this.service, now: this.now() };
+  }
+
+  /** Why this asker may not run the command, or undefined when they may (a quota refusal is told by the command itself). */
+  refusal(asker: string, command: AdhocCommand): (Decision & { ok: false }) | undefined {
+    const d = command.access(this.context(asker));
+    return !d.ok && FORBIDDING.has(d.code) ? d : undefined;
+  }
+
+  /** The commands this asker may run, for disco#items. */
+  available(asker: string): AdhocCommand[] {
+    return this.commands.filter((c) => !this.refusal(asker, c));
+  }
+
+  /** Answer one <command/> from `asker` (bare JID): a <command/> reply, or an <error/> for the IQ. */
+  async execute(asker: string, command: Element): Promise<Element> {
+    try {
+      return await this.run(this.context(asker), command);
+    } catch (e) {
+      log.error(`ad-hoc command ${printable(String(command.attrs.node ?? ''))} from ${asker} failed: ${(e as Error).stack ?? e}`);
+      return stanzaError('cancel', 'internal-server-error', 'Something went wrong on our side; please try again later.');
+    }
+  }
+
+  private async run(ctx: AskerContext, el: Element): Promise<Element> {
+    const node = el.attrs.node;
+    const command = typeof node === 'string' ? this.find(node) : undefined;
+    if (!command) return stanzaError('cancel', 'item-not-found', 'There is no such command here.');
+    const action = String(el.attrs.action ?? 'execute');
+    if (!ACTIONS.has(action)) return commandError('modify', 'bad-request', 'malformed-action', `"${printable(action)}" is not an action.`);
+    const sessionid = el.attrs.sessionid;
+
+    if (sessionid === undefined) {
+      // Nothing started yet: any action starts the command, except cancelling it.
+      if (action === 'cancel') return commandReply({ node: command.node, sessionid: randomUUID(), status: 'canceled' });
+      const refused = this.refusal(ctx.asker, command);
+      if (refused) return this.reply(ctx, command, forbidden(refused.message));
+      return this.reply(ctx, command, await command.start(ctx));
+    }
+
+    const session = this.sessions.get(String(sessionid));
+    // Someone else's session is answered exactly like an unknown one: nothing is learnt from guessing.
+    if (!session || session.owner !== ctx.asker || session.node !== command.node) {
+      return commandError('modify', 'bad-request', 'bad-sessionid', 'This command session is unknown or has expired; start the command again.');
+    }
+    const x = el.getChild('x', 'jabber:x:data');
+    if (action === 'cancel' || x?.attrs.type === 'cancel') {
+      this.sessions.close(session.id);
+      return commandReply({ node: command.node, sessionid: session.id, status: 'canceled' });
+    }
+    if (action === 'prev' || !command.submit) {
+      return commandError('modify', 'bad-request', 'bad-action', 'This command has no previous stage; complete or cancel it.');
+    }
+    // Rights are checked at every stage: an admin may have lost the role meanwhile.
+    const refused = this.refusal(ctx.asker, command);
+    if (refused) return this.reply(ctx, command, forbidden(refused.message), session);
+    return this.reply(ctx, command, await command.submit(ctx, formValues(x), session.state), session);
+  }
+
+  private reply(ctx: AskerContext, command: AdhocCommand, step: Step, session?: Session<unknown>): Element {
+    if (step.status === 'executing') {
+      if (session) this.sessions.touch(session, step.state);
+      else session = this.sessions.open(ctx.asker, command.node, step.state);
+      return commandReply({ node: command.node, sessionid: session.id, status: 'executing', notes: step.notes, form: step.form });
+    }
+    if (session) this.sessions.close(session.id);
+    if (step.status === 'error') return step.error;
+    // A one-stage command still gets a sessionid: some clients expect one on every reply.
+    return commandReply({ node: command.node, sessionid: session?.id ?? randomUUID(), status: 'completed', notes: step.notes, form: step.form });
+  }
+
+  /** Forget every session (shutdown). */
+  close(): void {
+    this.sessions.clear();
+  }
+}

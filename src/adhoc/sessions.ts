@@ -1,0 +1,88 @@
+// Multi-stage command sessions (XEP-0050 sessionid): bound to one asker and one
+// node, expiring, and bounded in number so no one can grow the map.
+import { randomUUID } from 'node:crypto';
+
+export interface SessionLimits {
+  /** A session not continued within this many milliseconds is forgotten. */
+  ttlMs: number;
+  /** Sessions held at once, over all askers: the oldest goes first. */
+  max: number;
+  /** Sessions one asker holds at once: their oldest goes first. */
+  maxPerOwner: number;
+}
+
+export const DEFAULT_SESSION_LIMITS: SessionLimits = { ttlMs: 10 * 60_000, max: 1000, maxPerOwner: 5 };
+
+export interface Session<T> {
+  id: string;
+  /** Bare JID of the asker. */
+  owner: string;
+  node: string;
+  state: T;
+  expiresAt: number;
+}
+
+/**
+ * No timers: the map is kept in expiry order (every touch re-inserts), so each
+ * access drops expired sessions from its front, and the caps bound it meanwhile.
+ */
+export class Sessions<T> {
+  private readonly byId = new Map<string, Session<T>>();
+  private readonly perOwner = new Map<string, number>();
+
+  constructor(readonly limits: SessionLimits = DEFAULT_SESSION_LIMITS, private readonly now: () => number = Date.now) {}
+
+  get size(): number {
+    this.sweep();
+    return this.byId.size;
+  }
+
+  open(owner: string, node: string, state: T): Session<T> {
+    this.sweep();
+    if ((this.perOwner.get(owner) ?? 0) >= this.limits.maxPerOwner) {
+      this.close([...this.byId.values()].find((s) => s.owner === owner)!.id);
+    }
+    if (this.byId.size >= this.limits.max) this.close(this.byId.keys().next().value!);
+    const session: Session<T> = { id: randomUUID(), owner, node, state, expiresAt: this.now() + this.limits.ttlMs };
+    this.byId.set(session.id, session);
+    this.perOwner.set(owner, (this.perOwner.get(owner) ?? 0) + 1);
+    return session;
+  }
+
+  /** The live session with this id, or undefined (unknown, expired). */
+  get(id: string): Session<T> | undefined {
+    this.sweep();
+    return this.byId.get(id);
+  }
+
+  /** Keep the session for another stage, with a fresh expiry. */
+  touch(session: Session<T>, state: T): void {
+    if (this.byId.get(session.id) !== session) return;
+    this.byId.delete(session.id);
+    session.state = state;
+    session.expiresAt = this.now() + this.limits.ttlMs;
+    this.byId.set(session.id, session);
+  }
+
+  close(id: string): void {
+    const s = this.byId.get(id);
+    if (!s) return;
+    this.byId.delete(id);
+    const n = (this.perOwner.get(s.owner) ?? 1) - 1;
+    if (n > 0) this.perOwner.set(s.owner, n);
+    else this.perOwner.delete(s.owner);
+  }
+
+  clear(): void {
+    this.byId.clear();
+    this.perOwner.clear();
+  }
+
+  private sweep(): void {
+    const now = this.now();
+    for (const s of this.byId.values()) {
+      if (s.expiresAt > now) break;
+      this.close(s.id);
+    }
+  }
+}
