@@ -1,0 +1,63 @@
+// Reading and writing XEP-0050 / XEP-0004 elements in tests, with plain @xmpp/xml.
+import xml, { type Element } from '@xmpp/xml';
+
+export const NS_COMMANDS = 'http://jabber.org/protocol/commands';
+export const NS_DATA = 'jabber:x:data';
+export const NS_STANZAS = 'urn:ietf:params:xml:ns:xmpp-stanzas';
+
+export interface FieldSeen {
+  type?: string;
+  values: string[];
+  required: boolean;
+  options: string[];
+}
+
+/** A <command/> request; `values` become a submitted form. */
+export function command(node: string, attrs: Record<string, string> = {}, values?: Record<string, string | string[]>): Element {
+  return xml('command', { xmlns: NS_COMMANDS, node, ...attrs },
+    ...(values ? [xml('x', { xmlns: NS_DATA, type: 'submit' },
+      ...Object.entries(values).map(([v, val]) => xml('field', { var: v }, ...[val].flat().map((s) => xml('value', {}, s)))))] : []));
+}
+
+export function formOf(cmd: Element): Element | undefined {
+  return cmd.getChild('x', NS_DATA);
+}
+
+/** The fields of a form by var: type, values, required, option values. */
+export function fieldsOf(x: Element | undefined): Record<string, FieldSeen> {
+  const out: Record<string, FieldSeen> = {};
+  for (const f of x?.getChildren('field') ?? []) {
+    out[f.attrs.var] = {
+      type: f.attrs.type,
+      values: f.getChildren('value').map((v) => v.text()),
+      required: Boolean(f.getChild('required')),
+      options: f.getChildren('option').map((o) => o.getChildText('value') ?? ''),
+    };
+  }
+  return out;
+}
+
+/** Rows of a reported/item table, as var → first value. */
+export function rowsOf(x: Element | undefined): Record<string, string>[] {
+  return (x?.getChildren('item') ?? []).map((item) =>
+    Object.fromEntries(item.getChildren('field').map((f) => [f.attrs.var, f.getChildText('value') ?? ''])));
+}
+
+export function notesOf(cmd: Element): { type: string; text: string }[] {
+  return cmd.getChildren('note').map((n) => ({ type: n.attrs.type, text: n.text() }));
+}
+
+/** type, condition, text and application condition of an <error/>. */
+export function errorOf(el: Element): { type: string; condition?: string; text?: string; app?: string } {
+  const children = el.getChildElements();
+  return {
+    type: el.attrs.type,
+    condition: children.find((c) => c.attrs.xmlns === NS_STANZAS && c.name !== 'text')?.name,
+    text: el.getChildText('text', NS_STANZAS) ?? undefined,
+    app: children.find((c) => c.attrs.xmlns === NS_COMMANDS)?.name,
+  };
+}
+
+export function tokenOf(uri: string): string {
+  return /preauth=([A-Za-z0-9_-]+)/.exec(uri)![1]!;
+}

@@ -1,0 +1,502 @@
+// The ad-hoc engine without a server: a real invite core over a temp store,
+// <command/> elements in, replies out.
+import { expect } from 'chai';
+import xml, { type Element } from '@xmpp/xml';
+import { Adhoc } from '../../src/adhoc/adhoc.js';
+import { attachAdhoc, type IqHandler, type IqRouter } from '../../src/adhoc/attach.js';
+import { type AdhocCommand, NODE } from '../../src/adhoc/commands.js';
+import { infoFor, itemsFor } from '../../src/adhoc/disco.js';
+import { Sessions } from '../../src/adhoc/sessions.js';
+import { booleanValue, dataForm, dateTime, formValues, singleValue } from '../../src/xmpp/forms.js';
+import { command, errorOf, fieldsOf, formOf, notesOf, rowsOf, tokenOf } from '../helpers/adhoc.js';
+import { type Core, makeCore } from '../helpers/core.js';
+
+const ADMIN = 'boss@example.org';
+const USER = 'ann@example.org';
+const OTHER = 'bob@example.org';
+const FOREIGN = 'eve@evil.example';
+const ALL_NODES = [NODE.invite, NODE.createAccount, NODE.reset, NODE.list, NODE.revoke];
+
+describe('data forms (src/xmpp/forms.ts)', () => {
+  it('builds typed fields with options, required and desc, and reads submitted values back', () => {
+    const x = dataForm('form', {
+      title: 'T',
+      fields: [
+        { var: 'a', type: 'text-single', label: 'A', desc: 'why', required: true, values: ['1'] },
+        { var: 'b', type: 'list-single', values: ['x'], options: [{ value: 'x', label: 'X' }, { value: 'y' }] },
+      ],
+    });
+    expect(x.attrs).to.include({ xmlns: 'jabber:x:data', type: 'form' });
+    expect(x.getChildText('title')).to.equal('T');
+    const f = fieldsOf(x);
+    expect(f.a).to.deep.equal({ type: 'text-single', values: ['1'], required: true, options: [] });
+    expect(f.b!.options).to.deep.equal(['x', 'y']);
+    expect(x.getChild('field')!.getChildText('desc')).to.equal('why');
+    const v = formValues(x);
+    expect(singleValue(v, 'a')).to.equal('1');
+    expect(singleValue(v, 'missing')).to.equal(undefined);
+  });
+
+  it('reads booleans as XEP-0004 does, and nothing from a foreign namespace', () => {
+    const v = formValues(command('n', {}, { t: '1', T: 'TRUE', f: 'false', z: '0', bad: 'yes', blank: '  ' }).getChild('x')!);
+    expect([booleanValue(v, 't'), booleanValue(v, 'T'), booleanValue(v, 'f'), booleanValue(v, 'z')]).to.deep.equal([true, true, false, false]);
+    expect(booleanValue(v, 'bad')).to.equal(undefined);
+    expect(booleanValue(v, 'blank')).to.equal(undefined);
+    expect(formValues(xml('x', { xmlns: 'urn:other' }, xml('field', { var: 'a' }, xml('value', {}, '1')))).size).to.equal(0);
+    expect(formValues(undefined).size).to.equal(0);
+  });
+
+  it('writes a table as reported columns and items', () => {
+    const x = dataForm('result', { reported: [{ var: 'id', label: 'Id' }], items: [{ id: 'a' }, { id: undefined }] });
+    expect(x.getChild('reported')!.getChildren('field').map((f) => f.attrs.var)).to.deep.equal(['id']);
+    expect(rowsOf(x)).to.deep.equal([{ id: 'a' }, { id: '' }]);
+  });
+
+  it('writes XEP-0082 DateTime in UTC without fractions', () => {
+    expect(dateTime('2026-11-28T14:03:00.123Z')).to.equal('2026-11-28T14:03:00Z');
+    expect(dateTime(new Date(Date.UTC(2026, 0, 2, 3, 4, 5)))).to.equal('2026-01-02T03:04:05Z');
+  });
+});
+
+describe('ad-hoc sessions', () => {
+  const limits = { ttlMs: 1000, max: 4, maxPerOwner: 2 };
+  let t = 0;
+  const now = () => t;
+  beforeEach(() => { t = 0; });
+
+  it('forgets a session after its time, and a touch gives it more', () => {
+    const s = new Sessions<string>(limits, now);
+    const a = s.open('x', 'n', 'one');
+    const b = s.open('y', 'n', 'two');
+    t = 900;
+    s.touch(a, 'again');
+    t = 1000;
+    expect(s.get(b.id)).to.equal(undefined);
+    expect(s.get(a.id)?.state).to.equal('again');
+    t = 1900;
+    expect(s.get(a.id)).to.equal(undefined);
+    expect(s.size).to.equal(0);
+  });
+
+  it('holds at most maxPerOwner per asker and max in all, dropping the oldest', () => {
+    const s = new Sessions<number>(limits, now);
+    const [a1, a2, a3] = [s.open('a', 'n', 1), s.open('a', 'n', 2), s.open('a', 'n', 3)];
+    expect(s.get(a1.id)).to.equal(undefined);
+    expect([s.get(a2.id)?.state, s.get(a3.id)?.state]).to.deep.equal([2, 3]);
+    const b1 = s.open('b', 'n', 4);
+    s.open('c', 'n', 5);
+    expect(s.size).to.equal(4);
+    s.open('c', 'n', 6); // the fifth: the oldest of all (a2) goes
+    expect(s.size).to.equal(4);
+    expect(s.get(a2.id)).to.equal(undefined);
+    expect([s.get(a3.id)?.state, s.get(b1.id)?.state]).to.deep.equal([3, 4]);
+  });
+
+  it('stays bounded under a flood', () => {
+    const s = new Sessions<number>({ ttlMs: 60_000, max: 100, maxPerOwner: 5 }, now);
+    for (let i = 0; i < 10_000; i++) s.open(`u${i % 300}@x`, 'n', i);
+    expect(s.size).to.equal(100);
+    s.clear();
+    expect(s.size).to.equal(0);
+  });
+});
+
+describe('ad-hoc commands (engine)', () => {
+  let core: Core;
+  let adhoc: Adhoc;
+  const run = (asker: string, el: Element) => adhoc.execute(asker, el);
+  const start = (asker: string, node: string) => run(asker, command(node, { action: 'execute' }));
+  const submit = (asker: string, node: string, sessionid: string, values: Record<string, string | string[]>, action = 'complete') =>
+    run(asker, command(node, { sessionid, action }, values));
+
+  beforeEach(async () => {
+    core = await makeCore();
+    adhoc = new Adhoc(core.service, { now: () => core.clock.now, sessions: { ttlMs: 10 * 60_000 } });
+  });
+  afterEach(() => core.cleanup());
+
+  /** The invitation result of a completed create command: its fields, and the token. */
+  function invitation(reply: Element) {
+    expect(reply.name, reply.toString()).to.equal('command');
+    expect(reply.attrs.status).to.equal('completed');
+    const x = formOf(reply)!;
+    expect(x.attrs.type).to.equal('result');
+    const f = fieldsOf(x);
+    expect(f.FORM_TYPE).to.deep.include({ type: 'hidden', values: ['urn:xmpp:invite#invitation'] });
+    expect(f.uri!.type).to.equal('text-single');
+    expect(f.expire!.type).to.equal('text-single');
+    expect(f.expire!.values[0]).to.match(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
+    const uri = f.uri!.values[0]!;
+    return { fields: f, uri, token: tokenOf(uri), lookup: core.service.lookup(tokenOf(uri)) };
+  }
+
+  describe('who sees what', () => {
+    it('lists every command for an admin, contact/list/revoke for a user, none for another domain', () => {
+      expect(adhoc.available(ADMIN).map((c) => c.node)).to.deep.equal(ALL_NODES);
+      expect(adhoc.available(USER).map((c) => c.node)).to.deep.equal([NODE.invite, NODE.list, NODE.revoke]);
+      expect(adhoc.available(FOREIGN)).to.deep.equal([]);
+    });
+
+    it('hides the contact invite when contact invites are off, but not when the user is at the quota', async () => {
+      const off = new Adhoc((await makeCore({ allowContactInvites: false })).service);
+      expect(off.available(USER).map((c) => c.node)).to.deep.equal([NODE.list, NODE.revoke]);
+      for (let i = 0; i < 3; i++) invitation(await start(USER, NODE.invite));
+      expect(adhoc.available(USER).map((c) => c.node)).to.include(NODE.invite);
+    });
+
+    it('disco#items on the commands node names each command at the given JID; info per node', () => {
+      const items = itemsFor(adhoc, USER, 'http://jabber.org/protocol/commands', 'bot@example.org/r');
+      expect(items.getChildren('item').map((i) => i.attrs)).to.deep.equal([
+        { jid: 'bot@example.org/r', node: NODE.invite, name: 'Create new contact invite' },
+        { jid: 'bot@example.org/r', node: NODE.list, name: 'List pending invites' },
+        { jid: 'bot@example.org/r', node: NODE.revoke, name: 'Revoke an invite' },
+      ]);
+      expect(itemsFor(adhoc, USER, undefined, 'j').getChildren('item')).to.have.length(0);
+      expect(errorOf(itemsFor(adhoc, USER, 'nope', 'j')).condition).to.equal('item-not-found');
+
+      const root = infoFor(adhoc, USER, undefined, { category: 'client', type: 'bot' });
+      expect(root.getChildren('feature').map((f) => f.attrs.var)).to.include('http://jabber.org/protocol/commands');
+      expect(root.getChild('identity')!.attrs).to.include({ category: 'client', type: 'bot' });
+      expect(infoFor(adhoc, USER, 'http://jabber.org/protocol/commands', { category: 'client', type: 'bot' }).getChild('identity')!.attrs)
+        .to.include({ category: 'automation', type: 'command-list' });
+      expect(infoFor(adhoc, ADMIN, NODE.reset, { category: 'client', type: 'bot' }).getChild('identity')!.attrs)
+        .to.include({ category: 'automation', type: 'command-node', name: 'Create password reset invite' });
+      const refused = errorOf(infoFor(adhoc, USER, NODE.reset, { category: 'client', type: 'bot' }));
+      expect(refused).to.include({ condition: 'forbidden' });
+      expect(errorOf(infoFor(adhoc, USER, 'nope', { category: 'client', type: 'bot' })).condition).to.equal('item-not-found');
+    });
+  });
+
+  describe('protocol', () => {
+    it('unknown node: item-not-found', async () => {
+      expect(errorOf(await start(ADMIN, 'urn:xmpp:invite#nope'))).to.include({ type: 'cancel', condition: 'item-not-found' });
+      expect(errorOf(await run(ADMIN, xml('command', { xmlns: 'http://jabber.org/protocol/commands' }))).condition).to.equal('item-not-found');
+    });
+
+    it('a right the asker lacks: forbidden, with the core\'s sentence', async () => {
+      const e = errorOf(await start(USER, NODE.createAccount));
+      expect(e).to.deep.equal({ type: 'auth', condition: 'forbidden', text: 'Only administrators can create account and password-reset invites.', app: undefined });
+      expect(errorOf(await start(USER, NODE.reset)).condition).to.equal('forbidden');
+      expect(errorOf(await start(FOREIGN, NODE.invite))).to.include({ condition: 'forbidden', text: 'Only accounts on example.org can create invites.' });
+      expect(errorOf(await start(FOREIGN, NODE.list))).to.include({ condition: 'forbidden' });
+      expect(adhoc.openSessions).to.equal(0);
+    });
+
+    it('a multi-stage command keeps a sessionid and offers complete', async () => {
+      const first = await start(ADMIN, NODE.createAccount);
+      expect(first.attrs).to.include({ status: 'executing', node: NODE.createAccount });
+      expect(first.attrs.sessionid).to.be.a('string').and.not.equal('');
+      expect(first.getChild('actions')!.attrs.execute).to.equal('complete');
+      expect(first.getChild('actions')!.getChild('complete')).to.not.equal(undefined);
+      const done = await submit(ADMIN, NODE.createAccount, first.attrs.sessionid, { username: 'juliet' });
+      expect(done.attrs.sessionid).to.equal(first.attrs.sessionid);
+      expect(invitation(done).uri).to.match(/^xmpp:juliet@example\.org\?register;preauth=[A-Za-z0-9_-]{24}$/);
+      expect(adhoc.openSessions).to.equal(0);
+    });
+
+    it('accepts execute and next as well as complete for the submission', async () => {
+      for (const action of ['execute', 'next']) {
+        const first = await start(ADMIN, NODE.createAccount);
+        invitation(await submit(ADMIN, NODE.createAccount, first.attrs.sessionid, {}, action));
+      }
+      // No action attribute at all is execute.
+      const first = await run(ADMIN, command(NODE.createAccount));
+      expect(first.attrs.status).to.equal('executing');
+      invitation(await run(ADMIN, command(NODE.createAccount, { sessionid: first.attrs.sessionid }, {})));
+    });
+
+    it('cancel ends the session: status canceled, and the sessionid is gone', async () => {
+      const first = await start(ADMIN, NODE.reset);
+      const canceled = await run(ADMIN, command(NODE.reset, { sessionid: first.attrs.sessionid, action: 'cancel' }));
+      expect(canceled.attrs).to.include({ status: 'canceled', sessionid: first.attrs.sessionid, node: NODE.reset });
+      expect(errorOf(await submit(ADMIN, NODE.reset, first.attrs.sessionid, { accountjid: USER })).app).to.equal('bad-sessionid');
+      // A cancelled form (XEP-0004 type cancel) cancels too.
+      const second = await start(ADMIN, NODE.reset);
+      const viaForm = await run(ADMIN, xml('command', { xmlns: 'http://jabber.org/protocol/commands', node: NODE.reset, sessionid: second.attrs.sessionid },
+        xml('x', { xmlns: 'jabber:x:data', type: 'cancel' })));
+      expect(viaForm.attrs.status).to.equal('canceled');
+      expect(adhoc.openSessions).to.equal(0);
+    });
+
+    it('unknown, foreign, other-node and expired sessionids: bad-request with bad-sessionid', async () => {
+      const badSession = { type: 'modify', condition: 'bad-request', app: 'bad-sessionid' };
+      expect(errorOf(await submit(ADMIN, NODE.reset, 'no-such-session', { accountjid: USER }))).to.include(badSession);
+      const mine = await start(ADMIN, NODE.reset);
+      const other = await makeCore({ admins: [ADMIN, 'boss2@example.org'] });
+      const shared = new Adhoc(other.service);
+      const theirs = await shared.execute('boss2@example.org', command(NODE.reset));
+      expect(errorOf(await shared.execute(ADMIN, command(NODE.reset, { sessionid: theirs.attrs.sessionid }, { accountjid: USER })))).to.include(badSession);
+      await other.cleanup();
+      expect(errorOf(await submit(ADMIN, NODE.createAccount, mine.attrs.sessionid, {}))).to.include(badSession);
+      expect(errorOf(await run(ADMIN, command(NODE.reset, { sessionid: '', action: 'complete' })))).to.include(badSession);
+      // Still there for its owner, until it expires.
+      core.clock.now = new Date(core.clock.now.getTime() + 10 * 60_000 + 1);
+      expect(errorOf(await submit(ADMIN, NODE.reset, mine.attrs.sessionid, { accountjid: USER }))).to.include(badSession);
+    });
+
+    it('prev and unknown actions are refused with XEP-0050\'s conditions', async () => {
+      const first = await start(ADMIN, NODE.reset);
+      expect(errorOf(await run(ADMIN, command(NODE.reset, { sessionid: first.attrs.sessionid, action: 'prev' }))))
+        .to.include({ condition: 'bad-request', app: 'bad-action' });
+      expect(errorOf(await run(ADMIN, command(NODE.reset, { action: 'explode' })))).to.include({ condition: 'bad-request', app: 'malformed-action' });
+      // The session survives a refused action.
+      invitation(await submit(ADMIN, NODE.reset, first.attrs.sessionid, { accountjid: USER }));
+    });
+
+    it('checks the right again at the submission', async () => {
+      const admins = [ADMIN, 'carol@example.org'];
+      const c = await makeCore({ admins });
+      const a = new Adhoc(c.service);
+      const first = await a.execute('carol@example.org', command(NODE.createAccount));
+      expect(first.attrs.status).to.equal('executing');
+      admins.pop(); // carol is no longer an admin
+      const refused = await a.execute('carol@example.org', command(NODE.createAccount, { sessionid: first.attrs.sessionid }, {}));
+      expect(errorOf(refused)).to.include({ condition: 'forbidden', text: 'Only administrators can create account and password-reset invites.' });
+      expect(a.openSessions).to.equal(0);
+      await c.cleanup();
+    });
+
+    it('an internal failure is internal-server-error, not a crash', async () => {
+      const broken: AdhocCommand = {
+        node: 'broken', name: 'Broken', access: () => ({ ok: true }),
+        start: () => { throw new Error('boom'); },
+      };
+      const a = new Adhoc(core.service, { commands: [broken] });
+      const original = process.stderr.write;
+      process.stderr.write = (() => true) as typeof process.stderr.write;
+      try {
+        expect(errorOf(await a.execute(ADMIN, command('broken')))).to.include({ type: 'cancel', condition: 'internal-server-error' });
+      } finally {
+        process.stderr.write = original;
+      }
+    });
+
+    it('one-stage commands complete at once, with a sessionid and no session kept', async () => {
+      const reply = await start(USER, NODE.invite);
+      expect(reply.attrs.sessionid).to.be.a('string');
+      invitation(reply);
+      expect(adhoc.openSessions).to.equal(0);
+    });
+
+    it('never holds more than the per-asker cap of sessions', async () => {
+      const a = new Adhoc(core.service, { sessions: { maxPerOwner: 2 } });
+      const ids: string[] = [];
+      for (let i = 0; i < 5; i++) ids.push((await a.execute(ADMIN, command(NODE.reset))).attrs.sessionid);
+      expect(a.openSessions).to.equal(2);
+      expect(errorOf(await a.execute(ADMIN, command(NODE.reset, { sessionid: ids[0]! }, { accountjid: USER }))).app).to.equal('bad-sessionid');
+      expect((await a.execute(ADMIN, command(NODE.reset, { sessionid: ids[4]! }, { accountjid: USER }))).attrs.status).to.equal('completed');
+    });
+  });
+
+  describe('contact invite', () => {
+    it('gives a user a contact invite the core accepts; no landing-url without PUBLIC_URL', async () => {
+      const { fields, uri, lookup } = invitation(await start(USER, NODE.invite));
+      expect(uri).to.match(/^xmpp:ann@example\.org\?roster;preauth=[A-Za-z0-9_-]{24}$/);
+      expect(lookup.state).to.equal('valid');
+      expect(lookup.invite?.kind).to.equal('contact');
+      expect(fields).to.not.have.property('landing-url');
+      expect(fields.expire!.values[0]).to.equal('2026-11-28T12:00:00Z');
+    });
+
+    it('gives an admin account+contact (ibr=y), and a landing-url when PUBLIC_URL is set', async () => {
+      const c = await makeCore({ publicUrl: 'https://invites.example.org' });
+      const { fields, uri } = invitation(await new Adhoc(c.service).execute(ADMIN, command(NODE.invite)));
+      expect(uri).to.match(/^xmpp:boss@example\.org\?roster;preauth=[A-Za-z0-9_-]{24};ibr=y$/);
+      expect(fields['landing-url']).to.deep.include({ type: 'text-single', values: [`https://invites.example.org/invite/${tokenOf(uri)}`] });
+      await c.cleanup();
+    });
+
+    it('at the quota: completed, with the core\'s sentence as an error note, nothing made', async () => {
+      for (let i = 0; i < 3; i++) invitation(await start(USER, NODE.invite));
+      const reply = await start(USER, NODE.invite);
+      expect(reply.attrs.status).to.equal('completed');
+      expect(formOf(reply)).to.equal(undefined);
+      expect(notesOf(reply)).to.deep.equal([{ type: 'error', text: 'You already have 3 unused invites, the most allowed; revoke one first.' }]);
+    });
+  });
+
+  describe('account invite', () => {
+    async function form(asker = ADMIN) {
+      const first = await start(asker, NODE.createAccount);
+      return { sid: first.attrs.sessionid as string, fields: fieldsOf(formOf(first)), x: formOf(first)! };
+    }
+
+    it('asks username, roster-subscription and role', async () => {
+      const { x, fields } = await form();
+      expect(x.attrs.type).to.equal('form');
+      expect(fields.username).to.deep.include({ type: 'text-single', required: false });
+      expect(fields['roster-subscription']).to.deep.include({ type: 'boolean', values: ['0'] });
+      expect(fields.role).to.deep.include({ type: 'list-single', values: ['none'], options: ['none', 'admin'] });
+    });
+
+    it('without a username: an open account invite; with the admin role: roles carried', async () => {
+      let { sid } = await form();
+      const open = invitation(await submit(ADMIN, NODE.createAccount, sid, { username: '', 'roster-subscription': '0', role: 'none' }));
+      expect(open.uri).to.match(/^xmpp:example\.org\?register;preauth=/);
+      expect(open.lookup.invite).to.deep.include({ kind: 'account', roles: [] });
+      ({ sid } = await form());
+      const admin = invitation(await submit(ADMIN, NODE.createAccount, sid, { role: 'admin' }));
+      expect(admin.lookup.invite?.roles).to.deep.equal(['admin']);
+    });
+
+    it('roster-subscription makes an account+contact invite of the admin', async () => {
+      const { sid } = await form();
+      const r = invitation(await submit(ADMIN, NODE.createAccount, sid, { 'roster-subscription': 'true' }));
+      expect(r.uri).to.match(/^xmpp:boss@example\.org\?roster;preauth=[^;]+;ibr=y$/);
+      expect(r.lookup.invite).to.deep.include({ kind: 'account-contact', inviter: ADMIN });
+    });
+
+    it('invalid values give the form again with an error note, values kept, session alive', async () => {
+      const { sid } = await form();
+      const cases: [Record<string, string>, RegExp][] = [
+        [{ username: 'no/slash' }, /^"no\/slash" is not a valid username\.$/],
+        [{ username: 'juliet', 'roster-subscription': '1' }, /cannot be bound to a username or give a role/],
+        [{ role: 'admin', 'roster-subscription': '1' }, /cannot be bound to a username or give a role/],
+        [{ role: 'root' }, /^"root" is not a role/],
+        [{ 'roster-subscription': 'maybe' }, /must be yes or no/],
+      ];
+      for (const [values, message] of cases) {
+        const again = await submit(ADMIN, NODE.createAccount, sid, values);
+        expect(again.attrs, JSON.stringify(values)).to.include({ status: 'executing', sessionid: sid });
+        const notes = notesOf(again);
+        expect(notes).to.have.length(1);
+        expect(notes[0]!.type).to.equal('error');
+        expect(notes[0]!.text).to.match(message);
+        expect(fieldsOf(formOf(again)).username!.values).to.deep.equal(values.username ? [values.username] : []);
+      }
+      expect(invitation(await submit(ADMIN, NODE.createAccount, sid, { username: 'Juliet' })).lookup.invite?.username).to.equal('juliet');
+    });
+
+    it('bad input of any shape never crashes: long, control characters, many values', async () => {
+      const { sid } = await form();
+      const weird = await submit(ADMIN, NODE.createAccount, sid, { username: ['a'.repeat(5000), 'b'], role: '\u0000\u202e', 'roster-subscription': ['1', '0'] });
+      expect(weird.attrs.status).to.equal('executing');
+      expect(fieldsOf(formOf(weird)).username!.values[0]).to.have.length(1023);
+    });
+  });
+
+  describe('password reset invite', () => {
+    it('asks a required jid-single accountjid; refuses what is not a local account; creates for a local one', async () => {
+      const first = await start(ADMIN, NODE.reset);
+      const sid = first.attrs.sessionid;
+      expect(fieldsOf(formOf(first)).accountjid).to.deep.include({ type: 'jid-single', required: true });
+      const cases: [Record<string, string>, RegExp][] = [
+        [{}, /^Enter the account whose password is to be reset, as user@example\.org\.$/],
+        [{ accountjid: 'bob@evil.example' }, /^"bob@evil\.example" is not an account on example\.org/],
+        [{ accountjid: 'example.org' }, /is not an address/],
+        [{ accountjid: 'bob@example.org/phone' }, /is not an address/],
+        [{ accountjid: 'b"ob@example.org' }, /is not a valid username/],
+      ];
+      for (const [values, message] of cases) {
+        const again = await submit(ADMIN, NODE.reset, sid, values);
+        expect(again.attrs.status, JSON.stringify(values)).to.equal('executing');
+        expect(notesOf(again)[0]).to.deep.include({ type: 'error' });
+        expect(notesOf(again)[0]!.text).to.match(message);
+      }
+      const done = invitation(await submit(ADMIN, NODE.reset, sid, { accountjid: 'Ann@Example.org' }));
+      expect(done.uri).to.match(/^xmpp:ann@example\.org\?register;preauth=/);
+      expect(done.lookup.invite).to.deep.include({ kind: 'reset', username: 'ann' });
+      expect(done.fields.expire!.values[0]).to.equal('2026-11-22T12:00:00Z');
+    });
+  });
+
+  describe('list and revoke', () => {
+    it('a user gets their own pending invites at once, as a table', async () => {
+      const empty = await start(USER, NODE.list);
+      expect(empty.attrs.status).to.equal('completed');
+      expect(notesOf(empty)).to.deep.equal([{ type: 'info', text: 'You have no pending invites.' }]);
+      invitation(await start(USER, NODE.invite));
+      invitation(await start(OTHER, NODE.invite));
+      const listed = await start(USER, NODE.list);
+      expect(listed.attrs.status).to.equal('completed');
+      const rows = rowsOf(formOf(listed));
+      expect(rows).to.have.length(1);
+      expect(rows[0]).to.deep.include({ kind: 'contact', 'created-by': USER, uses: '0/1', expire: '2026-11-28T12:00:00Z' });
+      expect(formOf(listed)!.getChild('reported')!.getChildren('field').map((f) => f.attrs.var))
+        .to.deep.equal(['id', 'kind', 'expire', 'uses', 'username', 'roles', 'created-by']);
+    });
+
+    it('an admin chooses between theirs and all', async () => {
+      invitation(await start(USER, NODE.invite));
+      const first = await start(ADMIN, NODE.list);
+      expect(first.attrs.status).to.equal('executing');
+      expect(fieldsOf(formOf(first)).all).to.deep.include({ type: 'boolean', values: ['0'] });
+      const mine = await submit(ADMIN, NODE.list, first.attrs.sessionid, { all: '0' });
+      expect(notesOf(mine)[0]!.text).to.equal('You have no pending invites.');
+      const again = await start(ADMIN, NODE.list);
+      const all = await submit(ADMIN, NODE.list, again.attrs.sessionid, { all: '1' });
+      expect(rowsOf(formOf(all)).map((r) => r['created-by'])).to.deep.equal([USER]);
+    });
+
+    it('a user revokes one of their own from a list-single; unknown ids give the form again', async () => {
+      expect(notesOf(await start(USER, NODE.revoke))).to.deep.equal([{ type: 'info', text: 'You have no invites that can be revoked.' }]);
+      const { token, lookup } = invitation(await start(USER, NODE.invite));
+      invitation(await start(OTHER, NODE.invite));
+      const first = await start(USER, NODE.revoke);
+      const f = fieldsOf(formOf(first)).id!;
+      expect(f).to.deep.include({ type: 'list-single', required: true, options: [lookup.invite!.id] });
+      const wrong = await submit(USER, NODE.revoke, first.attrs.sessionid, { id: 'zzzz2222' });
+      expect(wrong.attrs.status).to.equal('executing');
+      expect(notesOf(wrong)).to.deep.equal([{ type: 'error', text: 'You have no invite with the id "zzzz2222".' }]);
+      const none = await submit(USER, NODE.revoke, first.attrs.sessionid, {});
+      expect(notesOf(none)[0]!.text).to.equal('Choose the invite to revoke.');
+      const done = await submit(USER, NODE.revoke, first.attrs.sessionid, { id: lookup.invite!.id });
+      expect(done.attrs.status).to.equal('completed');
+      expect(notesOf(done)).to.deep.equal([{ type: 'info', text: `Invite ${lookup.invite!.id} is revoked: it can no longer be used.` }]);
+      expect(core.service.lookup(token).state).to.equal('revoked');
+    });
+
+    it('an admin may revoke anyone\'s', async () => {
+      const { token, lookup } = invitation(await start(USER, NODE.invite));
+      const first = await start(ADMIN, NODE.revoke);
+      expect(fieldsOf(formOf(first)).id!.options).to.deep.equal([lookup.invite!.id]);
+      expect((await submit(ADMIN, NODE.revoke, first.attrs.sessionid, { id: lookup.invite!.id })).attrs.status).to.equal('completed');
+      expect(core.service.lookup(token).state).to.equal('revoked');
+    });
+  });
+});
+
+describe('attachAdhoc', () => {
+  let core: Core;
+  beforeEach(async () => { core = await makeCore(); });
+  afterEach(() => core.cleanup());
+
+  /** The routes attachAdhoc registers, called the way xmpp.js's iqCallee calls them. */
+  function router() {
+    const routes = new Map<string, IqHandler>();
+    const r: IqRouter = {
+      get: (ns, name, h) => routes.set(`get ${ns} ${name}`, h),
+      set: (ns, name, h) => routes.set(`set ${ns} ${name}`, h),
+    };
+    const call = async (type: 'get' | 'set', to: string, child: Element) => {
+      const stanza = xml('iq', { type, to, from: `${USER}/phone`, id: '1' }, child);
+      const h = routes.get(`${type} ${child.attrs.xmlns} ${child.name}`)!;
+      return h({ stanza }, async () => 'passed on');
+    };
+    return { r, call };
+  }
+
+  it('answers at its address only, and passes other addresses on', async () => {
+    const { r, call } = router();
+    attachAdhoc(r, new Adhoc(core.service), { address: 'Bot@Example.org/r', identity: { category: 'client', type: 'bot' } });
+    const items = xml('query', { xmlns: 'http://jabber.org/protocol/disco#items', node: 'http://jabber.org/protocol/commands' });
+    const answered = await call('get', 'bot@example.org/r', items) as Element;
+    expect(answered.getChildren('item').map((i) => i.attrs.jid)).to.deep.equal(['bot@example.org/r', 'bot@example.org/r', 'bot@example.org/r']);
+    expect(await call('get', 'bot@example.org/other', items)).to.equal('passed on');
+    expect(await call('get', 'bot@example.org', xml('query', { xmlns: 'http://jabber.org/protocol/disco#info' }))).to.equal('passed on');
+    const reply = await call('set', 'bot@example.org/r', command(NODE.invite)) as Element;
+    expect(reply.attrs.status).to.equal('completed');
+  });
+
+  it('follows an address that changes (a function), and answers nothing while it is unknown', async () => {
+    const { r, call } = router();
+    let address: string | undefined;
+    attachAdhoc(r, new Adhoc(core.service), { address: () => address, identity: { category: 'component', type: 'generic' }, features: ['urn:example'] });
+    const info = xml('query', { xmlns: 'http://jabber.org/protocol/disco#info' });
+    expect(await call('get', 'invites.example.org', info)).to.equal('passed on');
+    address = 'invites.example.org';
+    const answered = await call('get', 'invites.example.org', info) as Element;
+    expect(answered.getChildren('feature').map((f) => f.attrs.var)).to.include('urn:example');
+    expect(await call('get', 'someone@invites.example.org', info)).to.equal('passed on');
+  });
+});
