@@ -10,6 +10,7 @@ local st = require "util.stanza";
 local jid = require "util.jid";
 local async = require "util.async";
 local id = require "util.id";
+local errors = require "util.error";
 local rostermanager = require "core.rostermanager";
 local usermanager = require "core.usermanager";
 
@@ -37,6 +38,10 @@ local function call(kind, attrs)
 	local iq = st.iq({ type = kind == "token" and "get" or "set", from = host, to = component, id = id.short() })
 		:tag(kind, attrs):up();
 	local result, err = async.wait_for(module:send_iq(iq, nil, timeout));
+	if result and result.stanza.attr.type == "error" then
+		-- A bounce generated on the way (component offline) arrives as a "result" of send_iq.
+		result, err = nil, errors.from_stanza(result.stanza);
+	end
 	if result then
 		return result.stanza:get_child(kind, NS) or st.stanza(kind, { xmlns = NS });
 	end
@@ -47,6 +52,16 @@ local function call(kind, attrs)
 	end
 	module:log("warn", "invite component %s did not answer %s: %s", component, kind, err and err.condition or "?");
 	return nil, UNAVAILABLE;
+end
+
+-- Give a reserved use back without waiting (outside a thread, or nothing to decide).
+local function release(session)
+	local reservation = session.invites_reservation;
+	if not reservation or not component then return; end
+	session.invites_reservation = nil;
+	module:send_iq(st.iq({ type = "set", from = host, to = component, id = id.short() })
+		:tag("release", { xmlns = NS, reservation = reservation }):up(), nil, timeout)
+		:catch(function() end); -- unanswered: the component releases it after a while anyway
 end
 
 -- Stream features: tell unauthenticated clients that tokens are accepted.
@@ -80,6 +95,7 @@ end);
 module:hook("user-registering", function(event)
 	local session = event.session;
 	local token = session and session.invites_token;
+	if session then release(session); end -- an earlier attempt on this stream that failed
 	local answer, err = call("register", {
 		username = event.username,
 		token = token,
@@ -107,6 +123,13 @@ local function commit(event)
 end
 module:hook("user-registered", commit);
 module:hook("user-password-reset", commit);
+
+-- The account was never created (e.g. someone else took the name meanwhile)
+-- and the client closes its stream. (A dropped TCP connection skips this
+-- event: the component then releases the use after its reservation timeout.)
+module:hook("pre-session-close", function(event)
+	release(event.session);
+end);
 
 -- XEP-0379: a subscription request carrying a token the component approves is
 -- accepted at once, and a subscription back is requested.

@@ -68,6 +68,8 @@ export class Component {
 
   async start(): Promise<void> {
     this.running = true;
+    this.reconnect.stop(); // idempotent re-arm after a stop()
+    this.reconnect.start();
     await this.xmpp.start();
   }
 

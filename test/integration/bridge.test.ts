@@ -1,0 +1,262 @@
+// Invite tokens used on the wire: in-band registration and XEP-0379 through the
+// Prosody bridge and our component, with xmpp.js clients as the invitees.
+import type { Socket } from 'node:net';
+import { expect } from 'chai';
+import xml, { type Element } from '@xmpp/xml';
+import type { CreateRequest } from '../../src/invites/service.js';
+import { type Actor } from '../../src/invites/types.js';
+import { openRegistration, refusal, registerWith } from '../helpers/ibr.js';
+import { type Stack, COMPONENT, DOMAIN, PASSWORD, startStack } from '../helpers/stack.js';
+import { connectUser, type User } from '../helpers/xmpp-user.js';
+
+const BOSS: Actor = { jid: `boss@${DOMAIN}` };
+const NEW_PASSWORD = 'a-new-password-2';
+
+async function mint(stack: Stack, actor: Actor, req: CreateRequest): Promise<string> {
+  const r = await stack.app.service.create(actor, req);
+  if (!r.ok) throw new Error(r.message);
+  return r.token;
+}
+
+const register = (stack: Stack, user: { token?: string; username: string; password?: string }) =>
+  registerWith(stack.prosody.service, DOMAIN, { password: PASSWORD, ...user });
+
+async function rosterOf(user: User): Promise<Map<string, { subscription: string; ask?: string }>> {
+  const res = await user.xmpp.iqCaller.request(xml('iq', { type: 'get' }, xml('query', { xmlns: 'jabber:iq:roster' })));
+  const items = res.getChild('query', 'jabber:iq:roster')!.getChildren('item') as Element[];
+  return new Map(items.map((i) => [String(i.attrs.jid), { subscription: String(i.attrs.subscription), ask: i.attrs.ask as string | undefined }]));
+}
+
+/** Roster changes arrive as pushes after the registration reply: poll briefly. */
+async function eventually<T>(probe: () => Promise<T>, ok: (v: T) => boolean, ms = 3000): Promise<T> {
+  const until = Date.now() + ms;
+  for (;;) {
+    const v = await probe();
+    if (ok(v) || Date.now() > until) return v;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+const login = (stack: Stack, jid: string, password = PASSWORD) => connectUser(stack.prosody.service, jid, password).then((u) => { stack.users.push(u); return u; });
+
+describe('in-band registration with invite tokens (real Prosody, bridge + component)', function () {
+  this.timeout(30_000);
+  let stack: Stack;
+  before(async () => { stack = await startStack(); });
+  after(async () => { await stack?.stop(); });
+
+  it('offers both token stream features to unauthenticated clients', async () => {
+    const r = await openRegistration(stack.prosody.service, DOMAIN);
+    await r.close();
+    expect(r.features.getChild('register', 'urn:xmpp:ibr-token:0'), 'XEP-0445 feature').to.exist;
+    expect(r.features.getChild('register', 'urn:xmpp:invite'), 'legacy feature').to.exist;
+  });
+
+  it('creates an account from an account invite; the account logs in; the token is then spent', async () => {
+    const token = await mint(stack, BOSS, { kind: 'account' });
+    await register(stack, { token, username: 'ann' });
+    const ann = await login(stack, `ann@${DOMAIN}`);
+    expect(String(ann.xmpp.jid)).to.match(/^ann@localhost\//);
+    const again = await refusal(register(stack, { token, username: 'ann2' }));
+    expect(again).to.deep.equal({ condition: 'item-not-found', text: 'This invite has already been used.' });
+    expect(await stack.prosody.userExists('ann2')).to.equal(false);
+    const inv = stack.app.service.lookup(token).invite!;
+    expect(inv.uses.map((u) => u.jid)).to.deep.equal([`ann@${DOMAIN}`]);
+  });
+
+  it('refuses unknown, expired and revoked tokens with a sentence', async () => {
+    expect(await refusal(register(stack, { token: 'A'.repeat(24), username: 'u1' })))
+      .to.deep.equal({ condition: 'item-not-found', text: 'This invite is not valid.' });
+    const expiring = await mint(stack, BOSS, { kind: 'account' });
+    stack.app.service.lookup(expiring).invite!.expiresAt = new Date(Date.now() - 1000).toISOString();
+    expect((await refusal(register(stack, { token: expiring, username: 'u2' }))).text).to.equal('This invite has expired.');
+    const revoked = await mint(stack, BOSS, { kind: 'account' });
+    await stack.app.service.revoke(BOSS, stack.app.service.lookup(revoked).invite!.id);
+    expect((await refusal(register(stack, { token: revoked, username: 'u3' }))).text).to.equal('This invite has been revoked.');
+    for (const u of ['u1', 'u2', 'u3']) expect(await stack.prosody.userExists(u)).to.equal(false);
+  });
+
+  it('refuses registration without a token: invitation only', async () => {
+    const r = await refusal(register(stack, { username: 'sneaky' }));
+    expect(r).to.deep.equal({ condition: 'not-acceptable', text: 'Registration on this server is through invitation only.' });
+    expect(await stack.prosody.userExists('sneaky')).to.equal(false);
+  });
+
+  it('enforces the username an invite is bound to, and never takes over an account', async () => {
+    const token = await mint(stack, BOSS, { kind: 'account', username: 'dora' });
+    const wrong = await refusal(register(stack, { token, username: 'mallory' }));
+    expect(wrong).to.deep.equal({ condition: 'not-acceptable', text: 'This invite is for the username "dora" only.' });
+    const open = await mint(stack, BOSS, { kind: 'account' });
+    await stack.prosody.register('taken', PASSWORD);
+    expect((await refusal(register(stack, { token: open, username: 'taken' }))).condition).to.equal('conflict');
+    await register(stack, { token, username: 'dora' });
+    expect(await stack.prosody.userExists('dora')).to.equal(true);
+    expect(stack.app.service.lookup(open).state, 'a refused attempt does not spend the token').to.equal('valid');
+  });
+
+  it('gives the use back when the account is not created after all (same name taken meanwhile)', async () => {
+    const token = await mint(stack, BOSS, { kind: 'account', maxUses: 2 });
+    const streams = await Promise.all([openRegistration(stack.prosody.service, DOMAIN), openRegistration(stack.prosody.service, DOMAIN)]);
+    await Promise.all(streams.map((s) => s.preauth(token)));
+    const results = await Promise.allSettled(streams.map((s) => s.register('twin', PASSWORD)));
+    await Promise.all(streams.map((s) => s.close()));
+    const lost = results.find((r) => r.status === 'rejected') as PromiseRejectedResult | undefined;
+    // Both got a reservation before either account existed: Prosody itself refuses the second.
+    expect(lost?.reason?.text).to.equal('The requested username already exists.');
+    // The loser's reservation was released when its stream closed: the second use is still there.
+    await eventually(async () => stack.app.service.reserve(token, { purpose: 'register', username: 'probe' }), (r) => {
+      if (r.ok) stack.app.service.release(r.reservation);
+      return r.ok;
+    });
+    await register(stack, { token, username: 'twin2' });
+    expect(stack.app.service.lookup(token).invite!.uses.map((u) => u.jid)).to.deep.equal([`twin@${DOMAIN}`, `twin2@${DOMAIN}`]);
+  });
+
+  it('allows token-less registration when the service is not invitation-only', async () => {
+    const open = await startStack({ REGISTRATION_INVITE_ONLY: 'false' });
+    try {
+      await registerWith(open.prosody.service, DOMAIN, { username: 'walkin', password: PASSWORD });
+      expect(await open.prosody.userExists('walkin')).to.equal(true);
+    } finally {
+      await open.stop();
+    }
+  });
+
+  it('counts the uses of a multi-use invite', async () => {
+    const token = await mint(stack, BOSS, { kind: 'account', maxUses: 2 });
+    await register(stack, { token, username: 'multi1' });
+    await register(stack, { token, username: 'multi2' });
+    expect((await refusal(register(stack, { token, username: 'multi3' }))).text).to.equal('This invite has already been used.');
+    expect(stack.app.service.lookup(token).invite!.uses.map((u) => u.jid)).to.deep.equal([`multi1@${DOMAIN}`, `multi2@${DOMAIN}`]);
+  });
+
+  it('makes inviter and invitee mutual contacts with an account+contact invite, and tells the inviter', async () => {
+    const boss = await stack.user(`boss@${DOMAIN}`);
+    const answer = await boss.ask(stack.env.BOT_JID!, 'invite');
+    const token = /preauth=([\w-]+);ibr=y/.exec(answer)?.[1];
+    expect(token, answer).to.be.a('string');
+    await register(stack, { token, username: 'bea' });
+    const bea = await login(stack, `bea@${DOMAIN}`);
+    const beaRoster = await eventually(() => rosterOf(bea), (r) => r.get(`boss@${DOMAIN}`)?.subscription === 'both');
+    expect(beaRoster.get(`boss@${DOMAIN}`)).to.deep.equal({ subscription: 'both', ask: undefined });
+    const bossRoster = await eventually(() => rosterOf(boss), (r) => r.get(`bea@${DOMAIN}`)?.subscription === 'both');
+    expect(bossRoster.get(`bea@${DOMAIN}`)).to.deep.equal({ subscription: 'both', ask: undefined });
+    const notice = await boss.next(stack.env.BOT_JID!);
+    expect(notice?.getChildText('body')).to.match(/^bea@localhost joined with your invite \w+; you are now contacts\.$/);
+  });
+
+  it('makes an admin from "invite admin": the new account can use the admin commands', async () => {
+    const token = await mint(stack, BOSS, { kind: 'account', roles: ['admin'] });
+    await register(stack, { token, username: 'newboss' });
+    const newboss = await login(stack, `newboss@${DOMAIN}`);
+    const reply = await newboss.ask(stack.env.BOT_JID!, 'invite account');
+    expect(reply).to.match(/^Account invite: it creates an account/);
+  });
+
+  it('resets only the named account\'s password', async () => {
+    await stack.prosody.register('forgetful', PASSWORD);
+    await stack.prosody.register('bystander', PASSWORD);
+    const token = await mint(stack, BOSS, { kind: 'reset', username: 'forgetful' });
+    const other = await refusal(register(stack, { token, username: 'bystander', password: NEW_PASSWORD }));
+    expect(other.text).to.equal('This invite is for the username "forgetful" only.');
+    await register(stack, { token, username: 'forgetful', password: NEW_PASSWORD });
+    const u = await login(stack, `forgetful@${DOMAIN}`, NEW_PASSWORD);
+    expect(String(u.xmpp.jid)).to.match(/^forgetful@/);
+    await login(stack, `bystander@${DOMAIN}`); // unchanged password still works
+    expect(stack.app.service.lookup(token).state).to.equal('used');
+    expect((await refusal(register(stack, { token, username: 'forgetful', password: 'third-password' }))).text)
+      .to.equal('This invite has already been used.');
+  });
+
+  it('lets exactly one of 50 concurrent registrations have a single-use token', async () => {
+    const token = await mint(stack, BOSS, { kind: 'account' });
+    const results = await Promise.allSettled(Array.from({ length: 50 }, (_, i) => register(stack, { token, username: `racer${i}` })));
+    const won = results.flatMap((r, i) => (r.status === 'fulfilled' ? [`racer${i}`] : []));
+    expect(won).to.have.length(1);
+    const exist = await Promise.all(Array.from({ length: 50 }, (_, i) => stack.prosody.userExists(`racer${i}`)));
+    expect(exist.filter(Boolean)).to.have.length(1);
+    expect(stack.app.service.lookup(token).invite!.uses.map((u) => u.jid)).to.deep.equal([`${won[0]}@${DOMAIN}`]);
+  });
+});
+
+describe('XEP-0379 pre-authenticated subscriptions (real Prosody, bridge + component)', function () {
+  this.timeout(30_000);
+  for (const allowUserInvites of [false, true]) {
+    describe(`with ALLOW_USER_INVITES=${allowUserInvites}`, () => {
+      let stack: Stack;
+      before(async () => { stack = await startStack({ ALLOW_USER_INVITES: String(allowUserInvites) }); });
+      after(async () => { await stack?.stop(); });
+
+      it('approves a subscription carrying the inviter\'s token and asks for one back', async () => {
+        const alice = await stack.user(`alice@${DOMAIN}`);
+        const carol = await stack.user(`carol@${DOMAIN}`);
+        const answer = await alice.ask(stack.env.BOT_JID!, 'invite');
+        expect(answer).to.include(allowUserInvites ? ';ibr=y' : '?roster;preauth=');
+        const token = /preauth=([\w-]+)/.exec(answer)![1]!;
+        const subscribeBack = new Promise<Element>((resolve) => carol.xmpp.on('stanza', (el: Element) => {
+          if (el.is('presence') && el.attrs.type === 'subscribe') resolve(el);
+        }));
+        await carol.send(xml('presence', { to: `alice@${DOMAIN}`, type: 'subscribe' }, xml('preauth', { xmlns: 'urn:xmpp:pars:0', token })));
+        expect(String((await subscribeBack).attrs.from)).to.equal(`alice@${DOMAIN}`);
+        const aliceRoster = await eventually(() => rosterOf(alice), (r) => r.get(`carol@${DOMAIN}`)?.subscription === 'from');
+        expect(aliceRoster.get(`carol@${DOMAIN}`)).to.deep.equal({ subscription: 'from', ask: 'subscribe' });
+        const carolRoster = await eventually(() => rosterOf(carol), (r) => r.get(`alice@${DOMAIN}`)?.subscription === 'to');
+        expect(carolRoster.get(`alice@${DOMAIN}`)?.subscription).to.equal('to');
+        const notice = await alice.next(stack.env.BOT_JID!);
+        expect(notice?.getChildText('body')).to.match(/^carol@localhost added you as a contact with your invite \w+\.$/);
+        expect(stack.app.service.lookup(token).state).to.equal('used');
+      });
+
+      it('passes a request with someone else\'s or a spent token on to the user, unapproved', async () => {
+        const alice = await stack.user(`alice@${DOMAIN}`);
+        const dave = await stack.user(`dave@${DOMAIN}`);
+        const boss = await stack.user(`boss@${DOMAIN}`);
+        const bossToken = /preauth=([\w-]+)/.exec(await boss.ask(stack.env.BOT_JID!, 'invite'))![1]!;
+        const request = new Promise<Element>((resolve) => alice.xmpp.on('stanza', (el: Element) => {
+          if (el.is('presence') && el.attrs.type === 'subscribe' && String(el.attrs.from).startsWith('dave@')) resolve(el);
+        }));
+        await dave.send(xml('presence', { to: `alice@${DOMAIN}`, type: 'subscribe' }, xml('preauth', { xmlns: 'urn:xmpp:pars:0', token: bossToken })));
+        await request;
+        const roster = await rosterOf(alice);
+        expect(roster.get(`dave@${DOMAIN}`)?.subscription ?? 'none').to.equal('none');
+        expect(stack.app.service.lookup(bossToken).state, 'not spent by a refused use').to.equal('valid');
+      });
+    });
+  }
+});
+
+describe('the bridge without its component (real Prosody)', function () {
+  this.timeout(30_000);
+  let stack: Stack;
+  before(async () => { stack = await startStack({}, { app: { componentBackoff: { min: 100, max: 400 } } }); });
+  after(async () => { await stack?.stop(); });
+
+  it('refuses registration with a "try again later" text while the component is away, and works once it is back', async () => {
+    const token = await mint(stack, BOSS, { kind: 'account' });
+    await stack.app.component!.stop();
+    const r = await refusal(register(stack, { token, username: 'patient' }));
+    expect(r).to.deep.equal({ condition: 'service-unavailable', text: 'The invite service is not answering; try again later' });
+    expect(await stack.prosody.userExists('patient')).to.equal(false);
+    await stack.app.component!.start();
+    await register(stack, { token, username: 'patient' });
+    expect(await stack.prosody.userExists('patient')).to.equal(true);
+  });
+
+  it('reconnects by itself after its connection is cut, then serves registrations again', async () => {
+    const token = await mint(stack, BOSS, { kind: 'account' });
+    const online = new Promise((resolve) => stack.app.component!.xmpp.once('online', resolve));
+    (stack.app.component!.xmpp.socket as unknown as Socket).destroy();
+    await online;
+    await register(stack, { token, username: 'again' });
+    expect(await stack.prosody.userExists('again')).to.equal(true);
+  });
+
+  it('refuses the bridge protocol to anyone but the server', async () => {
+    const eve = await stack.user(`eve@${DOMAIN}`);
+    const token = await mint(stack, BOSS, { kind: 'account' });
+    const r = await refusal(eve.xmpp.iqCaller.request(xml('iq', { type: 'set', to: COMPONENT },
+      xml('register', { xmlns: 'urn:xmpp-invites:bridge:0', username: 'eve2', token }))));
+    expect(r.condition).to.equal('forbidden');
+    expect(stack.app.service.lookup(token).state).to.equal('valid');
+  });
+});
