@@ -16,6 +16,10 @@ import type { InviteService } from './invites/service.js';
 import { log } from './log.js';
 import type { InviteStore } from './store/invite-store.js';
 import { WriterLock } from './store/writer-lock.js';
+import type { FastifyInstance } from 'fastify';
+import { loadClients } from './web/clients.js';
+import { startWeb, type WebOptions } from './web/server.js';
+import { AdminCommands } from './xmpp/admin-commands.js';
 
 /** Ended invites stay in the live file this long (so "used"/"expired" can still be told), then are archived. */
 export const ARCHIVE_GRACE_SECONDS = 24 * 3600;
@@ -25,11 +29,15 @@ export interface AppOptions {
   rateLimit?: BotOptions['rateLimit'];
   /** Component reconnect delays (tests shorten them). */
   componentBackoff?: { min: number; max: number };
+  /** Web rate limits (tests raise or lower them). */
+  web?: WebOptions;
 }
 
 export class App {
   private timer?: NodeJS.Timeout;
   private stopping?: Promise<void>;
+  /** The web pages' HTTP server, when PUBLIC_URL is set. */
+  web?: FastifyInstance;
 
   private constructor(
     readonly config: Config,
@@ -74,6 +82,7 @@ export class App {
       }
       followUps(service, { bot, component, domain: config.xmppDomain });
       const app = new App(config, store, service, bot, component, lock, control);
+      await app.startWeb(opts.web);
       await app.prune();
       app.timer = setInterval(() => void app.prune(), PRUNE_EVERY_MS).unref();
       return app;
@@ -82,6 +91,18 @@ export class App {
       await bot?.stop();
       control?.close();
       await lock.release();
+      throw e;
+    }
+  }
+
+  // Web pages (issue 5): served only with PUBLIC_URL, the base every page link is built from.
+  private async startWeb(opts?: WebOptions): Promise<void> {
+    if (!this.config.publicUrl) return;
+    try {
+      const admin = new AdminCommands(this.bot.xmpp.iqCaller, this.config.xmppDomain);
+      this.web = await startWeb({ config: this.config, service: this.service, admin, clients: loadClients(this.config.clientsFile) }, opts);
+    } catch (e) {
+      await this.stop();
       throw e;
     }
   }
@@ -99,6 +120,7 @@ export class App {
   stop(): Promise<void> {
     this.stopping ??= (async () => {
       clearInterval(this.timer);
+      await this.web?.close();
       this.control.close();
       await this.component?.stop();
       await this.bot.stop();

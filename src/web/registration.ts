@@ -1,0 +1,92 @@
+// An account (or a new password) from the web form, through the invite core:
+// check the form, reserve the token, have the server create the account
+// (XEP-0133, run by the bot), then commit the use, or release it on failure.
+// Knows nothing of HTTP, so every outcome is testable without a browser.
+import { type InviteService, printable } from '../invites/service.js';
+import type { Invite, InviteState } from '../invites/types.js';
+import { normalizeUsername } from '../invites/username.js';
+import { log } from '../log.js';
+import type { AccountAdmin } from '../xmpp/admin-commands.js';
+import { passwordProblem } from './password-policy.js';
+
+export interface RegistrationForm {
+  token: string;
+  /** Ignored when the invite names the account (bound account invites, resets). */
+  username: string;
+  password: string;
+  confirm: string;
+}
+
+export type RegistrationResult =
+  | { ok: true; jid: string; invite: Invite }
+  /** The invite cannot be used: show the page for that state. */
+  | { ok: false; state: Exclude<InviteState, 'valid'> }
+  /** Show the form again with this message (next to `field`), and this HTTP status. */
+  | { ok: false; status: number; field?: 'username' | 'password'; message: string };
+
+export const USERNAME_HINT = 'Use letters, digits and symbols such as . - _ but no spaces or any of " & \' / : < > @.';
+
+/** Kinds that make (or reset) an account, and so have a web form. */
+export function hasForm(invite: Invite): boolean {
+  return invite.kind !== 'contact';
+}
+
+export async function registerWithInvite(service: InviteService, admin: AccountAdmin, form: RegistrationForm): Promise<RegistrationResult> {
+  const found = service.lookup(form.token);
+  if (found.state !== 'valid') return { ok: false, state: found.state };
+  const { invite } = found;
+  if (!hasForm(invite)) return { ok: false, status: 400, message: 'This invite adds a contact; it does not create an account.' };
+
+  const typed = invite.username ?? form.username.trim();
+  const username = normalizeUsername(typed);
+  if (!typed) return { ok: false, status: 422, field: 'username', message: 'Choose a username.' };
+  if (!username) return { ok: false, status: 422, field: 'username', message: `"${printable(typed)}" cannot be a username. ${USERNAME_HINT}` };
+  const weak = passwordProblem(form.password, form.confirm, username);
+  if (weak) return { ok: false, status: 422, field: 'password', message: weak };
+
+  const held = service.reserve(form.token, { purpose: 'register', username });
+  if (!held.ok) {
+    switch (held.code) {
+      case 'unknown': case 'expired': case 'revoked':
+        return { ok: false, state: held.code };
+      case 'used':
+        // Still valid on its own: someone else's registration holds the last use right now.
+        return service.lookup(form.token).state === 'valid'
+          ? { ok: false, status: 409, message: 'This invite is being used right now. If that was not you, try again in a minute.' }
+          : { ok: false, state: 'used' };
+      case 'bad-username': case 'username-mismatch': case 'username-taken':
+        return { ok: false, status: 422, field: 'username', message: held.message };
+      default:
+        return { ok: false, status: 400, message: held.message };
+    }
+  }
+
+  const jid = `${username}@${service.domain}`;
+  const reset = invite.kind === 'reset';
+  const done = reset ? await admin.changePassword(username, form.password) : await admin.addUser(username, form.password);
+  if (!done.ok) {
+    service.release(held.reservation);
+    switch (done.reason) {
+      case 'exists':
+        return { ok: false, status: 409, field: 'username', message: `The username "${username}" is already taken. Choose another one.` };
+      case 'no-such-user':
+        return { ok: false, status: 409, message: `There is no account ${jid} to reset.` };
+      case 'unavailable':
+        log.warn(`web: ${reset ? 'change-user-password' : 'add-user'} for ${jid} got no answer: ${done.message}`);
+        return { ok: false, status: 503, message: 'The chat server cannot be reached right now. Nothing was changed; please try again in a few minutes.' };
+      default:
+        log.info(`web: the server refused ${reset ? 'the new password' : 'the account'} for ${jid}: ${done.message}`);
+        return { ok: false, status: 422, field: reset ? 'password' : 'username', message: `The server refused this: ${printable(done.message, 200)}` };
+    }
+  }
+
+  try {
+    const committed = await service.commit(held.reservation, jid);
+    if (!committed.ok) log.error(`web: ${jid} was made with invite ${invite.id} but its use was not recorded: ${committed.message}`);
+  } catch (e) {
+    // The account exists either way: tell the person so, and the admin what failed.
+    log.error(`web: recording the use of invite ${invite.id} by ${jid} failed: ${(e as Error).message}`);
+  }
+  log.info(`web: ${reset ? 'password reset for' : 'account created:'} ${jid} with invite ${invite.id}`);
+  return { ok: true, jid, invite };
+}

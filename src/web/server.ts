@@ -1,0 +1,135 @@
+// The web side's HTTP server: fastify with its plugins for security headers,
+// cookies + CSRF, form bodies and per-address rate limits; the pages are in
+// landing.ts and register-form.ts.
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import cookie from '@fastify/cookie';
+import csrf from '@fastify/csrf-protection';
+import formbody from '@fastify/formbody';
+import helmet from '@fastify/helmet';
+import rateLimit from '@fastify/rate-limit';
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import type { Config } from '../config.js';
+import type { InviteService } from '../invites/service.js';
+import { log } from '../log.js';
+import type { AccountAdmin } from '../xmpp/admin-commands.js';
+import type { ClientList } from './clients.js';
+import { landingRoutes } from './landing.js';
+import { type RegisterLimit, registerRoutes } from './register-form.js';
+import { invitePath, sendMessage, type Site } from './site.js';
+import { Views } from './views.js';
+
+export interface WebOptions {
+  /** Registration attempts per client address: 10 per 10 minutes. */
+  registerLimit?: RegisterLimit;
+  /** Requests of any page per client address: 300 a minute. */
+  pageLimit?: RegisterLimit;
+}
+
+export interface WebContext {
+  config: Pick<Config, 'publicUrl' | 'httpHost' | 'httpPort' | 'trustProxy' | 'xmppDomain'>;
+  service: InviteService;
+  admin: AccountAdmin;
+  clients: ClientList;
+  now?: () => Date;
+}
+
+const STYLE = readFileSync(new URL('./static/style.css', import.meta.url));
+
+/** The route pattern (`/invite/:token`), never the URL: URLs carry tokens and must not reach the log. */
+function route(req: FastifyRequest): string {
+  return `${req.method} ${req.routeOptions.url ?? '(no route)'}`;
+}
+
+export async function buildWeb(ctx: WebContext, opts: WebOptions = {}): Promise<FastifyInstance> {
+  const publicUrl = new URL(ctx.config.publicUrl ?? `http://${ctx.config.httpHost}:${ctx.config.httpPort}`);
+  const https = publicUrl.protocol === 'https:';
+  const site: Site = {
+    service: ctx.service,
+    admin: ctx.admin,
+    clients: ctx.clients,
+    views: new Views(),
+    domain: ctx.config.xmppDomain,
+    base: publicUrl.pathname.replace(/\/+$/, ''),
+    now: ctx.now ?? (() => new Date()),
+  };
+
+  const app = Fastify({
+    // Fastify's logger writes request URLs, which carry invite tokens.
+    logger: false,
+    trustProxy: ctx.config.trustProxy,
+    bodyLimit: 16 * 1024,
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
+  });
+
+  await app.register(helmet, {
+    contentSecurityPolicy: {
+      useDefaults: false,
+      directives: {
+        defaultSrc: ["'none'"],
+        styleSrc: ["'self'"],
+        imgSrc: ["'self'"],
+        formAction: ["'self'"],
+        baseUri: ["'none'"],
+        frameAncestors: ["'none'"],
+        ...(https ? { upgradeInsecureRequests: [] } : {}),
+      },
+    },
+    // Tokens are in every invite URL: no Referer may carry them to an app store.
+    referrerPolicy: { policy: 'no-referrer' },
+    hsts: https,
+  });
+  // A fresh key per start: a restart only makes an open form ask to be sent again.
+  await app.register(cookie, { secret: randomBytes(32).toString('base64url') });
+  await app.register(csrf, {
+    cookieKey: 'invite_csrf',
+    cookieOpts: { path: `${site.base}/`, sameSite: 'strict', httpOnly: true, secure: https, signed: true },
+    logLevel: 'silent',
+  });
+  await app.register(formbody);
+  const pageLimit = opts.pageLimit ?? { max: 300, windowMs: 60_000 };
+  await app.register(rateLimit, {
+    global: true,
+    max: pageLimit.max,
+    timeWindow: pageLimit.windowMs,
+    errorResponseBuilder: (_req, context) => Object.assign(new Error('rate limited'), { statusCode: 429, retryAfter: context.after }),
+  });
+
+  app.setErrorHandler((err: FastifyError & { retryAfter?: string }, req, reply: FastifyReply) => {
+    const token = (req.params as { token?: string } | undefined)?.token;
+    const form = token ? { url: invitePath(site, token, '/register'), label: 'Open the form again' } : undefined;
+    if (err.statusCode === 429) {
+      return sendMessage(site, reply, 429, 'Too many attempts', `Please wait ${err.retryAfter ?? 'a few minutes'} and try again.`);
+    }
+    if (err.code === 'FST_CSRF_MISSING_SECRET' || err.code === 'FST_CSRF_INVALID_TOKEN') {
+      log.info(`web: ${route(req)}: form refused (${err.code})`);
+      return sendMessage(site, reply, 403, 'Please send the form again',
+        'The form was open too long, or was not sent from this page. Nothing was changed.', form);
+    }
+    if (err.validation || (err.statusCode && err.statusCode >= 400 && err.statusCode < 500)) {
+      log.info(`web: ${route(req)}: bad request (${err.code ?? err.statusCode})`);
+      return sendMessage(site, reply, err.statusCode ?? 400, 'This request was not understood', 'Please go back and fill in the form again.', form);
+    }
+    log.error(`web: ${route(req)} failed: ${err.stack ?? err.message}`);
+    return sendMessage(site, reply, 500, 'Something went wrong', 'Something went wrong on our side. Nothing was changed; please try again later.');
+  });
+  app.setNotFoundHandler((_req, reply) => sendMessage(site, reply, 404, 'Page not found', 'There is no page here.'));
+
+  app.get('/static/style.css', (_req, reply) => reply.header('Cache-Control', 'public, max-age=3600').type('text/css; charset=utf-8').send(STYLE));
+  landingRoutes(app, site);
+  registerRoutes(app, site, opts.registerLimit ?? { max: 10, windowMs: 10 * 60_000 });
+  return app;
+}
+
+/** Build and listen on HTTP_HOST:HTTP_PORT; the address actually bound is in `app.server.address()`. */
+export async function startWeb(ctx: WebContext, opts: WebOptions = {}): Promise<FastifyInstance> {
+  const app = await buildWeb(ctx, opts);
+  try {
+    await app.listen({ host: ctx.config.httpHost, port: ctx.config.httpPort });
+  } catch (e) {
+    await app.close();
+    throw new Error(`web pages: cannot listen on ${ctx.config.httpHost}:${ctx.config.httpPort}: ${(e as Error).message}`);
+  }
+  log.info(`web pages on ${ctx.config.httpHost}:${(app.server.address() as { port: number }).port}, linked as ${ctx.config.publicUrl ?? '(no PUBLIC_URL)'}`);
+  return app;
+}
