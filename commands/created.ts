@@ -2,9 +2,11 @@
 import type { CommandContext } from '../src/bot/command.js';
 import { describeCreated } from '../src/invites/describe.js';
 import type { CreateRequest } from '../src/invites/service.js';
+import { qrCodeUrl } from '../src/web/links.js';
 
 export async function createAndDescribe(ctx: CommandContext, req: CreateRequest): Promise<string> {
   const result = await ctx.service.create({ jid: ctx.sender }, req);
   if (!result.ok) return result.message;
+  if (result.landingUrl) ctx.attach(qrCodeUrl(result.landingUrl));
   return describeCreated(result, ctx.service.domain, ctx.now);
 }

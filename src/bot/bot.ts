@@ -6,6 +6,7 @@ import type { Adhoc } from '../adhoc/adhoc.js';
 import { attachAdhoc } from '../adhoc/attach.js';
 import { log } from '../log.js';
 import { attachDebug } from '../xmpp/debug.js';
+import { oobMessage } from '../xmpp/oob.js';
 import { type Element, presence, textMessage } from '../xmpp/stanzas.js';
 import type { Dispatcher } from './dispatch.js';
 
@@ -102,10 +103,12 @@ export class Bot {
     const admitted = await this.admit(sender);
     if (admitted === 'drop') return;
     const work = async () => {
+      const attachments: string[] = [];
       const reply = admitted === 'warn'
         ? `You are sending commands too fast; wait ${this.limiter.duration} seconds and try again.`
-        : await this.dispatcher.handle(sender, msg.body);
+        : await this.dispatcher.handle(sender, msg.body, (url) => attachments.push(url));
       this.send(textMessage(msg.from, reply, msg.type));
+      for (const url of attachments) this.send(oobMessage(msg.from, url, msg.type));
     };
     const queued = (this.queues.get(sender) ?? Promise.resolve())
       .then(work)

@@ -13,6 +13,8 @@ export interface CommandContext {
   now: Date;
   /** The commands this sender may use (for help). */
   available: readonly Command[];
+  /** Send `url` after the reply as an inline attachment (XEP-0066), e.g. the invite's QR code. */
+  attach(url: string): void;
 }
 
 export interface Command {

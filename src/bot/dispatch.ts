@@ -47,7 +47,8 @@ export class Dispatcher {
     return `Only administrators can use "${c.name}". Type "help" to see the commands you can use.`;
   }
 
-  async handle(sender: string, body: string): Promise<string> {
+  /** The reply to `body`; `attach` receives the URLs a command wants sent after it. */
+  async handle(sender: string, body: string, attach: (url: string) => void = () => {}): Promise<string> {
     if (body.length > MAX_COMMAND_CHARS) return 'That message is too long to be a command. Type "help" to see the commands.';
     const parsed = parseCommand(body, this.commands);
     if (!parsed) {
@@ -61,7 +62,7 @@ export class Dispatcher {
     if (args.length < min || args.length > max) return `Usage: ${command.usage} (${command.summary}).`;
     const available = this.commands.filter((c) => this.allowed(c, sender, admin));
     try {
-      return await command.run({ sender, admin, args, service: this.service, now: this.now(), available });
+      return await command.run({ sender, admin, args, service: this.service, now: this.now(), available, attach });
     } catch (e) {
       log.error(`command "${command.name}" from ${sender} failed: ${(e as Error).stack ?? e}`);
       return 'Something went wrong on our side; please try again later.';
