@@ -84,7 +84,7 @@ export async function buildWeb(ctx: WebContext, opts: WebOptions = {}): Promise<
   await app.register(csrf, {
     cookieKey: 'invite_csrf',
     cookieOpts: { path: `${site.base}/`, sameSite: 'strict', httpOnly: true, secure: https, signed: true },
-    logLevel: 'silent',
+    logLevel: 'debug', // fastify's logger is off; refusals are logged by the error handler
   });
   await app.register(formbody);
   const pageLimit = opts.pageLimit ?? { max: 300, windowMs: 60_000 };
@@ -115,9 +115,12 @@ export async function buildWeb(ctx: WebContext, opts: WebOptions = {}): Promise<
   });
   app.setNotFoundHandler((_req, reply) => sendMessage(site, reply, 404, 'Page not found', 'There is no page here.'));
 
-  app.get('/static/style.css', (_req, reply) => reply.header('Cache-Control', 'public, max-age=3600').type('text/css; charset=utf-8').send(STYLE));
-  landingRoutes(app, site);
-  registerRoutes(app, site, opts.registerLimit ?? { max: 10, windowMs: 10 * 60_000 });
+  // Under PUBLIC_URL's path: the pages are where the links point, through a proxy that keeps the path.
+  await app.register(async (pages) => {
+    pages.get('/static/style.css', (_req, reply) => reply.header('Cache-Control', 'public, max-age=3600').type('text/css; charset=utf-8').send(STYLE));
+    landingRoutes(pages, site);
+    registerRoutes(pages, site, opts.registerLimit ?? { max: 10, windowMs: 10 * 60_000 });
+  }, { prefix: site.base });
   return app;
 }
 

@@ -1,0 +1,69 @@
+// A tiny browser for the web side's tests: real HTTP (fetch), a cookie jar,
+// and form submission the way a browser does it (GET the form, send its CSRF field back).
+export interface Page {
+  status: number;
+  headers: Headers;
+  body: string;
+}
+
+export class WebClient {
+  private readonly cookies = new Map<string, string>();
+
+  constructor(readonly base: string) {}
+
+  private remember(res: Response): void {
+    for (const line of res.headers.getSetCookie()) {
+      const [pair] = line.split(';');
+      const eq = pair!.indexOf('=');
+      this.cookies.set(pair!.slice(0, eq).trim(), pair!.slice(eq + 1).trim());
+    }
+  }
+
+  private cookieHeader(): Record<string, string> {
+    const v = [...this.cookies].map(([k, val]) => `${k}=${val}`).join('; ');
+    return v ? { cookie: v } : {};
+  }
+
+  async get(path: string): Promise<Page> {
+    const res = await fetch(this.base + path, { headers: this.cookieHeader(), redirect: 'manual' });
+    this.remember(res);
+    return { status: res.status, headers: res.headers, body: await res.text() };
+  }
+
+  async post(path: string, fields: Record<string, string>): Promise<Page> {
+    const res = await fetch(this.base + path, {
+      method: 'POST',
+      headers: { ...this.cookieHeader(), 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams(fields).toString(),
+      redirect: 'manual',
+    });
+    this.remember(res);
+    return { status: res.status, headers: res.headers, body: await res.text() };
+  }
+
+  /** Open the form at `path`, then send `fields` with its CSRF token, as a browser would. */
+  async submit(path: string, fields: Record<string, string>): Promise<Page> {
+    const form = await this.get(path);
+    const csrf = csrfOf(form.body)!;
+    return this.post(path, { _csrf: csrf, ...fields });
+  }
+}
+
+/** The form's CSRF token; throws when there is no form, unless `required` is false. */
+export function csrfOf(html: string, required = true): string | undefined {
+  const m = /name="_csrf" value="([^"]+)"/.exec(html);
+  if (!m && required) throw new Error(`no CSRF field in: ${html.slice(0, 300)}`);
+  return m?.[1];
+}
+
+/** The token in an invite URI or URL. */
+export function tokenOf(uriOrUrl: string): string {
+  const m = /(?:preauth=|\/invite\/)([A-Za-z0-9_-]+)/.exec(uriOrUrl);
+  if (!m) throw new Error(`no token in ${uriOrUrl}`);
+  return m[1]!;
+}
+
+/** Text of the page's <h1>, unescaped enough for assertions. */
+export function heading(html: string): string {
+  return /<h1>([^<]*)<\/h1>/.exec(html)?.[1] ?? '';
+}
