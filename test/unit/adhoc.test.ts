@@ -138,8 +138,9 @@ describe('ad-hoc commands (engine)', () => {
     });
 
     it('hides the contact invite when contact invites are off, but not when the user is at the quota', async () => {
-      const off = new Adhoc((await makeCore({ allowContactInvites: false })).service);
-      expect(off.available(USER).map((c) => c.node)).to.deep.equal([NODE.list, NODE.revoke]);
+      const offCore = await makeCore({ allowContactInvites: false });
+      expect(new Adhoc(offCore.service).available(USER).map((c) => c.node)).to.deep.equal([NODE.list, NODE.revoke]);
+      await offCore.cleanup();
       for (let i = 0; i < 3; i++) invitation(await start(USER, NODE.invite));
       expect(adhoc.available(USER).map((c) => c.node)).to.include(NODE.invite);
     });
