@@ -1,14 +1,16 @@
 // `npm start` with no XMPP_SERVICE: a private Prosody under data/, with the bot
-// registered as its admin, so a fresh machine gets a working service at once.
+// registered as its admin and our bridge and component in place, so a fresh
+// machine gets a working service (invites that really make accounts) at once.
 import { randomBytes } from 'node:crypto';
-import { readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { Config } from './config.js';
+import { bridgeOptions } from './prosody/bridge-setup.js';
 import { acceptsTcp } from './prosody/free-port.js';
 import { LocalProsody } from './prosody/local-prosody.js';
 
-/** The bot's password for the local server, made once and kept beside the store. */
-async function localBotPassword(file: string): Promise<string> {
+/** A secret for the local server (the bot's password, the component's), made once and kept beside the store. */
+async function localSecret(file: string): Promise<string> {
   const existing = await readFile(file, 'utf8').catch(() => '');
   if (existing.trim()) return existing.trim();
   const password = randomBytes(24).toString('base64url');
@@ -23,17 +25,24 @@ async function preferred(port: number): Promise<number | undefined> {
 
 export async function startLocalServer(config: Config): Promise<{ config: Config; prosody: LocalProsody }> {
   const dataDir = dirname(config.storeFile);
+  await mkdir(dataDir, { recursive: true });
+  const componentSecret = config.componentSecret ?? (await localSecret(join(dataDir, 'local-component.secret')));
+  const bridge = bridgeOptions(config.componentDomain, componentSecret);
   const prosody = await LocalProsody.start({
+    ...bridge,
     dir: join(dataDir, 'local-prosody'),
     domain: config.xmppDomain,
     admins: [config.botJid],
     c2sPort: await preferred(5222),
     componentPort: await preferred(5347),
     // The harness lowers SCRAM rounds for fast tests; a server people may keep using gets Prosody's default.
-    hostOptions: { default_iteration_count: 10000 },
+    hostOptions: { ...bridge.hostOptions, default_iteration_count: 10000 },
   });
-  const password = config.botPassword || (await localBotPassword(join(dataDir, 'local-bot.secret')));
+  const password = config.botPassword || (await localSecret(join(dataDir, 'local-bot.secret')));
   // Registering again just sets the same password: safe on every start.
   await prosody.register(config.botJid.split('@')[0]!, password);
-  return { config: { ...config, xmppService: prosody.service, botPassword: password }, prosody };
+  return {
+    config: { ...config, xmppService: prosody.service, botPassword: password, componentService: prosody.componentService, componentSecret },
+    prosody,
+  };
 }

@@ -27,9 +27,10 @@ async function welcome(app: App, prosody: LocalProsody): Promise<void> {
     for (const inv of old.ok ? old.invites : []) await service.revoke(firstRun, inv.id);
     const admin = await service.create(firstRun, { kind: 'account', roles: ['admin'] });
     if (admin.ok) {
-      lines.push('', 'An invite for the first administrator account:', describeCreated(admin, config.xmppDomain, new Date()));
-      // Honest until the component and Prosody bridge land (README, "What works today").
-      lines.push('The server cannot redeem invites at registration yet; until it can, make accounts with prosodyctl as below.');
+      lines.push(
+        '', 'An invite for the first administrator account:', describeCreated(admin, config.xmppDomain, new Date()),
+        `Open it in a client that supports invites (Conversations, Cheogram, Monal, Gajim, Dino), or register on 127.0.0.1:${prosody.c2sPort} with it.`,
+      );
     }
   }
   lines.push(

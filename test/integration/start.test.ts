@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { expect } from 'chai';
 import { runScript, spawnScript } from '../helpers/scripts.js';
+import { registerWith } from '../helpers/ibr.js';
 import { connectUser } from '../helpers/xmpp-user.js';
 
 class Service {
@@ -124,6 +125,28 @@ describe('npm start with nothing configured (real processes)', function () {
     expect(listed.stdout.match(/roles admin, first-run/g)).to.have.length(1);
     expect(listed.stdout).to.include('user dora');
     service.proc.kill('SIGINT');
+    expect(await service.exited).to.equal(0);
+  });
+
+  it('the printed invite works end to end: in-band registration makes the first admin', async () => {
+    service = new Service(cwd);
+    const [, port] = await service.waitFor(/running on 127\.0\.0\.1:(\d+)/);
+    const [admin] = await service.waitFor(/^xmpp:localhost\?register;preauth=[A-Za-z0-9_-]{24}$/m);
+    const token = admin.split('preauth=')[1]!;
+    await registerWith(`xmpp://127.0.0.1:${port}`, 'localhost', { token, username: 'root', password: 'root-pass-1' });
+    const root = await connectUser(`xmpp://127.0.0.1:${port}`, 'root@localhost', 'root-pass-1');
+    try {
+      expect(await root.ask('invitebot@localhost', 'invite account')).to.match(/^Account invite: it creates an account/);
+    } finally {
+      await root.stop();
+    }
+    service.proc.kill('SIGTERM');
+    expect(await service.exited).to.equal(0);
+    // There is an admin now: the next start prints no first-run invite.
+    service = new Service(cwd);
+    await service.waitFor(/The invite bot is/);
+    expect(service.out).to.not.include('An invite for the first administrator account');
+    service.proc.kill('SIGTERM');
     expect(await service.exited).to.equal(0);
   });
 });
