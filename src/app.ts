@@ -3,6 +3,7 @@
 import type { Server } from 'node:net';
 import { commands } from '../commands/index.js';
 import { Adhoc } from './adhoc/adhoc.js';
+import { attachAdhoc, type IqRouter } from './adhoc/attach.js';
 import { Bot, type BotOptions } from './bot/bot.js';
 import { serveBridge } from './component/bridge.js';
 import { Component } from './component/component.js';
@@ -76,6 +77,11 @@ export class App {
       }) : undefined;
       if (component) {
         serveBridge(component.iqCallee, service, config.xmppDomain);
+        // The same ad-hoc commands as the bot's, at the component's domain (own sessions).
+        attachAdhoc(component.iqCallee as IqRouter, new Adhoc(service), {
+          address: config.componentDomain,
+          identity: { category: 'component', type: 'generic', name: 'Invites' },
+        });
         await component.start();
       } else {
         log.warn('COMPONENT_SECRET is not set: no component, so in-band registration with tokens and contact auto-approval are off');

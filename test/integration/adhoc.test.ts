@@ -13,6 +13,7 @@ const NS_COMMANDS = 'http://jabber.org/protocol/commands';
 /** Where the commands are offered: the address, found from the running stack. */
 export const ADDRESSES: { name: string; address: (stack: Stack) => string }[] = [
   { name: "the bot's full JID", address: (s) => `${BOT}/${s.app.config.botResource}` },
+  { name: "the component's domain", address: (s) => s.app.config.componentDomain },
 ];
 
 /** The stanza error of a refused request. */
