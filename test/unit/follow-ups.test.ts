@@ -1,0 +1,70 @@
+// What follows a used invite: who is told what, and when contacts are made.
+import { expect } from 'chai';
+import xml from '@xmpp/xml';
+import { commandMessage } from '../../src/bot/bot.js';
+import { followUp } from '../../src/follow-ups.js';
+import type { UsedEvent } from '../../src/invites/service.js';
+import type { Invite } from '../../src/invites/types.js';
+
+const invite = (over: Partial<Invite>): Invite => ({
+  id: 'abcd1234', tokenHash: 'x', kind: 'account', createdBy: 'boss@example.org', roles: [], maxUses: 1, uses: [],
+  createdAt: '2026-11-21T12:00:00Z', expiresAt: '2026-11-28T12:00:00Z', ...over,
+});
+
+function deps() {
+  const told: [string, string][] = [];
+  const befriended: string[][] = [];
+  return {
+    told, befriended,
+    deps: {
+      bot: { tell: (to: string, body: string) => { told.push([to, body]); } },
+      component: { befriend: async (host: string, a: string, b: string) => { befriended.push([host, a, b]); } },
+      domain: 'example.org',
+    },
+  };
+}
+
+describe('follow-ups of a used invite', () => {
+  it('befriends inviter and new account for account+contact registrations only', async () => {
+    const d = deps();
+    const ac = invite({ kind: 'account-contact', inviter: 'ann@example.org', createdBy: 'ann@example.org' });
+    await followUp({ invite: ac, usedBy: 'bea@example.org', purpose: 'register' }, d.deps);
+    await followUp({ invite: ac, usedBy: 'cat@example.org', purpose: 'roster' }, d.deps);
+    expect(d.befriended).to.deep.equal([['example.org', 'ann@example.org', 'bea@example.org']]);
+    expect(d.told).to.deep.equal([
+      ['ann@example.org', 'bea@example.org joined with your invite abcd1234; you are now contacts.'],
+      ['ann@example.org', 'cat@example.org added you as a contact with your invite abcd1234.'],
+    ]);
+  });
+
+  it('tells the admin who made an account, admin or reset invite; never the CLI', async () => {
+    const d = deps();
+    const events: UsedEvent[] = [
+      { invite: invite({ roles: ['admin'] }), usedBy: 'new@example.org', purpose: 'register' },
+      { invite: invite({ kind: 'reset', username: 'old' }), usedBy: 'old@example.org', purpose: 'register' },
+      { invite: invite({ createdBy: 'cli' }), usedBy: 'quiet@example.org', purpose: 'register' },
+    ];
+    for (const e of events) await followUp(e, d.deps);
+    expect(d.told).to.deep.equal([
+      ['boss@example.org', 'new@example.org joined with your invite abcd1234. They are an administrator of this service now.'],
+      ['boss@example.org', 'The password of old@example.org was reset with invite abcd1234.'],
+    ]);
+    expect(d.befriended).to.deep.equal([]);
+  });
+
+  it('still tells the inviter when making contacts fails', async () => {
+    const d = deps();
+    d.deps.component.befriend = async () => { throw new Error('service-unavailable'); };
+    await followUp({ invite: invite({ kind: 'account-contact', inviter: 'ann@example.org' }), usedBy: 'bea@example.org', purpose: 'register' }, d.deps);
+    expect(d.told).to.have.length(1);
+  });
+});
+
+describe('the bot answers people only', () => {
+  const msg = (from: string, body = 'invite') => xml('message', { from, type: 'chat' }, xml('body', {}, body));
+  it('ignores the server\'s and components\' own messages (e.g. registration notices)', () => {
+    expect(commandMessage(msg('localhost'), 'bot@localhost')).to.equal(undefined);
+    expect(commandMessage(msg('invites.localhost/x'), 'bot@localhost')).to.equal(undefined);
+    expect(commandMessage(msg('ann@localhost/phone'), 'bot@localhost')?.sender).to.equal('ann@localhost');
+  });
+});
