@@ -6,7 +6,8 @@ import xml, { type Element } from '@xmpp/xml';
 import type { CreateRequest } from '../../src/invites/service.js';
 import { type Actor } from '../../src/invites/types.js';
 import { openRegistration, refusal, registerWith } from '../helpers/ibr.js';
-import { type Stack, COMPONENT, DOMAIN, PASSWORD, startStack } from '../helpers/stack.js';
+import { bridgeOptions } from '../../src/prosody/bridge-setup.js';
+import { type Stack, COMPONENT, COMPONENT_SECRET, DOMAIN, PASSWORD, startStack } from '../helpers/stack.js';
 import { connectUser, type User } from '../helpers/xmpp-user.js';
 
 const BOSS: Actor = { jid: `boss@${DOMAIN}` };
@@ -240,6 +241,24 @@ describe('the bridge without its component (real Prosody)', function () {
     await stack.app.component!.start();
     await register(stack, { token, username: 'patient' });
     expect(await stack.prosody.userExists('patient')).to.equal(true);
+  });
+
+  it('refuses when the component is connected but does not answer in time (fails closed)', async () => {
+    const slow = await startStack({}, {
+      prosody: { hostOptions: { ...bridgeOptions(COMPONENT, COMPONENT_SECRET).hostOptions, invites_bridge_timeout: 0.3 } },
+    });
+    try {
+      const token = await mint(slow, BOSS, { kind: 'account' });
+      const r = await openRegistration(slow.prosody.service, DOMAIN);
+      // The request is on the wire; then this process (the component too) stalls past the bridge's timeout.
+      const answer = refusal(r.preauth(token));
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1000);
+      expect(await answer).to.deep.equal({ condition: 'service-unavailable', text: 'The invite service is not answering; try again later' });
+      await r.close();
+      await register(slow, { token, username: 'late' }); // answered in time now
+    } finally {
+      await slow.stop();
+    }
   });
 
   it('reconnects by itself after its connection is cut, then serves registrations again', async () => {
