@@ -1,0 +1,195 @@
+// The web pages of the running service (real Prosody, bridge, component and
+// bot): accounts made over XEP-0133 by the bot, tokens shared with the in-band
+// path, the QR code sent in chat, and hostile names rendered harmless.
+import { expect } from 'chai';
+import xml, { type Element } from '@xmpp/xml';
+import { freePorts } from '../../src/prosody/free-port.js';
+import { refusal, registerWith } from '../helpers/ibr.js';
+import { BOT, DOMAIN, PASSWORD, type Stack, startStack } from '../helpers/stack.js';
+import { csrfOf, heading, tokenOf, WebClient } from '../helpers/web.js';
+import { connectUser, type User } from '../helpers/xmpp-user.js';
+
+const NEW_PASSWORD = 'web-password-1';
+const form = (username: string, password = NEW_PASSWORD) => ({ username, password, password2: password });
+
+async function rosterOf(user: User): Promise<string[]> {
+  const res = await user.xmpp.iqCaller.request(xml('iq', { type: 'get' }, xml('query', { xmlns: 'jabber:iq:roster' })));
+  return (res.getChild('query', 'jabber:iq:roster')!.getChildren('item') as Element[]).map((i) => String(i.attrs.jid));
+}
+
+async function eventually<T>(probe: () => Promise<T>, ok: (v: T) => boolean, ms = 5000): Promise<T> {
+  const until = Date.now() + ms;
+  for (;;) {
+    const v = await probe();
+    if (ok(v) || Date.now() > until) return v;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+describe('web pages of the running service (real Prosody)', function () {
+  this.timeout(60_000);
+  let stack: Stack;
+  let base: string;
+  let web: WebClient;
+  let boss: User;
+
+  before(async () => {
+    const [port] = await freePorts(1);
+    base = `http://127.0.0.1:${port}`;
+    stack = await startStack(
+      { PUBLIC_URL: base, HTTP_PORT: String(port), ALLOW_USER_INVITES: 'true' },
+      { app: { rateLimit: { points: 1000, duration: 1 }, web: { registerLimit: { max: 1000, windowMs: 60_000 } } } },
+    );
+    web = new WebClient(base);
+    boss = await stack.user(`boss@${DOMAIN}`);
+  });
+  after(() => stack?.stop());
+
+  /** An invite made by the bot for `user`: its landing path and token. */
+  async function invite(user: User, command: string): Promise<{ path: string; token: string; reply: string }> {
+    const reply = await user.ask(BOT, command);
+    const url = /Or open it on the web: (\S+)/.exec(reply)?.[1];
+    if (!url) throw new Error(`no web link in: ${reply}`);
+    expect(url.startsWith(`${base}/invite/`)).to.equal(true);
+    await user.next(BOT, 5000); // the QR code message
+    return { path: url.slice(base.length), token: tokenOf(url), reply };
+  }
+
+  const login = (jid: string, password: string) => connectUser(stack.prosody.service, jid, password).then((u) => { stack.users.push(u); return u; });
+
+  it('the bot sends the QR code as an inline image after the invite', async () => {
+    const reply = await boss.ask(BOT, 'invite account');
+    const landing = /Or open it on the web: (\S+)/.exec(reply)![1]!;
+    const qr = await boss.next(BOT, 5000);
+    expect(qr, 'QR message').to.exist;
+    const url = `${landing}/qr.png`;
+    expect(qr!.getChildText('body')).to.equal(url);
+    expect(qr!.getChild('x', 'jabber:x:oob')?.getChildText('url')).to.equal(url);
+    const png = await fetch(url);
+    expect([png.status, png.headers.get('content-type')]).to.deep.equal([200, 'image/png']);
+    const page = await web.get(landing.slice(base.length));
+    expect(page.status).to.equal(200);
+    expect(page.headers.get('link')).to.equal(`<${/^xmpp:\S+$/m.exec(reply)![0]}>; rel="alternate"`);
+  });
+
+  it('unknown, used, revoked invites: 404 and 410 pages', async () => {
+    expect((await web.get('/invite/AAAAAAAAAAAAAAAAAAAAAAAA')).status).to.equal(404);
+    const inv = await invite(boss, 'invite account');
+    const id = /Id (\w+)/.exec(inv.reply)![1]!;
+    await boss.ask(BOT, `revoke ${id}`);
+    const res = await web.get(inv.path);
+    expect([res.status, heading(res.body)]).to.deep.equal([410, 'This invite has been cancelled']);
+    expect((await web.get(`${inv.path}/qr.png`)).status).to.equal(410);
+  });
+
+  it('makes a real account on the server; it logs in; the token is then refused in-band and on the web', async () => {
+    const inv = await invite(boss, 'invite account');
+    const res = await web.submit(`${inv.path}/register`, form('webuser'));
+    expect(res.status, res.body).to.equal(200);
+    expect(res.body).to.include(`id="address">webuser@${DOMAIN}</span>`);
+    expect(await stack.prosody.userExists('webuser')).to.equal(true);
+    const u = await login(`webuser@${DOMAIN}`, NEW_PASSWORD);
+    expect(String(u.xmpp.jid)).to.match(/^webuser@localhost\//);
+
+    const again = await refusal(registerWith(stack.prosody.service, DOMAIN, { token: inv.token, username: 'webuser2', password: PASSWORD }));
+    expect(again.condition).to.be.oneOf(['forbidden', 'item-not-found', 'not-allowed']);
+    expect(await stack.prosody.userExists('webuser2')).to.equal(false);
+    expect(stack.app.service.reserve(inv.token, { purpose: 'register', username: 'webuser3' })).to.include({ ok: false, code: 'used' });
+    const landing = await web.get(inv.path);
+    expect([landing.status, heading(landing.body)]).to.deep.equal([410, 'This invite has already been used']);
+    // The bot tells the admin who made the invite.
+    const told = await boss.next(BOT, 5000);
+    expect(told?.getChildText('body')).to.match(/^webuser@localhost joined with your invite/);
+  });
+
+  it('after in-band use, the web refuses the same token', async () => {
+    const inv = await invite(boss, 'invite account');
+    await registerWith(stack.prosody.service, DOMAIN, { token: inv.token, username: 'ibruser', password: PASSWORD });
+    expect(await stack.prosody.userExists('ibruser')).to.equal(true);
+    await boss.next(BOT, 5000); // "ibruser joined"
+    const get = await web.get(`${inv.path}/register`);
+    expect([get.status, heading(get.body)]).to.deep.equal([410, 'This invite has already been used']);
+    // A form opened before the in-band use, sent after it.
+    const other = await invite(boss, 'invite account');
+    const csrf = csrfOf((await web.get(`${other.path}/register`)).body)!;
+    const post = await web.post(`${inv.path}/register`, { _csrf: csrf, ...form('ibruser2') });
+    expect([post.status, heading(post.body)]).to.deep.equal([410, 'This invite has already been used']);
+    expect(await stack.prosody.userExists('ibruser2')).to.equal(false);
+  });
+
+  it('a taken username: the server\'s refusal is shown, and the invite still works', async () => {
+    await stack.prosody.register('zoe', PASSWORD);
+    const inv = await invite(boss, 'invite account');
+    const res = await web.submit(`${inv.path}/register`, form('Zoe'));
+    expect(res.status).to.equal(409);
+    expect(res.body).to.include('The username &quot;zoe&quot; is already taken. Choose another one.');
+    expect(stack.app.service.lookup(inv.token).state).to.equal('valid');
+    // Zoe's password is untouched.
+    await login(`zoe@${DOMAIN}`, PASSWORD);
+    expect((await web.submit(`${inv.path}/register`, form('zoe2'))).status).to.equal(200);
+    await boss.next(BOT, 5000);
+  });
+
+  it('a reset invite sets a new password: the new one logs in, the old one no longer does', async () => {
+    await stack.prosody.register('carol', PASSWORD);
+    const inv = await invite(boss, 'invite reset carol');
+    const res = await web.submit(`${inv.path}/register`, form('', 'carols-new-password'));
+    expect(res.status, res.body).to.equal(200);
+    expect(heading(res.body)).to.equal('Your password is changed');
+    await login(`carol@${DOMAIN}`, 'carols-new-password');
+    let oldFails = false;
+    await login(`carol@${DOMAIN}`, PASSWORD).catch(() => { oldFails = true; });
+    expect(oldFails).to.equal(true);
+    await boss.next(BOT, 5000);
+  });
+
+  it('two submissions at once on one single-use invite make exactly one account', async () => {
+    const inv = await invite(boss, 'invite account');
+    const [a, b] = [new WebClient(base), new WebClient(base)];
+    const [fa, fb] = await Promise.all([a.get(`${inv.path}/register`), b.get(`${inv.path}/register`)]);
+    const results = await Promise.all([
+      a.post(`${inv.path}/register`, { _csrf: csrfOf(fa.body)!, ...form('racer1') }),
+      b.post(`${inv.path}/register`, { _csrf: csrfOf(fb.body)!, ...form('racer2') }),
+    ]);
+    expect(results.map((r) => r.status).sort()).to.deep.equal([200, 409]);
+    const made = [await stack.prosody.userExists('racer1'), await stack.prosody.userExists('racer2')];
+    expect(made.filter(Boolean)).to.have.length(1);
+    expect(stack.app.service.lookup(inv.token).state).to.equal('used');
+    await boss.next(BOT, 5000);
+  });
+
+  it('an account+contact invite from the web: the inviter is told and becomes a contact', async () => {
+    const alice = await stack.user(`alice@${DOMAIN}`);
+    const inv = await invite(alice, 'invite');
+    expect(inv.reply).to.match(/^Contact invite: it creates an account/);
+    const landing = await web.get(inv.path);
+    expect(heading(landing.body)).to.equal(`alice@${DOMAIN} invited you to chat`);
+    expect((await web.submit(`${inv.path}/register`, form('newbie'))).status).to.equal(200);
+    const told = await alice.next(BOT, 5000);
+    expect(told?.getChildText('body')).to.match(/^newbie@localhost joined with your invite \w+; you are now contacts\./);
+    const newbie = await login(`newbie@${DOMAIN}`, NEW_PASSWORD);
+    expect(await eventually(() => rosterOf(newbie), (r) => r.includes(`alice@${DOMAIN}`))).to.include(`alice@${DOMAIN}`);
+  });
+
+  it('an inviter with a strange but valid name, and a hostile username, are rendered harmless', async () => {
+    // JID local parts cannot hold < > & ' " but may hold these; the percent signs must never be decoded into markup.
+    const weird = `%3cb%3ex{y}*!#;?+~`;
+    const inviter = await stack.user(`${weird}@${DOMAIN}`);
+    const inv = await invite(inviter, 'invite contact');
+    const landing = await web.get(inv.path);
+    expect(landing.status).to.equal(200);
+    expect(heading(landing.body)).to.equal(`${weird}@${DOMAIN} invited you to chat`);
+    expect(landing.body).to.not.include('<b>');
+    // In the URI every special character is percent-encoded: no ";ibr", "?" or "#" can be smuggled in.
+    const uri = `xmpp:${encodeURIComponent(weird)}@${DOMAIN}?roster;preauth=${inv.token}`;
+    expect(landing.headers.get('link')).to.equal(`<${uri}>; rel="alternate"`);
+    expect(landing.body).to.include(`href="${uri}"`);
+
+    const account = await invite(boss, 'invite account');
+    const evil = '<script>alert(1)</script>';
+    const res = await web.submit(`${account.path}/register`, form(evil));
+    expect(res.status).to.equal(422);
+    expect(res.body).to.not.include('<script>');
+    expect(res.body).to.include('value="&lt;script&gt;alert(1)&lt;/script&gt;"');
+  });
+});
