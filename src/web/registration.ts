@@ -40,7 +40,7 @@ export async function registerWithInvite(service: InviteService, admin: AccountA
   const typed = invite.username ?? form.username.trim();
   const username = normalizeUsername(typed);
   if (!typed) return { ok: false, status: 422, field: 'username', message: 'Choose a username.' };
-  if (!username) return { ok: false, status: 422, field: 'username', message: `"${printable(typed)}" cannot be a username. ${USERNAME_HINT}` };
+  if (!username) return { ok: false, status: 422, field: 'username', message: `"${printable(typed)}" cannot be a username: see the rules above.` };
   const weak = passwordProblem(form.password, form.confirm, username);
   if (weak) return { ok: false, status: 422, field: 'password', message: weak };
 

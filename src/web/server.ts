@@ -35,6 +35,7 @@ export interface WebContext {
 }
 
 const STYLE = readFileSync(new URL('./static/style.css', import.meta.url));
+const ICON = readFileSync(new URL('./static/icon.svg', import.meta.url));
 
 /** The route pattern (`/invite/:token`), never the URL: URLs carry tokens and must not reach the log. */
 function route(req: FastifyRequest): string {
@@ -118,6 +119,7 @@ export async function buildWeb(ctx: WebContext, opts: WebOptions = {}): Promise<
   // Under PUBLIC_URL's path: the pages are where the links point, through a proxy that keeps the path.
   await app.register(async (pages) => {
     pages.get('/static/style.css', (_req, reply) => reply.header('Cache-Control', 'public, max-age=3600').type('text/css; charset=utf-8').send(STYLE));
+    pages.get('/static/icon.svg', (_req, reply) => reply.header('Cache-Control', 'public, max-age=86400').type('image/svg+xml').send(ICON));
     landingRoutes(pages, site);
     registerRoutes(pages, site, opts.registerLimit ?? { max: 10, windowMs: 10 * 60_000 });
   }, { prefix: site.base });

@@ -221,7 +221,7 @@ describe('web pages (HTTP, stand-in server)', () => {
         [form('erin', 'eRiN'.repeat(1)), 422, /too short/],
         [form('erinerin', 'ERINERIN'), 422, /cannot be the same as the username/],
         [form('', 'correct horse'), 422, /Choose a username\./],
-        [form('two words'), 422, /&quot;two words&quot; cannot be a username\. Use letters/],
+        [form('two words'), 422, /&quot;two words&quot; cannot be a username: see the rules above\./],
         [form('taken'), 409, /The username &quot;taken&quot; is already taken\. Choose another one\./],
         [form('Taken'), 409, /already taken/],
       ];
