@@ -14,18 +14,22 @@ export interface FollowUpDeps {
 
 export async function followUp(e: UsedEvent, deps: FollowUpDeps): Promise<void> {
   const { invite } = e;
+  let contactsMade = true;
   // A subscription through a token was already approved by the bridge; a new
   // account from an account+contact invite still has to become a contact.
   if (invite.kind === 'account-contact' && e.purpose === 'register' && invite.inviter) {
+    contactsMade = false;
     if (!deps.component) {
       log.warn(`invite ${invite.id}: ${e.usedBy} and ${invite.inviter} could not be made contacts: no component configured`);
     } else {
-      await deps.component.befriend(deps.domain, invite.inviter, e.usedBy).catch((err: Error) =>
-        log.warn(`invite ${invite.id}: making ${e.usedBy} and ${invite.inviter} contacts failed (is mod_invites_bridge loaded?): ${err.message}`));
+      contactsMade = await deps.component.befriend(deps.domain, invite.inviter, e.usedBy).then(() => true, (err: Error) => {
+        log.warn(`invite ${invite.id}: making ${e.usedBy} and ${invite.inviter} contacts failed (is mod_invites_bridge loaded?): ${err.message}`);
+        return false;
+      });
     }
   }
   const to = toldOfUse(invite);
-  if (to) deps.bot.tell(to, describeUse(e));
+  if (to) deps.bot.tell(to, describeUse(e, contactsMade));
 }
 
 export function followUps(service: InviteService, deps: FollowUpDeps): void {

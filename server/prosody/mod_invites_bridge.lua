@@ -92,7 +92,18 @@ end);
 
 -- Registration: the component reserves one use of the token for this username
 -- (or says whether a token-less registration is allowed).
+local function refuse_registration(event, err)
+	event.allowed = false;
+	event.error = err;
+	-- Older readers (e.g. mod_register_web) look at these fields.
+	event.reason, event.error_type, event.error_condition = err.text, err.type, err.condition;
+end
+
+-- Registration: the component reserves one use of the token for this username
+-- (or says whether a token-less registration is allowed). Runs after the other
+-- policy modules (blocklists, throttles), so a refused attempt holds no use.
 module:hook("user-registering", function(event)
+	if not event.allowed then return; end
 	local session = event.session;
 	local token = session and session.invites_token;
 	if session then release(session); end -- an earlier attempt on this stream that failed
@@ -101,22 +112,26 @@ module:hook("user-registering", function(event)
 		token = token,
 		exists = usermanager.user_exists(event.username, host) and "true" or "false",
 	});
-	if not answer then
-		event.allowed = false;
-		event.error = err;
-		return;
-	end
+	if not answer then return refuse_registration(event, err); end
 	local reservation = answer.attr.reservation;
+	if token and not reservation then
+		-- A token was given but nothing reserved: never let that through.
+		module:log("error", "invite component %s answered register without a reservation", component);
+		return refuse_registration(event, UNAVAILABLE);
+	end
 	if session then session.invites_reservation = reservation; end
 	if answer.attr.reset == "true" then event.allow_reset = event.username; end
-end, 10);
+end, -100);
 
 local function commit(event)
 	local session = event.session;
 	local reservation = session and session.invites_reservation;
 	if not reservation then return; end
+	local token = session.invites_token;
 	session.invites_reservation, session.invites_token = nil, nil;
-	local _, err = call("commit", { reservation = reservation, jid = jid.join(event.username, host) });
+	-- The token goes too: if the component lost the reservation (restart, timeout)
+	-- it still records the use, so the account never leaves the token reusable.
+	local _, err = call("commit", { reservation = reservation, token = token, jid = jid.join(event.username, host) });
 	if err then
 		module:log("error", "invite use by %s@%s not recorded: %s", event.username, host, err.text or err.condition);
 	end
@@ -139,9 +154,13 @@ module:hook("presence/bare", function(event)
 	local preauth = stanza:get_child("preauth", NS_PARS);
 	local token = preauth and preauth.attr.token;
 	if not token then return; end
+	-- Stanzas from components and internal senders do not run in a thread we can wait in.
+	if not async.ready() then return; end
 	local username = jid.node(stanza.attr.to);
 	local contact = jid.bare(stanza.attr.from);
 	if not username or not contact or not usermanager.user_exists(username, host) then return; end
+	-- Nothing to approve: the token is not spent on a contact who already has it.
+	if rostermanager.is_contact_subscribed(username, host, contact) then return; end
 
 	local answer = call("subscription", { token = token, user = jid.join(username, host), contact = contact });
 	if not answer then return; end -- not approved: the request goes on to the user as usual

@@ -13,6 +13,7 @@ const CONDITION: Record<Refusal['code'], [ErrorType, string]> = {
   used: ['cancel', 'item-not-found'],
   revoked: ['cancel', 'item-not-found'],
   'no-reservation': ['cancel', 'item-not-found'],
+  'in-use': ['wait', 'resource-constraint'],
   'no-account': ['cancel', 'item-not-found'],
   'wrong-purpose': ['cancel', 'not-allowed'],
   'not-yours': ['cancel', 'not-allowed'],
@@ -88,7 +89,7 @@ export function serveBridge(callee: IQCallee<any>, service: InviteService, host:
     const reservation = attr(el, 'reservation');
     const jid = localJid(attr(el, 'jid'), host);
     if (!reservation || !jid) return badRequest('reservation and a local bare jid are required.');
-    const r = await service.commit(reservation, jid);
+    const r = await service.commit(reservation, jid, attr(el, 'token'));
     return r.ok ? bridgeElement('commit') : refuse(r);
   }));
 

@@ -66,11 +66,24 @@ export class Component {
     return this.xmpp.status === 'online';
   }
 
+  /**
+   * Connect. A refused handshake (wrong secret) throws; a server not reachable
+   * yet does not: the reconnect loop keeps trying with backoff, and the bridge
+   * refuses registrations ("try again later") meanwhile.
+   */
   async start(): Promise<void> {
     this.running = true;
     this.reconnect.stop(); // idempotent re-arm after a stop()
     this.reconnect.start();
-    await this.xmpp.start();
+    try {
+      await this.xmpp.start();
+    } catch (e) {
+      if ((e as { condition?: string }).condition === 'not-authorized' || /handshake/.test((e as Error).message)) {
+        await this.stop();
+        throw e;
+      }
+      log.warn(`component: ${this.opts.service} not reachable yet (${(e as Error).message}); retrying in ${this.reconnect.delay} ms`);
+    }
   }
 
   async stop(): Promise<void> {

@@ -25,7 +25,7 @@ export class ComponentConnection extends ConnectionTCP {
 
   /** XEP-0114 handshake: SHA-1 of the stream id and the secret. */
   async authenticate(streamId: string, secret: string): Promise<void> {
-    const digest = createHash('sha1').update(streamId + secret, 'binary').digest('hex');
+    const digest = createHash('sha1').update(streamId + secret, 'utf8').digest('hex');
     const answer = await this.sendReceive(xml('handshake', {}, digest));
     if (!answer.is('handshake')) throw new Error('the server refused the component handshake');
     this._jid(this.options.domain!);

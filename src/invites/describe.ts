@@ -59,7 +59,7 @@ export function describeListed(inv: Invite, now: Date): string {
 }
 
 /** What the inviter is told when their invite was used. */
-export function describeUse(e: UsedEvent): string {
+export function describeUse(e: UsedEvent, contactsMade = true): string {
   const { invite: inv, usedBy } = e;
   const id = `invite ${inv.id}`;
   if (e.purpose === 'roster') return `${usedBy} added you as a contact with your ${id}.`;
@@ -67,7 +67,9 @@ export function describeUse(e: UsedEvent): string {
     case 'reset':
       return `The password of ${usedBy} was reset with ${id}.`;
     case 'account-contact':
-      return `${usedBy} joined with your ${id}; you are now contacts.`;
+      return contactsMade
+        ? `${usedBy} joined with your ${id}; you are now contacts.`
+        : `${usedBy} joined with your ${id}, but could not be added to your contacts: add them yourself.`;
     default: {
       const admin = inv.roles.includes('admin') ? ' They are an administrator of this service now.' : '';
       return `${usedBy} joined with your ${id}.${admin}`;

@@ -38,7 +38,7 @@ export interface CreatedInvite {
 
 export type Refusal = {
   ok: false;
-  code: RefusalCode | Exclude<InviteState, 'valid'> | 'wrong-purpose' | 'username-mismatch' | 'username-taken' | 'no-account' | 'not-yours' | 'no-reservation';
+  code: RefusalCode | Exclude<InviteState, 'valid'> | 'wrong-purpose' | 'username-mismatch' | 'username-taken' | 'no-account' | 'not-yours' | 'no-reservation' | 'in-use';
   message: string;
 };
 export type Result<T> = ({ ok: true } & T) | Refusal;
@@ -228,7 +228,7 @@ export class InviteService extends EventEmitter<{ used: [UsedEvent] }> {
     if (refusal) return refusal;
     if (invite.uses.length + this.inFlight(invite) >= invite.maxUses) {
       // Someone is registering with it right now: refusing keeps one use one account.
-      return fail('used', STATE_MESSAGE.used);
+      return fail('in-use', 'This invite is being used right now; if that was not you, try again in a few minutes.');
     }
     const id = randomUUID();
     const timer = setTimeout(() => this.release(id), RESERVATION_TTL_MS).unref();
@@ -272,16 +272,27 @@ export class InviteService extends EventEmitter<{ used: [UsedEvent] }> {
     return this.take(reservation) !== undefined;
   }
 
-  /** The account exists (or the subscription is done): record the use durably, grant roles. */
-  async commit(reservation: string, usedBy: string): Promise<Result<{ invite: Invite }>> {
-    const r = this.take(reservation);
+  /**
+   * The account exists (or the subscription is done): record the use durably,
+   * grant roles. `token` covers a reservation this process lost (restart, 5-minute
+   * expiry) while the server still made the account: the use is recorded anyway,
+   * past any limit, so that account never leaves its token reusable.
+   */
+  async commit(reservation: string, usedBy: string, token?: string): Promise<Result<{ invite: Invite }>> {
+    const r = this.take(reservation) ?? this.lateReservation(token);
     if (!r) return fail('no-reservation', 'This invite reservation has expired; start again.');
     r.invite.uses.push({ jid: usedBy, at: this.now().toISOString() });
-    const writes = [this.store.save()];
-    if (r.invite.roles.length && r.invite.kind === 'account') writes.push(this.store.grantRoles(usedBy, r.invite.roles));
+    const writes = [this.store.update(r.invite)];
+    const grant = r.invite.roles.length > 0 && r.invite.kind === 'account' && !r.invite.revokedAt;
+    if (grant) writes.push(this.store.grantRoles(usedBy, r.invite.roles));
     await Promise.all(writes);
     this.emit('used', { invite: r.invite, usedBy, purpose: r.purpose });
     return { ok: true, invite: r.invite };
+  }
+
+  private lateReservation(token: string | undefined): Pick<Reservation, 'invite' | 'purpose'> | undefined {
+    const invite = token && looksLikeToken(token) ? this.store.findByHash(hashToken(token)) : undefined;
+    return invite && REGISTER_KINDS.has(invite.kind) ? { invite, purpose: 'register' } : undefined;
   }
 
   async revoke(actor: Actor, id: string): Promise<Result<{ invite: Invite }>> {
@@ -294,7 +305,7 @@ export class InviteService extends EventEmitter<{ used: [UsedEvent] }> {
     const state = this.stateOf(invite);
     if (state !== 'valid' && state !== 'unknown') return fail('not-found', `Invite ${invite.id} cannot be revoked: ${NOT_REVOCABLE[state]}.`);
     invite.revokedAt = this.now().toISOString();
-    await this.store.save();
+    await this.store.update(invite);
     return { ok: true, invite };
   }
 

@@ -52,11 +52,13 @@ describe('follow-ups of a used invite', () => {
     expect(d.befriended).to.deep.equal([]);
   });
 
-  it('still tells the inviter when making contacts fails', async () => {
+  it('still tells the inviter when making contacts fails, and says so', async () => {
     const d = deps();
     d.deps.component.befriend = async () => { throw new Error('service-unavailable'); };
     await followUp({ invite: invite({ kind: 'account-contact', inviter: 'ann@example.org' }), usedBy: 'bea@example.org', purpose: 'register' }, d.deps);
-    expect(d.told).to.have.length(1);
+    expect(d.told).to.deep.equal([
+      ['ann@example.org', 'bea@example.org joined with your invite abcd1234, but could not be added to your contacts: add them yourself.'],
+    ]);
   });
 });
 

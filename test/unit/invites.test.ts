@@ -250,6 +250,32 @@ describe('InviteService', () => {
     }
   });
 
+  it('folds a bound username as Prosody\'s nodeprep does, so it can be registered', async () => {
+    const r = await core.service.create(admin, { kind: 'account', username: 'Straße' });
+    if (!r.ok) throw new Error(r.message);
+    expect(r.invite.username).to.equal('strasse');
+    expect(core.service.reserve(r.token, { purpose: 'register', username: 'strasse' }).ok).to.equal(true);
+  });
+
+  it('recorded late: a commit for a lost reservation still spends the token', async () => {
+    const c = await core.service.create(admin, { kind: 'account' });
+    if (!c.ok) throw new Error();
+    const r = core.service.reserve(c.token, { purpose: 'register', username: 'slow' });
+    if (!r.ok) throw new Error();
+    core.service.close(); // e.g. a restart between reservation and commit
+    expect((await core.service.commit(r.reservation, 'slow@example.org')).ok).to.equal(false);
+    expect((await core.service.commit(r.reservation, 'slow@example.org', c.token)).ok).to.equal(true);
+    expect(core.service.lookup(c.token).state).to.equal('used');
+  });
+
+  it('tells a second registrant the invite is in use right now, not used up', async () => {
+    const c = await core.service.create(admin, { kind: 'account' });
+    if (!c.ok) throw new Error();
+    expect(core.service.reserve(c.token, { purpose: 'register', username: 'one' }).ok).to.equal(true);
+    const second = core.service.reserve(c.token, { purpose: 'register', username: 'two' });
+    expect(second.ok || second.code).to.equal('in-use');
+  });
+
   it('holds non-admins to the quota of pending invites; used or revoked ones free a place', async () => {
     const made = [];
     for (let i = 0; i < 3; i++) made.push(await core.service.create(user, { kind: 'contact' }));
