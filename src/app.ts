@@ -131,7 +131,7 @@ export class App {
       await this.component?.stop();
       await this.bot.stop();
       this.service.close();
-      await this.store.flush();
+      await this.store.close();
       await this.lock.release();
     })();
     return this.stopping;

@@ -42,7 +42,7 @@ async function runLocally(config: Config, op: Operation): Promise<Outcome> {
   try {
     const { store, service } = await openCore(config);
     const outcome = await runOperation(service, op);
-    await store.flush();
+    await store.close();
     return outcome;
   } finally {
     await lock.release();

@@ -1,53 +1,117 @@
-// The invite store: one lowdb JSON file, one writer (see writer-lock.ts).
-// Reads come from in-memory indexes; every change is written with lowdb's
-// atomic write-temp-then-rename, coalesced so a burst costs one write.
-import { appendFile, mkdir, open } from 'node:fs/promises';
+// The invite store: a lowdb JSON snapshot plus an append-only journal of the
+// changes since, owned by one writer (see writer-lock.ts). Reads come from
+// in-memory indexes. A change costs one journal line, not a rewrite of the whole
+// file; the snapshot is rewritten off the hot path once the journal has grown
+// (compaction). docs/store.md has the file layout and the crash cases.
+import { mkdir, open, unlink } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { Low } from 'lowdb';
-import { DataFile } from 'lowdb/node';
 import type { Invite, Role } from '../invites/types.js';
+import { StoreCorruptError } from './corrupt.js';
+import { syncDirOf, yieldToLoop } from './fs-sync.js';
+import { Journal, readJournal } from './journal.js';
+import { SnapshotFile, type StoreData } from './snapshot-file.js';
 
-export interface StoreData {
-  version: 1;
-  invites: Invite[];
-  /** Roles granted by invites (e.g. accounts created from an admin invite). */
-  roles: Record<string, Role[]>;
+export { StoreCorruptError } from './corrupt.js';
+export type { StoreData } from './snapshot-file.js';
+
+/** One journal line: the full new state of what changed, so replaying a line twice is harmless. */
+type Entry =
+  | { op: 'invite'; invite: Invite }
+  | { op: 'roles'; jid: string; roles: Role[] }
+  | { op: 'archived'; ids: string[] };
+
+export interface StoreOptions {
+  /**
+   * fdatasync each journal write, so a shown invite survives a power cut too, not
+   * only a killed process (which needs just the write). Default true.
+   */
+  fsync?: boolean;
+  /** Compact once the journal reaches this many bytes. Default: the snapshot's size, at least 1 MiB. */
+  compactAt?: number;
+  /** For tests: called after each compaction step, where a crash image can be taken. */
+  onCompactionStep?: (step: 'rotated' | 'snapshot-written') => Promise<void> | void;
 }
 
-export class StoreCorruptError extends Error {}
+/** Invites looked at per slice by long jobs (archive) before giving way. */
+const SLICE = 2000;
+const MIN_COMPACT_BYTES = 1 << 20;
 
 const empty = (): StoreData => ({ version: 1, invites: [], roles: {} });
+
+function isEntry(e: unknown): e is Entry {
+  const x = e as Partial<Record<string, unknown>> | null;
+  if (x?.op === 'invite') {
+    const inv = x.invite as Partial<Invite> | undefined;
+    return typeof inv?.id === 'string' && typeof inv.tokenHash === 'string' && Array.isArray(inv.uses);
+  }
+  if (x?.op === 'roles') return typeof x.jid === 'string' && Array.isArray(x.roles);
+  if (x?.op === 'archived') return Array.isArray(x.ids);
+  return false;
+}
+
+/** Apply journals, in order, to a snapshot's data. */
+function replay(data: StoreData, journals: { path: string; lines: unknown[] }[]): StoreData {
+  const invites = new Map(data.invites.map((i) => [i.id, i]));
+  for (const { path, lines } of journals) {
+    lines.forEach((e, n) => {
+      if (!isEntry(e)) throw new StoreCorruptError(`${path} line ${n + 1} is not a store change; move it away or repair it`);
+      if (e.op === 'invite') invites.set(e.invite.id, e.invite);
+      else if (e.op === 'roles') data.roles[e.jid] = e.roles;
+      else for (const id of e.ids) invites.delete(id);
+    });
+  }
+  return { version: 1, invites: [...invites.values()], roles: data.roles };
+}
 
 export class InviteStore {
   private readonly byHash = new Map<string, Invite>();
   private readonly byId = new Map<string, Invite>();
-  private pending: Promise<void> | null = null;
-  private lastWrite: Promise<void> = Promise.resolve();
+  private compacting: Promise<void> | null = null;
+  private archiving: Promise<number> | null = null;
+  /** A journal moved aside by a compaction that has not finished. */
+  private rotatedPending = false;
+  /**
+   * Set while archive() takes invites out: a snapshot taken then could still hold
+   * invites whose removal lines a rotation would move into the deleted journal.
+   */
+  private removing: Promise<void> | null = null;
 
-  private constructor(private readonly db: Low<StoreData>, readonly file: string) {
+  private constructor(
+    private readonly db: Low<StoreData>,
+    private readonly snapshot: SnapshotFile,
+    private journal: Journal,
+    readonly file: string,
+    private readonly opts: StoreOptions,
+  ) {
     for (const inv of db.data.invites) this.index(inv);
   }
 
-  static async open(file: string): Promise<InviteStore> {
+  private static paths(file: string) {
+    return { journal: `${file}.journal`, rotated: `${file}.journal.old`, archive: file.replace(/(\.json)?$/, '.archive.jsonl') };
+  }
+
+  static async open(file: string, opts: StoreOptions = {}): Promise<InviteStore> {
     await mkdir(dirname(file), { recursive: true });
-    const adapter = new DataFile<StoreData>(file, {
-      // Compact JSON: the file is for the program; a pretty one is twice the bytes to write.
-      stringify: (d) => JSON.stringify(d),
-      parse: (text) => {
-        try {
-          const d = JSON.parse(text) as StoreData;
-          if (d?.version !== 1 || !Array.isArray(d.invites)) throw new Error('not an invite store');
-          d.roles ??= {};
-          return d;
-        } catch (e) {
-          // Never overwrite a file we cannot read: the admin must look at it.
-          throw new StoreCorruptError(`${file} is not a readable invite store (${(e as Error).message}); move it away or repair it`);
-        }
-      },
-    });
-    const db = new Low<StoreData>(adapter, empty());
+    const paths = InviteStore.paths(file);
+    const snapshot = new SnapshotFile(file);
+    const db = new Low<StoreData>(snapshot, empty());
     await db.read();
-    return new InviteStore(db, file);
+    // A journal moved aside by an unfinished compaction comes first, then the live one.
+    const journals = [];
+    for (const path of [paths.rotated, paths.journal]) {
+      const read = await readJournal(path);
+      if (read) journals.push({ path, lines: read.lines, torn: read.torn });
+    }
+    if (journals.some((j) => j.lines.length > 0 || j.torn)) {
+      db.data = replay(db.data, journals);
+      // Fold them into the snapshot before anything new is written; until the
+      // journals are deleted, replaying them again over it gives the same state.
+      await db.write();
+    }
+    await unlink(paths.rotated).catch(ignoreMissing);
+    const journal = await Journal.create(paths.journal, opts.fsync ?? true);
+    return new InviteStore(db, snapshot, journal, file, opts);
   }
 
   private index(inv: Invite): void {
@@ -79,57 +143,137 @@ export class InviteStore {
   add(inv: Invite): Promise<void> {
     this.db.data.invites.push(inv);
     this.index(inv);
-    return this.save();
+    return this.record({ op: 'invite', invite: inv });
+  }
+
+  /** Persist an invite changed in place (a use, a revocation); resolves once it is on disk. */
+  update(inv: Invite): Promise<void> {
+    if (this.byId.get(inv.id) !== inv) return Promise.reject(new Error(`invite ${inv.id} is not in the store`));
+    return this.record({ op: 'invite', invite: inv });
   }
 
   grantRoles(jid: string, roles: readonly Role[]): Promise<void> {
     const have = new Set(this.db.data.roles[jid] ?? []);
     for (const r of roles) have.add(r);
     this.db.data.roles[jid] = [...have];
-    return this.save();
+    return this.record({ op: 'roles', jid, roles: [...have] });
   }
 
-  /**
-   * Persist the current state. Callers mutate invites in place, then await this:
-   * all changes made in the same tick share one write.
-   */
-  save(): Promise<void> {
-    this.pending ??= new Promise<void>((resolve, reject) => {
-      setImmediate(() => {
-        this.pending = null;
-        this.lastWrite = this.db.write();
-        this.lastWrite.then(resolve, reject);
+  private record(entry: Entry): Promise<void> {
+    const written = this.journal.append(entry);
+    void written.then(() => {
+      const at = this.opts.compactAt ?? Math.max(MIN_COMPACT_BYTES, this.snapshot.bytes);
+      if (this.journal.bytes >= at) this.compact().catch(() => {
+        // Left for the next trigger or flush(), which reports it; the journal still holds every change.
       });
-    });
-    return this.pending;
+    }, () => {});
+    return written;
   }
 
   /**
-   * Move invites that ended before `cutoff` (used up, expired or revoked) out of
-   * the live file into an append-only JSON-lines archive beside it, so the live
-   * file only grows with invites that can still matter. A crash between the
-   * append and the save leaves a duplicate archive line, never a lost invite.
+   * Rewrite the snapshot with every change so far and drop the journal lines it
+   * covers. Writers carry on meanwhile, into a fresh journal. Crash-safe at each
+   * step: (1) journal renamed to .journal.old, (2) snapshot written to a temp
+   * file, synced, renamed over the old one, (3) .journal.old deleted. Start-up
+   * replays .journal.old then .journal over whichever snapshot it finds.
    */
-  async archive(isEnded: (inv: Invite) => boolean): Promise<number> {
-    const ended = this.db.data.invites.filter(isEnded);
-    if (ended.length === 0) return 0;
-    const archiveFile = this.file.replace(/(\.json)?$/, '.archive.jsonl');
-    await appendFile(archiveFile, ended.map((i) => JSON.stringify(i) + '\n').join(''));
-    const fh = await open(archiveFile, 'r');
-    try { await fh.sync(); } finally { await fh.close(); }
-    const gone = new Set(ended);
-    this.db.data.invites = this.db.data.invites.filter((i) => !gone.has(i));
-    for (const inv of ended) {
-      this.byHash.delete(inv.tokenHash);
-      this.byId.delete(inv.id);
+  compact(): Promise<void> {
+    this.compacting ??= this.runCompaction().finally(() => { this.compacting = null; });
+    return this.compacting;
+  }
+
+  private async runCompaction(): Promise<void> {
+    const { rotated } = InviteStore.paths(this.file);
+    while (this.removing) await this.removing;
+    // A .journal.old left by a compaction that failed is still needed: keep it, write the snapshot.
+    if (!this.rotatedPending) this.rotatedPending = await this.journal.rotate(rotated);
+    if (!this.rotatedPending) return;
+    await this.opts.onCompactionStep?.('rotated');
+    await this.db.write();
+    await this.opts.onCompactionStep?.('snapshot-written');
+    await unlink(rotated).catch(ignoreMissing);
+    this.rotatedPending = false;
+  }
+
+  /**
+   * Move invites that ended (used up, expired or revoked: for good) out of the
+   * live store into an append-only JSON-lines archive beside it, so the snapshot
+   * only grows with invites that can still matter. Works in slices so creators
+   * are not held up. A crash after the archive append leaves a duplicate archive
+   * line, never a lost invite.
+   */
+  archive(isEnded: (inv: Invite) => boolean): Promise<number> {
+    this.archiving ??= this.runArchive(isEnded).finally(() => { this.archiving = null; });
+    return this.archiving;
+  }
+
+  private async runArchive(isEnded: (inv: Invite) => boolean): Promise<number> {
+    const seen = this.db.data.invites.slice();
+    const ended: Invite[] = [];
+    const kept: Invite[] = [];
+    for (let i = 0; i < seen.length; i += SLICE) {
+      for (const inv of seen.slice(i, i + SLICE)) (isEnded(inv) ? ended : kept).push(inv);
+      await yieldToLoop();
     }
-    await this.save();
+    if (ended.length === 0) return 0;
+
+    const fh = await open(InviteStore.paths(this.file).archive, 'a', 0o600);
+    try {
+      for (let i = 0; i < ended.length; i += SLICE) {
+        await fh.write(ended.slice(i, i + SLICE).map((inv) => JSON.stringify(inv) + '\n').join(''));
+      }
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+    await syncDirOf(this.file);
+
+    // Out of the indexes first, so update() refuses them from now on and no journal
+    // line about them can follow their removal line.
+    let done!: () => void;
+    this.removing = new Promise<void>((r) => { done = r; });
+    const removals: Promise<void>[] = [];
+    try {
+      for (let i = 0; i < ended.length; i += SLICE) {
+        const part = ended.slice(i, i + SLICE);
+        for (const inv of part) {
+          this.byHash.delete(inv.tokenHash);
+          this.byId.delete(inv.id);
+        }
+        removals.push(this.record({ op: 'archived', ids: part.map((inv) => inv.id) }));
+        await yieldToLoop();
+      }
+      // Only archive() removes invites, so the ones added since the scan are the array's tail.
+      this.db.data.invites = kept.concat(this.db.data.invites.slice(seen.length));
+    } finally {
+      this.removing = null;
+      done();
+    }
+    await Promise.all(removals);
+    await this.compactAfterNow();
     return ended.length;
   }
 
-  /** Wait for every write asked for so far. */
+  /** Wait for every change asked for so far, and fold it into the snapshot file. */
   async flush(): Promise<void> {
-    while (this.pending) await this.pending;
-    await this.lastWrite;
+    await this.journal.settle();
+    await this.compactAfterNow();
   }
+
+  /** A compaction that covers every change made so far (one running may have started before them). */
+  private async compactAfterNow(): Promise<void> {
+    await this.compacting?.catch(() => {});
+    await this.compact();
+  }
+
+  /** Flush, then let go of the journal file. The store cannot be written after. */
+  async close(): Promise<void> {
+    await this.archiving?.catch(() => {});
+    await this.flush();
+    await this.journal.close();
+  }
+}
+
+function ignoreMissing(e: NodeJS.ErrnoException): void {
+  if (e.code !== 'ENOENT') throw e;
 }

@@ -34,13 +34,13 @@ export async function makeCore(settings: Partial<InviteSettings> = {}, dir?: str
   const core: Core = {
     dir, file, store, service, clock,
     async reopen() {
-      await store.flush();
       service.close();
+      await store.close();
       return makeCore(settings, dir);
     },
     async cleanup() {
-      await store.flush();
       service.close();
+      await store.close();
       await rm(dir, { recursive: true, force: true });
     },
   };

@@ -1,0 +1,158 @@
+// The store's append-only journal: one JSON line per change, beside the snapshot.
+// A change is written (and fdatasync'ed when asked) before its promise resolves;
+// changes queued while a write is in flight share the next write (group commit).
+import { constants } from 'node:fs';
+import { type FileHandle, open, readFile, rename } from 'node:fs/promises';
+import { StoreCorruptError } from './corrupt.js';
+import { syncDirOf } from './fs-sync.js';
+
+export interface JournalRead {
+  lines: unknown[];
+  /** A last line cut short by a crash (no newline, not JSON) was dropped. */
+  torn: boolean;
+}
+
+/**
+ * Read a journal, or null when there is none. Every line ending in a newline must
+ * parse: anything else is corruption, not a crash. Only the part after the last
+ * newline can be a write cut short by kill -9; it is dropped if it does not parse.
+ */
+export async function readJournal(path: string): Promise<JournalRead | null> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw e;
+  }
+  const parts = text.split('\n');
+  const last = parts.pop()!;
+  const lines: unknown[] = [];
+  parts.forEach((line, i) => {
+    try {
+      lines.push(JSON.parse(line));
+    } catch (e) {
+      throw new StoreCorruptError(`${path} line ${i + 1} is not readable (${(e as Error).message}); move it away or repair it`);
+    }
+  });
+  let torn = false;
+  if (last !== '') {
+    try {
+      lines.push(JSON.parse(last));
+    } catch {
+      torn = true;
+    }
+  }
+  return { lines, torn };
+}
+
+interface Batch {
+  lines: string[];
+  done: Promise<void>;
+}
+
+export class Journal {
+  /** Bytes of whole lines on disk; the next write goes here. */
+  private size = 0;
+  private batch: Batch | null = null;
+  /** Every write and rotation, in order. */
+  private tail: Promise<unknown> = Promise.resolve();
+  private broken?: Error;
+
+  private constructor(private fh: FileHandle, readonly path: string, private readonly fsync: boolean) {}
+
+  /** Start an empty journal at `path`, replacing one whose contents are already in the snapshot. */
+  static async create(path: string, fsync: boolean): Promise<Journal> {
+    // No O_APPEND: writes are positional, so a failed partial write is overwritten by the next.
+    const fh = await open(path, constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC, 0o600);
+    if (fsync) await syncDirOf(path);
+    return new Journal(fh, path, fsync);
+  }
+
+  /** Bytes written so far. */
+  get bytes(): number {
+    return this.size;
+  }
+
+  /** Append one entry; resolves once its line is written (and synced). */
+  append(entry: object): Promise<void> {
+    if (this.broken) return Promise.reject(this.broken);
+    // Serialised now, so the line holds the state at the time of the call.
+    const line = JSON.stringify(entry) + '\n';
+    if (!this.batch) {
+      const batch: Batch = { lines: [], done: Promise.resolve() };
+      batch.done = this.enqueue(() => {
+        if (this.batch === batch) this.batch = null;
+        return this.write(batch.lines);
+      });
+      this.batch = batch;
+    }
+    this.batch.lines.push(line);
+    return this.batch.done;
+  }
+
+  /** Run `job` after every write queued so far; writes queued later wait for it. */
+  private enqueue<T>(job: () => Promise<T>): Promise<T> {
+    this.batch = null;
+    const p = this.tail.then(job, job);
+    this.tail = p.catch(() => {});
+    return p;
+  }
+
+  private async write(lines: string[]): Promise<void> {
+    if (this.broken) throw this.broken;
+    const buf = Buffer.from(lines.join(''));
+    try {
+      for (let off = 0; off < buf.length;) {
+        const { bytesWritten } = await this.fh.write(buf, off, buf.length - off, this.size + off);
+        off += bytesWritten;
+      }
+    } catch (e) {
+      // Cut back to the last whole line, so no later line follows garbage.
+      await this.fh.truncate(this.size).catch(() => { this.broken = e as Error; });
+      throw e;
+    }
+    if (this.fsync) {
+      // After a failed fsync the kernel may have dropped the pages: trust nothing more.
+      try { await this.fh.datasync(); } catch (e) { this.broken = e as Error; throw e; }
+    }
+    this.size += buf.length;
+  }
+
+  /**
+   * Move the journal's contents to `to` and carry on in an empty one: the start of
+   * a compaction. Waits for the writes queued so far. False when there was nothing
+   * to move.
+   */
+  rotate(to: string): Promise<boolean> {
+    return this.enqueue(async () => {
+      if (this.broken) throw this.broken;
+      if (this.size === 0) return false;
+      await rename(this.path, to);
+      let fh: FileHandle;
+      try {
+        fh = await open(this.path, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600);
+        if (this.fsync) await syncDirOf(this.path);
+      } catch (e) {
+        // Put it back: lines written after this must never go to the file a compaction deletes.
+        await rename(to, this.path).catch(() => { this.broken = e as Error; });
+        throw e;
+      }
+      const old = this.fh;
+      this.fh = fh;
+      this.size = 0;
+      await old.close();
+      return true;
+    });
+  }
+
+  /** Wait for every write queued so far. */
+  async settle(): Promise<void> {
+    await this.enqueue(async () => {});
+  }
+
+  async close(): Promise<void> {
+    await this.enqueue(() => this.fh.close());
+    this.broken ??= new Error(`${this.path} is closed`);
+  }
+}
