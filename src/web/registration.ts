@@ -50,10 +50,10 @@ export async function registerWithInvite(service: InviteService, admin: AccountA
       case 'unknown': case 'expired': case 'revoked':
         return { ok: false, state: held.code };
       case 'used':
-        // Still valid on its own: someone else's registration holds the last use right now.
-        return service.lookup(form.token).state === 'valid'
-          ? { ok: false, status: 409, message: 'This invite is being used right now. If that was not you, try again in a minute.' }
-          : { ok: false, state: 'used' };
+        return { ok: false, state: 'used' };
+      case 'in-use':
+        // Someone else's registration holds the last use right now.
+        return { ok: false, status: 409, message: held.message };
       case 'bad-username': case 'username-mismatch': case 'username-taken':
         return { ok: false, status: 422, field: 'username', message: held.message };
       default:
@@ -81,7 +81,8 @@ export async function registerWithInvite(service: InviteService, admin: AccountA
   }
 
   try {
-    const committed = await service.commit(held.reservation, jid);
+    // With the token: the account exists, so the use is recorded even if the reservation was lost.
+    const committed = await service.commit(held.reservation, jid, form.token);
     if (!committed.ok) log.error(`web: ${jid} was made with invite ${invite.id} but its use was not recorded: ${committed.message}`);
   } catch (e) {
     // The account exists either way: tell the person so, and the admin what failed.
