@@ -62,6 +62,11 @@ export class Component {
 
   private running = false;
 
+  /** The wait before the next reconnection attempt, in milliseconds. */
+  get retryDelay(): number {
+    return this.reconnect.delay;
+  }
+
   get online(): boolean {
     return this.xmpp.status === 'online';
   }
