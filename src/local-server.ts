@@ -6,7 +6,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { Config } from './config.js';
 import { bridgeOptions } from './prosody/bridge-setup.js';
-import { acceptsTcp } from './prosody/free-port.js';
+import { acceptsTcp, freePorts } from './prosody/free-port.js';
 import { LocalProsody } from './prosody/local-prosody.js';
 
 /** A secret for the local server (the bot's password, the component's), made once and kept beside the store. */
@@ -41,8 +41,14 @@ export async function startLocalServer(config: Config): Promise<{ config: Config
   const password = config.botPassword || (await localSecret(join(dataDir, 'local-bot.secret')));
   // Registering again just sets the same password: safe on every start.
   await prosody.register(config.botJid.split('@')[0]!, password);
+  // The web pages too, on loopback, unless the admin chose where they live.
+  const httpPort = config.publicUrl ? config.httpPort : (await preferred(config.httpPort)) ?? (await freePorts(1))[0]!;
+  const publicUrl = config.publicUrl ?? `http://127.0.0.1:${httpPort}`;
   return {
-    config: { ...config, xmppService: prosody.service, botPassword: password, componentService: prosody.componentService, componentSecret },
+    config: {
+      ...config, xmppService: prosody.service, botPassword: password, componentService: prosody.componentService, componentSecret,
+      httpPort, publicUrl,
+    },
     prosody,
   };
 }

@@ -62,6 +62,10 @@ describe('npm start with nothing configured (real processes)', function () {
     const [admin] = await service.waitFor(/^xmpp:localhost\?register;preauth=[A-Za-z0-9_-]{24}$/m);
     firstAdminToken = admin.split('preauth=')[1]!;
     expect(service.out).to.include('An invite for the first administrator account');
+    // Its web page is served on loopback with nothing configured.
+    const [, page] = await service.waitFor(/Or open it on the web: (http:\/\/127\.0\.0\.1:\d+\/invite\/\S+)/);
+    expect(page).to.include(firstAdminToken);
+    expect((await fetch(page!)).status).to.equal(200);
     expect(service.err, 'the token is shown to the operator, never logged').to.not.include(firstAdminToken);
 
     await promisify(execFile)('prosodyctl', ['--config', config!, 'register', 'alice', 'localhost', 'alice-pass']);
