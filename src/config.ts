@@ -22,6 +22,8 @@ export interface Config {
   componentSecret?: string;
   admins: string[];
   storeFile: string;
+  /** fdatasync every store change (survives power loss, not only a killed process); see docs/store.md. */
+  storeFsync: boolean;
   publicUrl?: string;
   httpHost: string;
   httpPort: number;
@@ -157,6 +159,7 @@ export function parseConfig(env: Env, opts: { localDefaults?: boolean } = {}): C
     componentSecret: readSecret(env, 'COMPONENT_SECRET'),
     admins,
     storeFile: read(env, 'STORE_FILE') ?? 'data/invites.json',
+    storeFsync: bool(env, 'STORE_FSYNC', false),
     publicUrl: read(env, 'PUBLIC_URL') && httpUrl('PUBLIC_URL', read(env, 'PUBLIC_URL')!),
     httpHost: read(env, 'HTTP_HOST') ?? '127.0.0.1',
     httpPort: int(env, 'HTTP_PORT', 8080, 0, 65535),

@@ -5,7 +5,7 @@ import { InviteService } from './invites/service.js';
 import { InviteStore } from './store/invite-store.js';
 
 export async function openCore(config: Config): Promise<{ store: InviteStore; service: InviteService }> {
-  const store = await InviteStore.open(config.storeFile);
+  const store = await InviteStore.open(config.storeFile, { fsync: config.storeFsync });
   const service = new InviteService(store, {
     domain: config.xmppDomain,
     admins: config.admins,

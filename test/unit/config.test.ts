@@ -36,6 +36,7 @@ describe('parseConfig', () => {
       componentSecret: undefined,
       admins: [],
       storeFile: 'data/invites.json',
+      storeFsync: false,
       publicUrl: undefined,
       httpHost: '127.0.0.1',
       httpPort: 8080,
