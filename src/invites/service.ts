@@ -126,7 +126,7 @@ export class InviteService extends EventEmitter<{ used: [UsedEvent] }> {
     if ('system' in actor) return { jid: null, admin: true, pending: 0 };
     const admin = this.isAdmin(actor.jid);
     // Only non-admins have a quota; skip the scan for admins.
-    const pending = admin ? 0 : this.store.all().filter((i) => i.createdBy === actor.jid && this.stateOf(i) === 'valid').length;
+    const pending = admin ? 0 : this.store.createdBy(actor.jid).filter((i) => this.stateOf(i) === 'valid').length;
     return { jid: actor.jid, admin, pending };
   }
 
@@ -313,8 +313,8 @@ export class InviteService extends EventEmitter<{ used: [UsedEvent] }> {
   listPending(actor: Actor, opts: { all?: boolean } = {}): Result<{ invites: Invite[] }> {
     const subject = this.subject(actor);
     if (opts.all && !subject.admin) return fail('not-admin', 'Only administrators can list all invites.');
-    const mine = (i: Invite) => opts.all || i.createdBy === this.creator(actor);
-    const invites = this.store.all().filter((i) => mine(i) && this.stateOf(i) === 'valid');
+    const candidates = opts.all ? this.store.all() : this.store.createdBy(this.creator(actor));
+    const invites = candidates.filter((i) => this.stateOf(i) === 'valid');
     return { ok: true, invites };
   }
 

@@ -24,7 +24,8 @@ type Entry =
 export interface StoreOptions {
   /**
    * fdatasync each journal write, so a shown invite survives a power cut too, not
-   * only a killed process (which needs just the write). Default true.
+   * only a killed process (which needs just the write). Default false: its cost
+   * is the disk's, see docs/store.md.
    */
   fsync?: boolean;
   /** Compact once the journal reaches this many bytes. Default: the snapshot's size, at least 1 MiB. */
@@ -67,6 +68,8 @@ function replay(data: StoreData, journals: { path: string; lines: unknown[] }[])
 export class InviteStore {
   private readonly byHash = new Map<string, Invite>();
   private readonly byId = new Map<string, Invite>();
+  /** Per creator, so a user's quota check does not scan every invite. */
+  private readonly byCreator = new Map<string, Set<Invite>>();
   private compacting: Promise<void> | null = null;
   private archiving: Promise<number> | null = null;
   /** A journal moved aside by a compaction that has not finished. */
@@ -123,6 +126,18 @@ export class InviteStore {
   private index(inv: Invite): void {
     this.byHash.set(inv.tokenHash, inv);
     this.byId.set(inv.id, inv);
+    let mine = this.byCreator.get(inv.createdBy);
+    if (!mine) this.byCreator.set(inv.createdBy, (mine = new Set()));
+    mine.add(inv);
+  }
+
+  private unindex(inv: Invite): void {
+    this.byHash.delete(inv.tokenHash);
+    this.byId.delete(inv.id);
+    this.json.delete(inv);
+    const mine = this.byCreator.get(inv.createdBy);
+    mine?.delete(inv);
+    if (mine?.size === 0) this.byCreator.delete(inv.createdBy);
   }
 
   get(id: string): Invite | undefined {
@@ -135,6 +150,11 @@ export class InviteStore {
 
   all(): readonly Invite[] {
     return this.db.data.invites;
+  }
+
+  /** The invites `creator` made (a bare JID, "cli" or "first-run"), oldest first. */
+  createdBy(creator: string): Invite[] {
+    return [...(this.byCreator.get(creator) ?? [])];
   }
 
   roles(jid: string): readonly Role[] {
@@ -187,6 +207,11 @@ export class InviteStore {
     return written;
   }
 
+  /** The compaction running now, if any. */
+  get compaction(): Promise<void> | null {
+    return this.compacting;
+  }
+
   /**
    * Rewrite the snapshot with every change so far and drop the journal lines it
    * covers. Writers carry on meanwhile, into a fresh journal. Crash-safe at each
@@ -194,11 +219,6 @@ export class InviteStore {
    * file, synced, renamed over the old one, (3) .journal.old deleted. Start-up
    * replays .journal.old then .journal over whichever snapshot it finds.
    */
-  /** The compaction running now, if any. */
-  get compaction(): Promise<void> | null {
-    return this.compacting;
-  }
-
   compact(): Promise<void> {
     this.compacting ??= this.runCompaction().finally(() => { this.compacting = null; });
     return this.compacting;
@@ -258,11 +278,7 @@ export class InviteStore {
     try {
       for (let i = 0; i < ended.length; i += SLICE) {
         const part = ended.slice(i, i + SLICE);
-        for (const inv of part) {
-          this.byHash.delete(inv.tokenHash);
-          this.byId.delete(inv.id);
-          this.json.delete(inv);
-        }
+        for (const inv of part) this.unindex(inv);
         removals.push(this.record({ op: 'archived', ids: part.map((inv) => inv.id) }));
         await yieldToLoop();
       }

@@ -17,7 +17,7 @@ export interface StoreData {
 
 /** Invites per write: the loop is free again after each. */
 const SLICE = 500;
-/** Bytes written between syncs of the temp file. */
+/** Bytes written between syncs of the temp file: no one long flush at the end for the journal's syncs to queue behind. */
 const SYNC_EVERY = 1 << 20;
 
 export class SnapshotFile implements Adapter<StoreData> {

@@ -280,6 +280,27 @@ describe('invite store on disk', () => {
     expect(await s.store.update(s.service.lookup(kept).invite!).then(() => 'ok')).to.equal('ok');
   });
 
+  it('keeps invites per creator (the quota check) across archive and reopen', async () => {
+    const s = await track(openAt(file));
+    const ann = { jid: 'ann@example.org' };
+    const made = [];
+    for (let i = 0; i < 3; i++) {
+      const c = await s.service.create(ann, { kind: 'contact' });
+      if (!c.ok) throw new Error(c.message);
+      made.push(c);
+    }
+    await create(s);
+    expect(s.store.createdBy(ann.jid).map((i) => i.id)).to.deep.equal(made.map((c) => c.invite.id));
+    expect((await s.service.create(ann, { kind: 'contact' })).ok, 'quota of 3').to.equal(false);
+    await s.service.revoke(ann, made[0]!.invite.id);
+    await s.store.archive((inv) => inv.revokedAt !== undefined);
+    expect(s.store.createdBy(ann.jid)).to.have.length(2);
+    const again = await track(openAt(await crashImage()));
+    expect(again.store.createdBy(ann.jid).map((i) => i.id)).to.deep.equal(made.slice(1).map((c) => c.invite.id));
+    expect(again.store.createdBy(ADMIN.jid)).to.have.length(1);
+    expect((await again.service.create(ann, { kind: 'contact' })).ok).to.equal(true);
+  });
+
   it('refuses update() of an invite it does not hold', async () => {
     const s = await track(openAt(file));
     const token = await create(s);
