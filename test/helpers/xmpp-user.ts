@@ -31,7 +31,11 @@ export async function connectUser(service: string, jid: string, password: string
     if (i >= 0) waiters.splice(i, 1)[0]!.resolve(el);
     else inbox.push(el);
   });
-  await xmpp.start();
+  // A failed login (wrong password) must not leave a reconnecting client behind: mocha would never exit.
+  await xmpp.start().catch(async (e: unknown) => {
+    await xmpp.stop().catch(() => {});
+    throw e;
+  });
   await xmpp.send(xml('presence', {}));
 
   const next = (from: string, timeoutMs = 5000) => {
