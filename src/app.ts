@@ -102,15 +102,11 @@ export class App {
   }
 
   // Web pages (issue 5): served only with PUBLIC_URL, the base every page link is built from.
+  // A failure (bad CLIENTS_FILE, port taken) leaves nothing listening; start()'s catch cleans up the rest.
   private async startWeb(opts?: WebOptions): Promise<void> {
     if (!this.config.publicUrl) return;
-    try {
-      const admin = new AdminCommands(this.bot.xmpp.iqCaller, this.config.xmppDomain);
-      this.web = await startWeb({ config: this.config, service: this.service, admin, clients: loadClients(this.config.clientsFile) }, opts);
-    } catch (e) {
-      await this.stop();
-      throw e;
-    }
+    const admin = new AdminCommands(this.bot.xmpp.iqCaller, this.config.xmppDomain);
+    this.web = await startWeb({ config: this.config, service: this.service, admin, clients: loadClients(this.config.clientsFile) }, opts);
   }
 
   private async prune(): Promise<void> {

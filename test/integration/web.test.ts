@@ -1,8 +1,12 @@
 // The web pages of the running service (real Prosody, bridge, component and
 // bot): accounts made over XEP-0133 by the bot, tokens shared with the in-band
 // path, the QR code sent in chat, and hostile names rendered harmless.
+import { join } from 'node:path';
 import { expect } from 'chai';
 import xml, { type Element } from '@xmpp/xml';
+import { App } from '../../src/app.js';
+import { parseConfig } from '../../src/config.js';
+import { WriterLock } from '../../src/store/writer-lock.js';
 import { freePorts } from '../../src/prosody/free-port.js';
 import { refusal, registerWith } from '../helpers/ibr.js';
 import { BOT, DOMAIN, PASSWORD, type Stack, startStack } from '../helpers/stack.js';
@@ -169,6 +173,18 @@ describe('web pages of the running service (real Prosody)', function () {
     expect(told?.getChildText('body')).to.match(/^newbie@localhost joined with your invite \w+; you are now contacts\./);
     const newbie = await login(`newbie@${DOMAIN}`, NEW_PASSWORD);
     expect(await eventually(() => rosterOf(newbie), (r) => r.includes(`alice@${DOMAIN}`))).to.include(`alice@${DOMAIN}`);
+  });
+
+  it('a taken HTTP port or a bad CLIENTS_FILE stops a start with one clear line, and frees the store', async () => {
+    // A second service beside the running one: its own store and bot resource, no component.
+    const env = { ...stack.env, STORE_FILE: join(stack.dir, 'second.json'), BOT_RESOURCE: 'second', COMPONENT_SECRET: '' };
+    const failure = (extra: Record<string, string>) => App.start(parseConfig({ ...env, ...extra })).then(
+      async (app) => { await app.stop(); throw new Error('started'); },
+      (e: Error) => e.message);
+    expect(await failure({})).to.match(/^web pages: cannot listen on 127\.0\.0\.1:\d+: .*EADDRINUSE/);
+    expect(await failure({ CLIENTS_FILE: join(stack.dir, 'absent.json') })).to.match(/^CLIENTS_FILE .*absent\.json: ENOENT/);
+    const lock = await WriterLock.acquire(env.STORE_FILE);
+    await lock.release();
   });
 
   it('an inviter with a strange but valid name, and a hostile username, are rendered harmless', async () => {
