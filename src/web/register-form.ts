@@ -70,6 +70,8 @@ export function registerRoutes(app: FastifyInstance, site: Site, limit: Register
   };
   app.post<FormRoute>('/invite/:token/register', post, async (req, reply) => {
     const { token } = req.params;
+    const found = site.service.lookup(token);
+    if (found.state === 'valid' && !hasForm(found.invite)) return reply.header('Cache-Control', 'no-store').redirect(invitePath(site, token), 303);
     const body = req.body ?? {};
     const result = await registerWithInvite(site.service, site.admin, {
       token,
@@ -89,8 +91,8 @@ export function registerRoutes(app: FastifyInstance, site: Site, limit: Register
     }
     if ('state' in result) return sendState(site, reply, result.state);
     // The form again, for the invite as it is now.
-    const found = site.service.lookup(token);
-    if (found.state !== 'valid') return sendState(site, reply, found.state);
-    return sendForm(site, reply, result.status, token, found.invite, { username: body.username, error: result.message, errorField: result.field });
+    const now = site.service.lookup(token);
+    if (now.state !== 'valid') return sendState(site, reply, now.state);
+    return sendForm(site, reply, result.status, token, now.invite, { username: body.username, error: result.message, errorField: result.field });
   });
 }

@@ -116,6 +116,12 @@ describe('web pages (HTTP, stand-in server)', () => {
       const reg = await client.get(page(inv, '/register'));
       expect(reg.status).to.equal(303);
       expect(reg.headers.get('location')).to.equal(page(inv));
+      // A form sent anyway (with a valid CSRF token from another form) is sent to the landing page too.
+      const other = await create({ kind: 'account' });
+      const csrf = csrfOf((await client.get(page(other, '/register'))).body)!;
+      const post = await client.post(page(inv, '/register'), { _csrf: csrf, ...form('zed') });
+      expect([post.status, post.headers.get('location')]).to.deep.equal([303, page(inv)]);
+      expect(admin.calls).to.equal(0);
     });
 
     it('an account+contact invite names the inviter and offers the form', async () => {
