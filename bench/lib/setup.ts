@@ -31,9 +31,13 @@ const SAME_ON_BOTH = {
   // are set, so nothing is throttled; 127.0.0.1 is on its default allowlist anyway.
 };
 
+/** STORE_FSYNC from the environment reaches the service (its default: no fsync, like Prosody's own storage). */
+const STORE_FSYNC = process.env.STORE_FSYNC;
+
 export const SETTINGS_NOTE =
   `Prosody 0.12 (one process), hosts ${DOMAIN} (ours) and ${NATIVE} (native), both default_iteration_count=${ITERATIONS}, ` +
-  'registration_watchers={}, no registration throttle (min_seconds_between_registrations unset; 127.0.0.1 allowlisted)';
+  'registration_watchers={}, no registration throttle (min_seconds_between_registrations unset; 127.0.0.1 allowlisted); ' +
+  `our store: STORE_FSYNC=${STORE_FSYNC ?? '(default)'}`;
 
 export interface BenchStack {
   stack: Stack;
@@ -45,7 +49,7 @@ export async function startBenchStack(env: Record<string, string> = {}): Promise
   const bridge = bridgeOptions(COMPONENT, COMPONENT_SECRET);
   // BENCH_BRIDGE_DIR: measure a changed copy of mod_invites_bridge.lua before changing server/prosody.
   const pluginPaths = process.env.BENCH_BRIDGE_DIR ? [process.env.BENCH_BRIDGE_DIR, ...bridge.pluginPaths!] : bridge.pluginPaths;
-  const stack = await startStack({ ADMINS: OUR_ADMIN, ...env }, {
+  const stack = await startStack({ ADMINS: OUR_ADMIN, ...(STORE_FSYNC ? { STORE_FSYNC } : {}), ...env }, {
     prosody: {
       admins: [BOT, NATIVE_ADMIN],
       pluginPaths,
