@@ -56,8 +56,10 @@ export class App {
     let control: Server | undefined;
     let bot: Bot | undefined;
     let component: Component | undefined;
+    let core: Awaited<ReturnType<typeof openCore>> | undefined;
     try {
-      const { store, service } = await openCore(config);
+      core = await openCore(config);
+      const { store, service } = core;
       control = await serveControl(controlSocketPath(config.storeFile), (op) => runOperation(service, op));
       bot = new Bot({
         service: config.xmppService,
@@ -96,6 +98,8 @@ export class App {
       await component?.stop();
       await bot?.stop();
       control?.close();
+      core?.service.close();
+      await core?.store.close();
       await lock.release();
       throw e;
     }
