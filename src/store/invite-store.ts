@@ -85,7 +85,6 @@ export class InviteStore {
     private readonly db: Low<StoreData>,
     private readonly snapshot: SnapshotFile,
     private journal: Journal,
-    private readonly json: Map<Invite, string>,
     readonly file: string,
     private readonly opts: StoreOptions,
   ) {
@@ -99,9 +98,7 @@ export class InviteStore {
   static async open(file: string, opts: StoreOptions = {}): Promise<InviteStore> {
     await mkdir(dirname(file), { recursive: true });
     const paths = InviteStore.paths(file);
-    // Each invite's JSON, made when it last changed: compaction then only joins strings.
-    const json = new Map<Invite, string>();
-    const snapshot = new SnapshotFile(file, (inv) => json.get(inv) ?? JSON.stringify(inv));
+    const snapshot = new SnapshotFile(file);
     const db = new Low<StoreData>(snapshot, empty());
     await db.read();
     // A journal moved aside by an unfinished compaction comes first, then the live one.
@@ -112,7 +109,6 @@ export class InviteStore {
     }
     const replayed = journals.some((j) => j.lines.length > 0 || j.torn);
     if (replayed) db.data = replay(db.data, journals);
-    for (const inv of db.data.invites) json.set(inv, JSON.stringify(inv));
     if (replayed) {
       // Fold them into the snapshot before anything new is written; until the
       // journals are deleted, replaying them again over it gives the same state.
@@ -120,7 +116,7 @@ export class InviteStore {
     }
     await unlink(paths.rotated).catch(ignoreMissing);
     const journal = await Journal.create(paths.journal, opts.fsync ?? false);
-    return new InviteStore(db, snapshot, journal, json, file, opts);
+    return new InviteStore(db, snapshot, journal, file, opts);
   }
 
   private index(inv: Invite): void {
@@ -134,7 +130,6 @@ export class InviteStore {
   private unindex(inv: Invite): void {
     this.byHash.delete(inv.tokenHash);
     this.byId.delete(inv.id);
-    this.json.delete(inv);
     const mine = this.byCreator.get(inv.createdBy);
     mine?.delete(inv);
     if (mine?.size === 0) this.byCreator.delete(inv.createdBy);
@@ -169,13 +164,13 @@ export class InviteStore {
   add(inv: Invite): Promise<void> {
     this.db.data.invites.push(inv);
     this.index(inv);
-    return this.recordInvite(inv);
+    return this.record({ op: 'invite', invite: inv });
   }
 
   /** Persist an invite changed in place (a use, a revocation); resolves once it is on disk. */
   update(inv: Invite): Promise<void> {
     if (this.byId.get(inv.id) !== inv) return Promise.reject(new Error(`invite ${inv.id} is not in the store`));
-    return this.recordInvite(inv);
+    return this.record({ op: 'invite', invite: inv });
   }
 
   grantRoles(jid: string, roles: readonly Role[]): Promise<void> {
@@ -185,19 +180,9 @@ export class InviteStore {
     return this.record({ op: 'roles', jid, roles: [...have] });
   }
 
-  private recordInvite(inv: Invite): Promise<void> {
+  private record(entry: Entry): Promise<void> {
     // Serialised now, so the line holds the state at the time of the call.
-    const json = JSON.stringify(inv);
-    this.json.set(inv, json);
-    return this.append(`{"op":"invite","invite":${json}}`);
-  }
-
-  private record(entry: Exclude<Entry, { op: 'invite' }>): Promise<void> {
-    return this.append(JSON.stringify(entry));
-  }
-
-  private append(line: string): Promise<void> {
-    const written = this.journal.append(line);
+    const written = this.journal.append(JSON.stringify(entry));
     void written.then(() => {
       const at = this.opts.compactAt ?? Math.max(MIN_COMPACT_BYTES, this.snapshot.bytes);
       if (this.journal.bytes >= at) this.compact().catch(() => {
@@ -262,7 +247,7 @@ export class InviteStore {
     const fh = await open(InviteStore.paths(this.file).archive, 'a', 0o600);
     try {
       for (let i = 0; i < ended.length; i += SLICE) {
-        await fh.write(ended.slice(i, i + SLICE).map((inv) => (this.json.get(inv) ?? JSON.stringify(inv)) + '\n').join(''));
+        await fh.write(ended.slice(i, i + SLICE).map((inv) => JSON.stringify(inv) + '\n').join(''));
       }
       await fh.sync();
     } finally {

@@ -15,8 +15,8 @@ export interface StoreData {
   roles: Record<string, Role[]>;
 }
 
-/** Invites per write: the loop is free again after each. */
-const SLICE = 500;
+/** Invites per write: ~0.1 ms of JSON.stringify, then the loop is free again (500 measured worse for creators). */
+const SLICE = 100;
 /** Bytes written between syncs of the temp file: no one long flush at the end for the journal's syncs to queue behind. */
 const SYNC_EVERY = 1 << 20;
 
@@ -24,8 +24,7 @@ export class SnapshotFile implements Adapter<StoreData> {
   /** Size of the file last read or written. */
   bytes = 0;
 
-  /** `serialize` may return a cached string: the store keeps one per invite, made when it last changed. */
-  constructor(readonly path: string, private readonly serialize: (inv: Invite) => string = (inv) => JSON.stringify(inv)) {}
+  constructor(readonly path: string) {}
 
   async read(): Promise<StoreData | null> {
     let text: string;
@@ -72,7 +71,7 @@ export class SnapshotFile implements Adapter<StoreData> {
       };
       await put('{"version":1,"invites":[');
       for (let i = 0; i < invites.length; i += SLICE) {
-        const part = invites.slice(i, i + SLICE).map(this.serialize).join(',');
+        const part = invites.slice(i, i + SLICE).map((inv) => JSON.stringify(inv)).join(',');
         await put(i === 0 ? part : `,${part}`);
       }
       await put(tail);
