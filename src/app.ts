@@ -79,6 +79,12 @@ export class App {
       }) : undefined;
       if (component) {
         serveBridge(component.iqCallee, service, config.xmppDomain);
+        // Holds whose outcome was never heard (lost commit, restart) are settled by asking the bridge.
+        const c = component;
+        service.accountExists = (jid) => c.accountExists(config.xmppDomain, jid);
+        c.xmpp.on('online', () => {
+          service.settlePending().catch((e: Error) => log.error(`settling pending invite uses: ${e.message}`));
+        });
         // The same ad-hoc commands as the bot's, at the component's domain (own sessions).
         attachAdhoc(component.iqCallee as IqRouter, new Adhoc(service), {
           address: config.componentDomain,
@@ -115,6 +121,7 @@ export class App {
 
   private async prune(): Promise<void> {
     try {
+      if (this.component?.online) await this.service.settlePending();
       const n = await this.service.prune(ARCHIVE_GRACE_SECONDS);
       if (n) log.info(`archived ${n} ended invites`);
     } catch (e) {

@@ -212,3 +212,21 @@ module:hook("iq-set/host/" .. NS .. ":befriend", function(event)
 	origin.send(st.reply(stanza));
 	return true;
 end);
+
+-- The component asks whether an account exists: it settles a use it holds for a
+-- registration whose outcome it never heard (a lost commit, a restart).
+module:hook("iq-get/host/" .. NS .. ":account", function(event)
+	local stanza, origin = event.stanza, event.origin;
+	if jid.bare(stanza.attr.from) ~= component then
+		origin.send(st.error_reply(stanza, "auth", "forbidden", "Only the invite component may ask this"));
+		return true;
+	end
+	local node, node_host = jid.split(stanza.tags[1].attr.jid);
+	if not node or node_host ~= host then
+		origin.send(st.error_reply(stanza, "modify", "bad-request", "jid must be a local user"));
+		return true;
+	end
+	origin.send(st.reply(stanza):tag("account", { xmlns = NS,
+		exists = usermanager.user_exists(node, host) and "true" or "false" }));
+	return true;
+end);

@@ -66,13 +66,13 @@ export function serveBridge(callee: IQCallee<any>, service: InviteService, host:
     const token = attr(el, 'token');
     if (!token) return badRequest('The token attribute is required.');
     const found = service.lookup(token);
-    if (found.state !== 'valid') return refuse(service.refusalFor(found.state));
+    if (found.state !== 'valid') return refuse(service.refusalFor(found.state, found.invite));
     if (found.invite.kind === 'contact') return refuse({ ok: false, code: 'wrong-purpose', message: 'This invite does not allow creating an account.' });
     return bridgeElement('token', { kind: found.invite.kind, username: found.invite.username });
   }));
 
   // user-registering: reserve one use for this username (or allow token-less when open).
-  callee.set(NS_BRIDGE, 'register', from((el) => {
+  callee.set(NS_BRIDGE, 'register', from(async (el) => {
     const username = attr(el, 'username');
     if (!username) return badRequest('The username attribute is required.');
     const token = attr(el, 'token');
@@ -82,6 +82,7 @@ export function serveBridge(callee: IQCallee<any>, service: InviteService, host:
     const exists = attr(el, 'exists');
     const r = service.reserve(token, { purpose: 'register', username, accountExists: exists === undefined ? undefined : exists === 'true' });
     if (!r.ok) return refuse(r);
+    await r.saved; // the hold is on disk before the server makes the account
     return bridgeElement('register', { reservation: r.reservation, reset: r.invite.kind === 'reset' ? 'true' : undefined });
   }));
 
@@ -108,8 +109,9 @@ export function serveBridge(callee: IQCallee<any>, service: InviteService, host:
     if (!token || !user || !contact || !/^[^@/\s]+@[^@/\s]+$/.test(contact)) {
       return badRequest('token, a local user and a bare contact jid are required.');
     }
-    const r = service.reserve(token, { purpose: 'roster', user });
+    const r = service.reserve(token, { purpose: 'roster', user, contact });
     if (!r.ok) return refuse(r);
+    await r.saved;
     const done = await service.commit(r.reservation, contact);
     if (!done.ok) return refuse(done);
     log.info(`invite ${r.invite.id}: ${contact} subscribed to ${user}`);

@@ -5,7 +5,7 @@ import iqCaller, { type IQCaller } from '@xmpp/iq/caller.js';
 import middleware from '@xmpp/middleware';
 import reconnect from '@xmpp/reconnect';
 import { log } from '../log.js';
-import { bridgeElement } from '../xmpp/bridge-protocol.js';
+import { NS_BRIDGE, bridgeElement } from '../xmpp/bridge-protocol.js';
 import { attachDebug } from '../xmpp/debug.js';
 import { iq } from '../xmpp/stanzas.js';
 import { ComponentConnection } from './connection.js';
@@ -95,6 +95,17 @@ export class Component {
     this.running = false;
     this.reconnect.stop();
     await this.xmpp.stop().catch(() => {});
+  }
+
+  /** Ask the server's bridge whether an account exists; undefined when it cannot be asked now. */
+  async accountExists(host: string, jid: string): Promise<boolean | undefined> {
+    try {
+      const res = await this.iqCaller.request(iq('get', host, bridgeElement('account', { jid })), 10_000);
+      const exists = res.getChild('account', NS_BRIDGE)?.attrs.exists;
+      return exists === 'true' ? true : exists === 'false' ? false : undefined;
+    } catch {
+      return undefined;
+    }
   }
 
   /** Ask the server's bridge to make two local users mutual contacts. */

@@ -6,7 +6,7 @@ import { addSeconds, subSeconds } from 'date-fns';
 import type { InviteStore } from '../store/invite-store.js';
 import { type Decision, type PolicySettings, type RefusalCode, type Subject, contactKindFor, mayCreate } from './policy.js';
 import { hashToken, looksLikeToken, newId, newToken } from './tokens.js';
-import type { Actor, Invite, InviteKind, InviteState, Role } from './types.js';
+import type { Actor, Invite, InviteKind, InviteState, InviteUse, Role } from './types.js';
 import { inviteUri } from './uri.js';
 import { normalizeUsername } from './username.js';
 
@@ -54,8 +54,8 @@ export type Purpose = 'register' | 'roster';
 export type Use =
   /** `accountExists`: whether the server already has that account (undefined: not known; the server will refuse a duplicate). */
   | { purpose: 'register'; username: string; accountExists?: boolean }
-  /** A subscription request from someone to `user` (bare JID), carrying the token. */
-  | { purpose: 'roster'; user: string };
+  /** A subscription request from `contact` to `user` (bare JIDs), carrying the token. */
+  | { purpose: 'roster'; user: string; contact: string };
 
 /** Emitted as 'used' once a use is committed: front ends do the follow-ups (contacts, notices). */
 export interface UsedEvent {
@@ -68,7 +68,7 @@ export interface UsedEvent {
 const REGISTER_KINDS: ReadonlySet<InviteKind> = new Set(['account', 'account-contact', 'reset']);
 const ROSTER_KINDS: ReadonlySet<InviteKind> = new Set(['contact', 'account-contact']);
 export const MAX_USES_LIMIT = 1000;
-/** A reservation not committed or released by then is released: a lost caller cannot pin a token. */
+/** A reservation neither committed nor released by then is resolved by asking whether the account exists. */
 const RESERVATION_TTL_MS = 5 * 60_000;
 
 const STATE_MESSAGE: Record<Exclude<InviteState, 'valid'>, string> = {
@@ -85,14 +85,18 @@ const NOT_REVOCABLE: Record<Exclude<InviteState, 'valid' | 'unknown'>, string> =
 
 interface Reservation {
   invite: Invite;
-  purpose: Purpose;
+  /** The pending entry in invite.uses. */
+  use: InviteUse;
   timer: NodeJS.Timeout;
 }
 
+/** Does this account exist on the server? undefined: cannot tell now (ask again later). */
+export type AccountCheck = (jid: string) => Promise<boolean | undefined>;
+
 export class InviteService extends EventEmitter<{ used: [UsedEvent] }> {
   private readonly reservations = new Map<string, Reservation>();
-  /** Reservations in flight per invite id: counted against maxUses. */
-  private readonly reserved = new Map<string, number>();
+  /** Set by the app when the server can be asked (through the bridge). */
+  accountExists?: AccountCheck;
 
   constructor(
     private readonly store: InviteStore,
@@ -117,7 +121,8 @@ export class InviteService extends EventEmitter<{ used: [UsedEvent] }> {
 
   stateOf(inv: Invite): InviteState {
     if (inv.revokedAt) return 'revoked';
-    if (inv.uses.length >= inv.maxUses) return 'used';
+    // A pending use is not a use yet (the account may never exist); reserve() counts it.
+    if (inv.uses.length - this.inFlight(inv) >= inv.maxUses) return 'used';
     if (this.now() >= new Date(inv.expiresAt)) return 'expired';
     return 'valid';
   }
@@ -207,34 +212,42 @@ export class InviteService extends EventEmitter<{ used: [UsedEvent] }> {
   }
 
   /** Why a token in this state cannot be used, in words for the person holding it. */
-  refusalFor(state: Exclude<InviteState, 'valid'>): Refusal {
+  refusalFor(state: Exclude<InviteState, 'valid'>, invite?: Invite): Refusal {
+    if (state === 'used' && invite && this.inFlight(invite) > 0) return this.inUse();
     return fail(state, STATE_MESSAGE[state]);
   }
 
   private inFlight(inv: Invite): number {
-    return this.reserved.get(inv.id) ?? 0;
+    return inv.uses.filter((u) => u.pending).length;
   }
 
   /**
    * Hold one use of the invite for a registration or subscription in progress.
-   * Synchronous, so concurrent callers are decided one at a time: a single-use
-   * token is reserved by at most one of them.
+   * The check and the hold are synchronous, so concurrent callers are decided
+   * one at a time: a single-use token is held by at most one of them. The hold
+   * is a pending use, durable once `saved` resolves: wait for it before the
+   * server makes the account, so no crash or lost message can free the token
+   * while an account made with it exists.
    */
-  reserve(token: string, use: Use): Result<{ reservation: string; invite: Invite }> {
+  reserve(token: string, use: Use): Result<{ reservation: string; invite: Invite; saved: Promise<void> }> {
     const found = this.lookup(token);
-    if (found.state !== 'valid') return this.refusalFor(found.state);
+    if (found.state !== 'valid') return this.refusalFor(found.state, found.invite);
     const { invite } = found;
     const refusal = use.purpose === 'register' ? this.refuseRegister(invite, use) : this.refuseRoster(invite, use);
     if (refusal) return refusal;
-    if (invite.uses.length + this.inFlight(invite) >= invite.maxUses) {
-      // Someone is registering with it right now: refusing keeps one use one account.
-      return fail('in-use', 'This invite is being used right now; if that was not you, try again in a few minutes.');
-    }
+    if (invite.uses.length >= invite.maxUses) return this.inUse();
+    const jid = use.purpose === 'register' ? `${normalizeUsername(use.username)}@${this.domain}` : use.contact.toLowerCase();
+    const entry: InviteUse = { jid, at: this.now().toISOString(), pending: use.purpose };
+    invite.uses.push(entry);
     const id = randomUUID();
-    const timer = setTimeout(() => this.release(id), RESERVATION_TTL_MS).unref();
-    this.reservations.set(id, { invite, purpose: use.purpose, timer });
-    this.reserved.set(invite.id, this.inFlight(invite) + 1);
-    return { ok: true, reservation: id, invite };
+    const timer = setTimeout(() => void this.expire(id), RESERVATION_TTL_MS).unref();
+    this.reservations.set(id, { invite, use: entry, timer });
+    return { ok: true, reservation: id, invite, saved: this.store.update(invite) };
+  }
+
+  private inUse(): Refusal {
+    // Someone is registering with it right now: refusing keeps one use one account.
+    return fail('in-use', 'This invite is being used right now; if that was not you, try again in a few minutes.');
   }
 
   private refuseRegister(invite: Invite, use: Extract<Use, { purpose: 'register' }>): Refusal | undefined {
@@ -261,38 +274,89 @@ export class InviteService extends EventEmitter<{ used: [UsedEvent] }> {
     if (!r) return undefined;
     clearTimeout(r.timer);
     this.reservations.delete(reservation);
-    const n = this.inFlight(r.invite) - 1;
-    if (n > 0) this.reserved.set(r.invite.id, n);
-    else this.reserved.delete(r.invite.id);
     return r;
   }
 
   /** The registration or subscription failed: give the use back. */
   release(reservation: string): boolean {
-    return this.take(reservation) !== undefined;
+    const r = this.take(reservation);
+    if (!r) return false;
+    this.drop(r.invite, r.use);
+    return true;
+  }
+
+  private drop(invite: Invite, use: InviteUse): void {
+    const i = invite.uses.indexOf(use);
+    if (i < 0) return;
+    invite.uses.splice(i, 1);
+    this.store.update(invite).catch(() => {}); // a lost write leaves the use pending: fail closed
   }
 
   /**
-   * The account exists (or the subscription is done): record the use durably,
-   * grant roles. `token` covers a reservation this process lost (restart, 5-minute
-   * expiry) while the server still made the account: the use is recorded anyway,
-   * past any limit, so that account never leaves its token reusable.
+   * The account exists (or the subscription is done): confirm the use durably,
+   * grant roles. `token` covers a reservation this process no longer holds (a
+   * restart): the pending use is found by its account, or a use is recorded anyway.
    */
   async commit(reservation: string, usedBy: string, token?: string): Promise<Result<{ invite: Invite }>> {
-    const r = this.take(reservation) ?? this.lateReservation(token);
+    const r = this.take(reservation) ?? this.held(token, usedBy);
     if (!r) return fail('no-reservation', 'This invite reservation has expired; start again.');
-    r.invite.uses.push({ jid: usedBy, at: this.now().toISOString() });
-    const writes = [this.store.update(r.invite)];
-    const grant = r.invite.roles.length > 0 && r.invite.kind === 'account' && !r.invite.revokedAt;
-    if (grant) writes.push(this.store.grantRoles(usedBy, r.invite.roles));
-    await Promise.all(writes);
-    this.emit('used', { invite: r.invite, usedBy, purpose: r.purpose });
-    return { ok: true, invite: r.invite };
+    // Already confirmed (settled while the commit was on its way): nothing more to do.
+    if (!r.use.pending && r.invite.uses.includes(r.use)) return { ok: true, invite: r.invite };
+    return this.confirm(r.invite, r.use, usedBy);
   }
 
-  private lateReservation(token: string | undefined): Pick<Reservation, 'invite' | 'purpose'> | undefined {
+  private async confirm(invite: Invite, use: InviteUse, usedBy: string): Promise<Result<{ invite: Invite }>> {
+    const purpose = use.pending ?? 'register';
+    use.jid = usedBy;
+    delete use.pending;
+    if (!invite.uses.includes(use)) invite.uses.push(use);
+    const writes = [this.store.update(invite)];
+    const grant = invite.roles.length > 0 && invite.kind === 'account' && !invite.revokedAt;
+    if (grant) writes.push(this.store.grantRoles(usedBy, invite.roles));
+    await Promise.all(writes);
+    this.emit('used', { invite, usedBy, purpose });
+    return { ok: true, invite };
+  }
+
+  private held(token: string | undefined, usedBy: string): Pick<Reservation, 'invite' | 'use'> | undefined {
     const invite = token && looksLikeToken(token) ? this.store.findByHash(hashToken(token)) : undefined;
-    return invite && REGISTER_KINDS.has(invite.kind) ? { invite, purpose: 'register' } : undefined;
+    if (!invite || !REGISTER_KINDS.has(invite.kind)) return undefined;
+    const use = invite.uses.find((u) => u.jid === usedBy) ?? { jid: usedBy, at: this.now().toISOString() };
+    return { invite, use };
+  }
+
+  /** A reservation nobody finished: settle it by whether its account exists. */
+  private async expire(reservation: string): Promise<void> {
+    const r = this.take(reservation);
+    if (r) await this.settle(r.invite, r.use);
+  }
+
+  private async settle(invite: Invite, use: InviteUse): Promise<void> {
+    // Only an account can be checked; a subscription in doubt stays spent (fail closed).
+    if (use.pending !== 'register' || !this.accountExists) return;
+    const exists = await this.accountExists(use.jid).catch(() => undefined);
+    if (exists === true) await this.confirm(invite, use, use.jid);
+    else if (exists === false) this.drop(invite, use);
+  }
+
+  /**
+   * Settle pending uses whose outcome may have been lost: those of an earlier run
+   * (a crash), and, after the connection to the server was back, those still held
+   * here whose account already exists (their commit was lost on the way). A held
+   * use whose account does not exist yet may still be in progress: left alone.
+   * Returns how many pending uses were looked at.
+   */
+  async settlePending(): Promise<number> {
+    const held = new Map([...this.reservations].map(([id, r]) => [r.use, id] as const));
+    const pending = this.store.all().flatMap((inv) => inv.uses.filter((u) => u.pending).map((u) => [inv, u] as const));
+    for (const [inv, use] of pending) {
+      const id = held.get(use);
+      if (id === undefined) await this.settle(inv, use);
+      else if (use.pending === 'register' && (await this.accountExists?.(use.jid).catch(() => undefined)) === true && this.take(id)) {
+        await this.confirm(inv, use, use.jid);
+      }
+    }
+    return pending.length;
   }
 
   async revoke(actor: Actor, id: string): Promise<Result<{ invite: Invite }>> {
@@ -337,9 +401,10 @@ export class InviteService extends EventEmitter<{ used: [UsedEvent] }> {
     });
   }
 
-  /** Forget all reservations (shutdown): nothing was committed for them. */
+  /** Shutdown: stop the timers. Pending uses stay on disk, settled at the next start. */
   close(): void {
-    for (const id of [...this.reservations.keys()]) this.release(id);
+    for (const r of this.reservations.values()) clearTimeout(r.timer);
+    this.reservations.clear();
   }
 }
 

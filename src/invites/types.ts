@@ -8,6 +8,12 @@ export interface InviteUse {
   jid: string;
   /** ISO 8601 UTC. */
   at: string;
+  /**
+   * Written before the server makes the account (or approves the contact), and
+   * cleared once it confirms. A pending use counts as a use: if anything is lost
+   * in between, the token stays spent until the account's existence is checked.
+   */
+  pending?: 'register' | 'roster';
 }
 
 export interface Invite {

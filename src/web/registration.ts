@@ -63,8 +63,16 @@ export async function registerWithInvite(service: InviteService, admin: AccountA
 
   const jid = `${username}@${service.domain}`;
   const reset = invite.kind === 'reset';
+  try {
+    await held.saved; // the hold is on disk before the server makes the account
+  } catch (e) {
+    service.release(held.reservation);
+    log.error(`web: could not record the hold on invite ${invite.id}: ${(e as Error).message}`);
+    return { ok: false, status: 503, message: 'Something went wrong on our side. Nothing was changed; please try again in a few minutes.' };
+  }
   const done = reset ? await admin.changePassword(username, form.password) : await admin.addUser(username, form.password);
   if (!done.ok) {
+    // No answer is taken as "not made" (a lost reply to a made account is the rare case).
     service.release(held.reservation);
     switch (done.reason) {
       case 'exists':

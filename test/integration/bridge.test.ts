@@ -262,6 +262,27 @@ describe('the bridge without its component (real Prosody)', function () {
     }
   });
 
+  it('a commit lost with the connection still spends the token: the hold is settled once it is back', async () => {
+    const token = await mint(stack, BOSS, { kind: 'account' });
+    const c = stack.app.component!;
+    const online = new Promise((resolve) => c.xmpp.once('online', resolve));
+    // Cut the connection right after answering "register": the commit that follows is lost.
+    const cut = (el: Element) => {
+      if (!el.getChild('register', 'urn:xmpp-invites:bridge:0')) return;
+      c.xmpp.off('send', cut);
+      setImmediate(() => (c.xmpp.socket as unknown as Socket).destroy());
+    };
+    c.xmpp.on('send', cut);
+    await register(stack, { token, username: 'first' });
+    expect(await stack.prosody.userExists('first')).to.equal(true);
+    await online;
+    const inv = await eventually(async () => stack.app.service.lookup(token), (l) => l.state === 'used');
+    expect(inv.state).to.equal('used');
+    expect(inv.invite!.uses).to.deep.equal([{ jid: `first@${DOMAIN}`, at: inv.invite!.uses[0]!.at }]);
+    expect((await refusal(register(stack, { token, username: 'second' }))).text).to.equal('This invite has already been used.');
+    expect(await stack.prosody.userExists('second')).to.equal(false);
+  });
+
   it('reconnects by itself after its connection is cut, then serves registrations again', async () => {
     const token = await mint(stack, BOSS, { kind: 'account' });
     const online = new Promise((resolve) => stack.app.component!.xmpp.once('online', resolve));

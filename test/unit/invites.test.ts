@@ -188,7 +188,7 @@ describe('InviteService', () => {
     expect(core.service.reserve(bound.token, { purpose: 'register', username: 'BOB' }).ok).to.equal(true);
     const reg = core.service.reserve(contact.token, { purpose: 'register', username: 'x' });
     expect(reg.ok || reg.code).to.equal('wrong-purpose');
-    expect(core.service.reserve(contact.token, { purpose: 'roster', user: user.jid }).ok).to.equal(true);
+    expect(core.service.reserve(contact.token, { purpose: 'roster', user: user.jid, contact: 'cat@example.net' }).ok).to.equal(true);
   });
 
   it('never lets a reset create an account, nor an account invite take one over', async () => {
@@ -207,9 +207,9 @@ describe('InviteService', () => {
   it('accepts a contact token only for a subscription to its inviter', async () => {
     const contact = await core.service.create(user, { kind: 'contact' });
     if (!contact.ok) throw new Error();
-    const other = core.service.reserve(contact.token, { purpose: 'roster', user: 'boss@example.org' });
+    const other = core.service.reserve(contact.token, { purpose: 'roster', user: 'boss@example.org', contact: 'cat@example.net' });
     expect(other.ok || other.code).to.equal('not-yours');
-    expect(core.service.reserve(contact.token, { purpose: 'roster', user: 'ANN@example.org' }).ok).to.equal(true);
+    expect(core.service.reserve(contact.token, { purpose: 'roster', user: 'ANN@example.org', contact: 'cat@example.net' }).ok).to.equal(true);
   });
 
   it('announces each committed use, once', async () => {
@@ -266,6 +266,33 @@ describe('InviteService', () => {
     expect((await core.service.commit(r.reservation, 'slow@example.org')).ok).to.equal(false);
     expect((await core.service.commit(r.reservation, 'slow@example.org', c.token)).ok).to.equal(true);
     expect(core.service.lookup(c.token).state).to.equal('used');
+  });
+
+  it('keeps a hold across a restart and settles it by whether the account exists', async () => {
+    const made = await core.service.create(admin, { kind: 'account', roles: ['admin'] });
+    const never = await core.service.create(admin, { kind: 'account' });
+    const unsure = await core.service.create(admin, { kind: 'account' });
+    if (!made.ok || !never.ok || !unsure.ok) throw new Error();
+    for (const [c, name] of [[made, 'made'], [never, 'never'], [unsure, 'unsure']] as const) {
+      const r = core.service.reserve(c.token, { purpose: 'register', username: name });
+      if (!r.ok) throw new Error(r.message);
+      await r.saved;
+    }
+    const again = await core.reopen(); // the commit never came: a crash, a lost message
+    core = again;
+    expect(again.service.lookup(made.token).state, 'not used yet').to.equal('valid');
+    const blocked = again.service.reserve(made.token, { purpose: 'register', username: 'other' });
+    expect(blocked.ok || blocked.code, 'but held').to.equal('in-use');
+    const used: string[] = [];
+    again.service.on('used', (e) => used.push(e.usedBy));
+    again.service.accountExists = async (jid) => ({ 'made@example.org': true, 'never@example.org': false } as Record<string, boolean>)[jid];
+    expect(await again.service.settlePending()).to.equal(3);
+    expect(again.service.lookup(made.token).state).to.equal('used');
+    expect(again.service.isAdmin('made@example.org')).to.equal(true);
+    expect(used).to.deep.equal(['made@example.org']);
+    expect(again.service.reserve(never.token, { purpose: 'register', username: 'second' }).ok, 'given back').to.equal(true);
+    const still = again.service.reserve(unsure.token, { purpose: 'register', username: 'second' });
+    expect(still.ok || still.code, 'cannot tell: stays held').to.equal('in-use');
   });
 
   it('tells a second registrant the invite is in use right now, not used up', async () => {

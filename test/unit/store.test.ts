@@ -100,8 +100,11 @@ describe('invite store on disk', () => {
     const token = await create(s);
     await use(s, token, 'x@example.org');
     const lines = (await readFile(`${file}.journal`, 'utf8')).trim().split('\n').map((l) => JSON.parse(l));
-    expect(lines.map((l) => l.op)).to.deep.equal(['invite', 'invite']);
-    expect(lines[1].invite.uses).to.have.length(1);
+    // Created; held (a pending use, before the server makes the account); confirmed.
+    expect(lines.map((l) => l.op)).to.deep.equal(['invite', 'invite', 'invite']);
+    expect(lines[1].invite.uses).to.deep.equal([{ jid: 'x@example.org', at: lines[1].invite.uses[0].at, pending: 'register' }]);
+    expect(lines[2].invite.uses).to.have.length(1);
+    expect(lines[2].invite.uses[0]).to.not.have.property('pending');
     expect(await readFile(`${file}.journal`, 'utf8')).to.not.include(token);
   });
 
