@@ -90,7 +90,9 @@ async function measure(size: number, ops: number, fsync: boolean): Promise<Row> 
       if (!c.ok) throw new Error(c.message);
       service.lookup(c.token);
       const r = service.reserve(c.token, { purpose: 'register', username: `warm${i}` });
-      if (!r.ok || !(await service.commit(r.reservation, `warm${i}@${DOMAIN}`)).ok) throw new Error('warm-up failed');
+      if (!r.ok) throw new Error(r.message);
+      await r.saved;
+      if (!(await service.commit(r.reservation, `warm${i}@${DOMAIN}`)).ok) throw new Error('warm-up failed');
     }
 
     const loop = monitorEventLoopDelay({ resolution: 1 });
@@ -124,6 +126,8 @@ async function measure(size: number, ops: number, fsync: boolean): Promise<Row> 
       t = performance.now();
       const r = service.reserve(tokens[i]!, { purpose: 'register', username: `bench${i}` });
       if (!r.ok) throw new Error(r.message);
+      // As the bridge does: the hold is on disk before the server makes the account.
+      await r.saved;
       const done = await service.commit(r.reservation, `bench${i}@${DOMAIN}`);
       samples.consume!.push(performance.now() - t);
       if (!done.ok) throw new Error(done.message);

@@ -16,6 +16,7 @@ async function loop(service: InviteService, w: number): Promise<never> {
     if (i % 2) continue;
     const r = service.reserve(c.token, { purpose: 'register', username: `w${w}n${i}` });
     if (!r.ok) throw new Error(r.message);
+    await r.saved;
     const done = await service.commit(r.reservation, `w${w}n${i}@example.org`);
     if (!done.ok) throw new Error(done.message);
     process.stdout.write(`used ${c.token}\n`);

@@ -31,6 +31,7 @@ async function create(s: Opened): Promise<string> {
 async function use(s: Opened, token: string, jid: string): Promise<void> {
   const r = s.service.reserve(token, { purpose: 'register', username: jid.split('@')[0]! });
   if (!r.ok) throw new Error(r.message);
+  await r.saved;
   const done = await s.service.commit(r.reservation, jid);
   if (!done.ok) throw new Error(done.message);
 }
