@@ -30,38 +30,74 @@ end
 local UNAVAILABLE = { type = "wait", condition = "service-unavailable",
 	text = "The invite service is not answering; try again later" };
 
--- The reply element, or nil and the error to show. Errors the component itself
--- gave (its own words) pass through; anything else means it is unreachable.
+-- Replies to our own IQs, by id. module:send_iq is not used: it tracks at most
+-- 256 IQs per module and fails the oldest beyond that, which under a burst of
+-- registrations would refuse people for nothing.
+local waiting = {};
+module:hook("iq/host", function(event)
+	local stanza = event.stanza;
+	local t, handler = stanza.attr.type, waiting[stanza.attr.id];
+	if handler and (t == "result" or t == "error") and jid.bare(stanza.attr.from) == component then
+		waiting[stanza.attr.id] = nil;
+		handler(stanza);
+		return true;
+	end
+end, 10);
+
+-- Send a request to the component; `on_reply(stanza or nil)` gets its answer,
+-- or nil after `timeout` seconds.
+local function request(kind, attrs, on_reply)
+	attrs.xmlns = NS;
+	local iq_id = id.short();
+	local timer = module:add_timer(timeout, function()
+		if waiting[iq_id] then waiting[iq_id] = nil; on_reply(nil); end
+	end);
+	waiting[iq_id] = function(stanza) timer:stop(); on_reply(stanza); end;
+	module:send(st.iq({ type = kind == "token" and "get" or "set", from = host, to = component, id = iq_id })
+		:tag(kind, attrs):up());
+end
+
+-- Ask and wait (inside a client's thread): the reply element, or nil and the
+-- error to show. The component's own refusals (marked <refused/>) pass through;
+-- anything else (no answer in time, a bounce while it is offline) means unreachable.
 local function call(kind, attrs)
 	if not component then return nil, UNAVAILABLE; end
-	attrs.xmlns = NS;
-	local iq = st.iq({ type = kind == "token" and "get" or "set", from = host, to = component, id = id.short() })
-		:tag(kind, attrs):up();
-	local result, err = async.wait_for(module:send_iq(iq, nil, timeout));
-	if result and result.stanza.attr.type == "error" then
-		-- A bounce generated on the way (component offline) arrives as a "result" of send_iq.
-		result, err = nil, errors.from_stanza(result.stanza);
+	local wait, done = async.waiter();
+	local reply;
+	request(kind, attrs, function(stanza) reply = stanza; done(); end);
+	wait();
+	if reply and reply.attr.type == "result" then
+		return reply:get_child(kind, NS) or st.stanza(kind, { xmlns = NS });
 	end
-	if result then
-		return result.stanza:get_child(kind, NS) or st.stanza(kind, { xmlns = NS });
+	if reply then
+		local err = errors.from_stanza(reply);
+		local extra = err.extra and err.extra.tag;
+		if extra and extra.attr.xmlns == NS then
+			return nil, { type = err.type, condition = err.condition, text = err.text };
+		end
 	end
-	-- The component marks its own refusals; anything else (timeout, bounce) means unreachable.
-	local extra = err and err.extra and err.extra.tag;
-	if extra and extra.attr.xmlns == NS then
-		return nil, { type = err.type, condition = err.condition, text = err.text };
-	end
-	module:log("warn", "invite component %s did not answer %s: %s", component, kind, err and err.condition or "?");
+	module:log("warn", "invite component %s did not answer %s: %s", component, kind,
+		reply and select(2, reply:get_error()) or "timeout");
 	return nil, UNAVAILABLE;
 end
 
--- Give a reserved use back without waiting (outside a thread, or nothing to decide).
+-- Tell without waiting; a failure is only logged (the component settles what it never heard).
+local function notify(kind, attrs, what)
+	if not component then return; end
+	request(kind, attrs, function(stanza)
+		if not stanza or stanza.attr.type ~= "result" then
+			module:log("warn", "invite component %s: %s not confirmed (%s)", component, what,
+				stanza and select(2, stanza:get_error()) or "timeout");
+		end
+	end);
+end
+
+-- Give a reserved use back (outside a thread, or nothing to decide).
 local function release(session)
 	local reservation = session.invites_reservation;
-	if not reservation or not component then return; end
+	if not reservation then return; end
 	session.invites_reservation = nil;
-	module:send_iq(st.iq({ type = "set", from = host, to = component, id = id.short() })
-		:tag("release", { xmlns = NS, reservation = reservation }):up(), nil, timeout)
-		:catch(function() end); -- unanswered: the component releases it after a while anyway
+	notify("release", { reservation = reservation }, "release");
 end
 
 -- Stream features: tell unauthenticated clients that tokens are accepted.
@@ -129,12 +165,11 @@ local function commit(event)
 	if not reservation then return; end
 	local token = session.invites_token;
 	session.invites_reservation, session.invites_token = nil, nil;
-	-- The token goes too: if the component lost the reservation (restart, timeout)
-	-- it still records the use, so the account never leaves the token reusable.
-	local _, err = call("commit", { reservation = reservation, token = token, jid = jid.join(event.username, host) });
-	if err then
-		module:log("error", "invite use by %s@%s not recorded: %s", event.username, host, err.text or err.condition);
-	end
+	-- Not waited for: the account exists and the client has its answer. The token
+	-- goes too, so a component that lost the reservation still records the use;
+	-- one that never hears of it settles its hold by asking "account" below.
+	notify("commit", { reservation = reservation, token = token, jid = jid.join(event.username, host) },
+		"use by " .. jid.join(event.username, host));
 end
 module:hook("user-registered", commit);
 module:hook("user-password-reset", commit);
