@@ -61,6 +61,17 @@ export async function buildWeb(ctx: WebContext, opts: WebOptions = {}): Promise<
     trustProxy: ctx.config.trustProxy,
     bodyLimit: 16 * 1024,
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
+    // A malformed or over-long path never reaches helmet or our handlers: answer it with
+    // our page and the headers that matter, never fastify's JSON echoing the path (a token).
+    frameworkErrors: (err, _req, reply) => {
+      reply.headers({
+        'content-security-policy': "default-src 'none'; style-src 'self'; img-src 'self'; frame-ancestors 'none'",
+        'referrer-policy': 'no-referrer',
+        'cache-control': 'no-store',
+        'x-content-type-options': 'nosniff',
+      });
+      return sendMessage(site, reply, (err as { statusCode?: number }).statusCode ?? 400, 'Page not found', 'There is no page here.');
+    },
   });
 
   await app.register(helmet, {

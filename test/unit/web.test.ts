@@ -191,6 +191,18 @@ describe('web pages (HTTP, stand-in server)', () => {
     });
   });
 
+  it('answers a malformed or over-long address with its own page and headers, echoing nothing', async () => {
+    const token = 'Z'.repeat(300);
+    for (const path of [`${BASE}/invite/%zz`, `${BASE}/invite/${token}`]) {
+      const res = await client.get(path);
+      expect(res.status, path).to.be.oneOf([400, 414]);
+      expect(String(res.headers.get('content-type'))).to.match(/^text\/html/);
+      expect(res.headers.get('referrer-policy')).to.equal('no-referrer');
+      expect(String(res.headers.get('content-security-policy'))).to.include("default-src 'none'");
+      expect(res.body).to.not.include('%zz').and.not.include(token);
+    }
+  });
+
   describe('registration form', () => {
     it('creates the account with the admin command and records the use', async () => {
       const inv = await create({ kind: 'account', roles: ['admin'] });
