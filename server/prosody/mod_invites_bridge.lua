@@ -223,12 +223,19 @@ local function follow(user, contact)
 	rostermanager.process_inbound_subscription_approval(user, host, contact_jid);
 end
 
-module:hook("iq-set/host/" .. NS .. ":befriend", function(event)
-	local stanza, origin = event.stanza, event.origin;
-	if jid.bare(stanza.attr.from) ~= component then
-		origin.send(st.error_reply(stanza, "auth", "forbidden", "Only the invite component may ask this"));
-		return true;
-	end
+-- Requests from the component only; anyone else is refused.
+local function component_only(handler)
+	return function(event)
+		local stanza = event.stanza;
+		if jid.bare(stanza.attr.from) ~= component then
+			event.origin.send(st.error_reply(stanza, "auth", "forbidden", "Only the invite component may ask this"));
+			return true;
+		end
+		return handler(stanza, event.origin);
+	end;
+end
+
+module:hook("iq-set/host/" .. NS .. ":befriend", component_only(function(stanza, origin)
 	local req = stanza.tags[1];
 	local a_node, a_host = jid.split(req.attr.a);
 	local b_node, b_host = jid.split(req.attr.b);
@@ -246,16 +253,11 @@ module:hook("iq-set/host/" .. NS .. ":befriend", function(event)
 	rostermanager.roster_push(b_node, host, jid.join(a_node, host));
 	origin.send(st.reply(stanza));
 	return true;
-end);
+end));
 
 -- The component asks whether an account exists: it settles a use it holds for a
 -- registration whose outcome it never heard (a lost commit, a restart).
-module:hook("iq-get/host/" .. NS .. ":account", function(event)
-	local stanza, origin = event.stanza, event.origin;
-	if jid.bare(stanza.attr.from) ~= component then
-		origin.send(st.error_reply(stanza, "auth", "forbidden", "Only the invite component may ask this"));
-		return true;
-	end
+module:hook("iq-get/host/" .. NS .. ":account", component_only(function(stanza, origin)
 	local node, node_host = jid.split(stanza.tags[1].attr.jid);
 	if not node or node_host ~= host then
 		origin.send(st.error_reply(stanza, "modify", "bad-request", "jid must be a local user"));
@@ -264,4 +266,4 @@ module:hook("iq-get/host/" .. NS .. ":account", function(event)
 	origin.send(st.reply(stanza):tag("account", { xmlns = NS,
 		exists = usermanager.user_exists(node, host) and "true" or "false" }));
 	return true;
-end);
+end));

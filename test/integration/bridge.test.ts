@@ -9,6 +9,7 @@ import { openRegistration, refusal, registerWith } from '../helpers/ibr.js';
 import { bridgeOptions } from '../../src/prosody/bridge-setup.js';
 import { type Stack, COMPONENT, COMPONENT_SECRET, DOMAIN, PASSWORD, startStack } from '../helpers/stack.js';
 import { connectUser, type User } from '../helpers/xmpp-user.js';
+import { eventually } from '../helpers/eventually.js';
 
 const BOSS: Actor = { jid: `boss@${DOMAIN}` };
 const NEW_PASSWORD = 'a-new-password-2';
@@ -28,15 +29,6 @@ async function rosterOf(user: User): Promise<Map<string, { subscription: string;
   return new Map(items.map((i) => [String(i.attrs.jid), { subscription: String(i.attrs.subscription), ask: i.attrs.ask as string | undefined }]));
 }
 
-/** Roster changes arrive as pushes after the registration reply: poll briefly. */
-async function eventually<T>(probe: () => Promise<T>, ok: (v: T) => boolean, ms = 3000): Promise<T> {
-  const until = Date.now() + ms;
-  for (;;) {
-    const v = await probe();
-    if (ok(v) || Date.now() > until) return v;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 const login = (stack: Stack, jid: string, password = PASSWORD) => connectUser(stack.prosody.service, jid, password).then((u) => { stack.users.push(u); return u; });
 

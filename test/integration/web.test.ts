@@ -12,6 +12,7 @@ import { refusal, registerWith } from '../helpers/ibr.js';
 import { BOT, DOMAIN, PASSWORD, type Stack, startStack } from '../helpers/stack.js';
 import { csrfOf, heading, tokenOf, WebClient } from '../helpers/web.js';
 import { connectUser, type User } from '../helpers/xmpp-user.js';
+import { eventually } from '../helpers/eventually.js';
 
 const NEW_PASSWORD = 'web-password-1';
 const form = (username: string, password = NEW_PASSWORD) => ({ username, password, password2: password });
@@ -21,14 +22,6 @@ async function rosterOf(user: User): Promise<string[]> {
   return (res.getChild('query', 'jabber:iq:roster')!.getChildren('item') as Element[]).map((i) => String(i.attrs.jid));
 }
 
-async function eventually<T>(probe: () => Promise<T>, ok: (v: T) => boolean, ms = 5000): Promise<T> {
-  const until = Date.now() + ms;
-  for (;;) {
-    const v = await probe();
-    if (ok(v) || Date.now() > until) return v;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 describe('web pages of the running service (real Prosody)', function () {
   this.timeout(60_000);
