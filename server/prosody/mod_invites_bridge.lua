@@ -126,8 +126,7 @@ module:hook("stanza/iq/" .. NS_PARS .. ":preauth", function(event)
 	return true;
 end);
 
--- Registration: the component reserves one use of the token for this username
--- (or says whether a token-less registration is allowed).
+-- Refuse an in-band registration with the component's words (or "try again later").
 local function refuse_registration(event, err)
 	event.allowed = false;
 	event.error = err;
