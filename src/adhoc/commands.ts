@@ -7,6 +7,7 @@ import type { Role } from '../invites/types.js';
 import { stanzaError } from '../xmpp/errors.js';
 import { booleanValue, singleValue } from '../xmpp/forms.js';
 import type { Element } from '../xmpp/stanzas.js';
+import { splitBareJid } from '../xmpp/bare-jid.js';
 import {
   type AccountFormValues, createAccountForm, FIELD, inviteTable, invitationResult,
   listChoiceForm, resetForm, revokeForm, ROLE_CHOICES,
@@ -124,10 +125,10 @@ export const createAccountCommand: AdhocCommand = {
 function localUsername(value: string | undefined, domain: string): { username: string } | { message: string } {
   const example = `as user@${domain}`;
   if (value === undefined) return { message: `Enter the account whose password is to be reset, ${example}.` };
-  const m = /^([^@/\s]+)@([^@/\s]+)$/.exec(value);
-  if (!m) return { message: `"${printable(value)}" is not an address; enter the account ${example}.` };
-  if (m[2]!.toLowerCase() !== domain) return { message: `"${printable(value)}" is not an account on ${domain}; enter one ${example}.` };
-  return { username: m[1]! };
+  const jid = splitBareJid(value);
+  if (!jid) return { message: `"${printable(value)}" is not an address; enter the account ${example}.` };
+  if (jid.domain.toLowerCase() !== domain) return { message: `"${printable(value)}" is not an account on ${domain}; enter one ${example}.` };
+  return { username: jid.local };
 }
 
 export const resetCommand: AdhocCommand = {

@@ -3,6 +3,7 @@
 import type { IQCallee } from '@xmpp/iq/callee.js';
 import type { Refusal, InviteService } from '../invites/service.js';
 import { log } from '../log.js';
+import { splitBareJid } from '../xmpp/bare-jid.js';
 import { NS_BRIDGE, bridgeElement, bridgeRefusal } from '../xmpp/bridge-protocol.js';
 import type { ErrorType } from '../xmpp/errors.js';
 import type { Element } from '../xmpp/stanzas.js';
@@ -39,8 +40,8 @@ const badRequest = (what: string) => bridgeRefusal('modify', 'bad-request', what
 
 /** A bare JID at `domain` (the server's users), lower-cased; undefined otherwise. */
 function localJid(value: string | undefined, domain: string): string | undefined {
-  const m = value?.toLowerCase().match(/^([^@/\s]+)@([^@/\s]+)$/);
-  return m && m[2] === domain ? m[0] : undefined;
+  const jid = value?.toLowerCase();
+  return jid !== undefined && splitBareJid(jid)?.domain === domain ? jid : undefined;
 }
 
 const attr = (el: Element, name: string): string | undefined => {
@@ -106,7 +107,7 @@ export function serveBridge(callee: IQCallee<any>, service: InviteService, host:
     const token = attr(el, 'token');
     const user = localJid(attr(el, 'user'), host);
     const contact = attr(el, 'contact')?.toLowerCase();
-    if (!token || !user || !contact || !/^[^@/\s]+@[^@/\s]+$/.test(contact)) {
+    if (!token || !user || !contact || !splitBareJid(contact)) {
       return badRequest('token, a local user and a bare contact jid are required.');
     }
     const r = service.reserve(token, { purpose: 'roster', user, contact });
