@@ -11,7 +11,7 @@ import { BOT, COMPONENT } from '../test/helpers/stack.js';
 import type { User } from '../test/helpers/xmpp-user.js';
 import { nativeInviteFile, setNativeStore } from './lib/native-store.js';
 import { DOMAIN, NATIVE, NATIVE_ADMIN, OUR_ADMIN, SETTINGS_NOTE, adhoc, nativePendingCount, startBenchStack, tokenOf, uriOf } from './lib/setup.js';
-import { type BenchReport, type Summary, type Target, ms, now, ratio, summarize, table } from './lib/stats.js';
+import { type BenchReport, type Summary, type Target, formatReport, ms, now, ratio, summarize, table } from './lib/stats.js';
 
 const SIZES = [0, 1_000, 10_000];
 /** Samples per method at each size: more where a sample is cheap (native at 10,000 takes ~0.3 s). */
@@ -107,5 +107,5 @@ export async function run(): Promise<BenchReport> {
 
 if (import.meta.url === `file://${process.argv[1]}`) {
   const r = await run();
-  console.log([r.title, ...r.lines, ...r.targets.map((t) => `${t.pass ? 'PASS' : 'MISS'} ${t.what}: ${t.measured} (target ${t.target})`)].join('\n'));
+  console.log(formatReport(r));
 }

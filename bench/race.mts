@@ -5,7 +5,7 @@
 import fsp from 'node:fs/promises';
 import { RegistrationError, type Timed, timedRegistration } from './lib/ibr-client.js';
 import { type BenchStack, DOMAIN, NATIVE, NATIVE_ADMIN, SETTINGS_NOTE, nativeAccountToken, ourAccountToken, startBenchStack } from './lib/setup.js';
-import { type BenchReport, type Target, ms, now, pool, summarize, table } from './lib/stats.js';
+import { type BenchReport, type Target, formatReport, ms, now, pool, summarize, table } from './lib/stats.js';
 import type { User } from '../test/helpers/xmpp-user.js';
 
 const PASSWORD = 'bench-password-1';
@@ -166,5 +166,5 @@ export async function run(): Promise<BenchReport> {
 
 if (import.meta.url === `file://${process.argv[1]}`) {
   const r = await run();
-  console.log([r.title, ...r.lines, ...r.targets.map((t) => `${t.pass ? 'PASS' : 'MISS'} ${t.what}: ${t.measured} (target ${t.target})`)].join('\n'));
+  console.log(formatReport(r));
 }

@@ -78,3 +78,8 @@ export interface BenchReport {
   lines: string[];
   targets: Target[];
 }
+
+/** One benchmark run on its own (`npx tsx bench/X.mts`): its lines, then PASS/MISS per target. */
+export function formatReport(r: BenchReport): string {
+  return [r.title, ...r.lines, ...r.targets.map((t) => `${t.pass ? 'PASS' : 'MISS'} ${t.what}: ${t.measured} (target ${t.target})`)].join('\n');
+}
