@@ -1,4 +1,5 @@
 // Reading and writing XEP-0050 / XEP-0004 elements in tests, with plain @xmpp/xml.
+import { expect } from 'chai';
 import xml, { type Element } from '@xmpp/xml';
 
 export const NS_COMMANDS = 'http://jabber.org/protocol/commands';
@@ -60,4 +61,20 @@ export function errorOf(el: Element): { type: string; condition?: string; text?:
 
 export function tokenOf(uri: string): string {
   return /preauth=([A-Za-z0-9_-]+)/.exec(uri)![1]!;
+}
+
+/**
+ * The invitation result of a completed create command (XEP-0401 v0.6 and Prosody's
+ * fields): checks its shape, returns its fields and the URI.
+ */
+export function invitationOf(cmd: Element): { fields: Record<string, FieldSeen>; uri: string } {
+  expect(cmd.attrs.status, cmd.toString()).to.equal('completed');
+  const x = formOf(cmd)!;
+  expect(x.attrs.type).to.equal('result');
+  const f = fieldsOf(x);
+  expect(f.FORM_TYPE).to.deep.include({ type: 'hidden', values: ['urn:xmpp:invite#invitation'] });
+  expect(f.uri!.type).to.equal('text-single');
+  expect(f.expire!.type).to.equal('text-single');
+  expect(f.expire!.values[0]).to.match(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
+  return { fields: f, uri: f.uri!.values[0]! };
 }
