@@ -4,7 +4,7 @@ import type { Server } from 'node:net';
 import { commands } from '../commands/index.js';
 import { Adhoc } from './adhoc/adhoc.js';
 import { attachAdhoc, type IqRouter } from './adhoc/attach.js';
-import { Bot, type BotOptions } from './bot/bot.js';
+import { Bot } from './bot/bot.js';
 import { serveBridge } from './component/bridge.js';
 import { Component } from './component/component.js';
 import { Dispatcher } from './bot/dispatch.js';
@@ -27,7 +27,6 @@ export const ARCHIVE_GRACE_SECONDS = 24 * 3600;
 const PRUNE_EVERY_MS = 3600_000;
 
 export interface AppOptions {
-  rateLimit?: BotOptions['rateLimit'];
   /** Component reconnect delays (tests shorten them). */
   componentBackoff?: { min: number; max: number };
   /** Web rate limits (tests raise or lower them). */
@@ -67,7 +66,7 @@ export class App {
         password: config.botPassword,
         resource: config.botResource,
         debug: config.xmppDebug,
-        rateLimit: opts.rateLimit,
+        rateLimit: config.botRateLimit,
       }, new Dispatcher(service, commands), new Adhoc(service));
       await bot.start();
       component = config.componentSecret ? new Component({

@@ -17,6 +17,8 @@ export interface Config {
   botJid: string;
   botPassword: string;
   botResource: string;
+  /** Chat commands each sender may give the bot: `points` per `duration` seconds. */
+  botRateLimit: { points: number; duration: number };
   componentDomain: string;
   componentService: string;
   componentSecret?: string;
@@ -74,6 +76,15 @@ function int(env: Env, name: string, fallback: number, min: number, max = Number
   const n = Number(v);
   if (!/^\d+$/.test(v) || n < min || n > max) throw new ConfigError(name, `a whole number from ${min} to ${max}`);
   return n;
+}
+
+/** "N/S": N commands per S seconds. */
+function rate(env: Env, name: string, fallback: { points: number; duration: number }): { points: number; duration: number } {
+  const v = read(env, name);
+  if (v === undefined) return fallback;
+  const m = /^(\d{1,9})\s*\/\s*(\d{1,9})$/.exec(v);
+  if (!m || Number(m[1]) < 1 || Number(m[2]) < 1) throw new ConfigError(name, 'commands per seconds, like 10/30');
+  return { points: Number(m[1]), duration: Number(m[2]) };
 }
 
 /** Lower-cased bare JID, or throws naming the variable. */
@@ -154,6 +165,7 @@ export function parseConfig(env: Env, opts: { localDefaults?: boolean } = {}): C
     botJid,
     botPassword,
     botResource: resource,
+    botRateLimit: rate(env, 'BOT_RATE_LIMIT', { points: 10, duration: 30 }),
     componentDomain: domain('COMPONENT_DOMAIN', read(env, 'COMPONENT_DOMAIN') ?? `invites.${xmppDomain}`),
     componentService: xmppUrl('COMPONENT_SERVICE', read(env, 'COMPONENT_SERVICE') ?? 'xmpp://127.0.0.1:5347'),
     componentSecret: readSecret(env, 'COMPONENT_SECRET'),

@@ -94,11 +94,10 @@ describe(`faults: malformed input fuzzing (real Prosody, in-process service, see
     process.on('unhandledRejection', onRejection);
     [webPort] = await freePorts(1) as [number];
     stack = await startStack(
-      { PUBLIC_URL: `http://127.0.0.1:${webPort}${BASE}`, HTTP_PORT: String(webPort) },
+      { PUBLIC_URL: `http://127.0.0.1:${webPort}${BASE}`, HTTP_PORT: String(webPort), BOT_RATE_LIMIT: '1000000/1' },
       {
         prosody: { extraHosts: [{ domain: 'other.localhost' }] },
         app: {
-          rateLimit: { points: 1_000_000, duration: 1 },
           web: { registerLimit: { max: 1_000_000, windowMs: 60_000 }, pageLimit: { max: 1_000_000, windowMs: 60_000 } },
         },
       },

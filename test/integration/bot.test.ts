@@ -26,8 +26,8 @@ describe('bot text commands (real Prosody)', function () {
 
   before(async () => {
     stack = await startStack(
-      { MAX_INVITES_PER_USER: '3' },
-      { prosody: { extraHosts: [{ domain: 'other.localhost' }] }, app: { rateLimit: { points: 1000, duration: 1 } } },
+      { MAX_INVITES_PER_USER: '3', BOT_RATE_LIMIT: '1000/1' },
+      { prosody: { extraHosts: [{ domain: 'other.localhost' }] } },
     );
     [boss, alice, eve] = await Promise.all([stack.user(`boss@${DOMAIN}`), stack.user(`alice@${DOMAIN}`), stack.user('eve@other.localhost')]);
   });
@@ -211,7 +211,7 @@ describe('bot rate limit (real Prosody)', function () {
   this.timeout(60_000);
   let stack: Stack;
   before(async () => {
-    stack = await startStack({}, { app: { rateLimit: { points: 5, duration: 60 } } });
+    stack = await startStack({ BOT_RATE_LIMIT: '5/60' });
   });
   after(() => stack?.stop());
 

@@ -31,6 +31,7 @@ describe('parseConfig', () => {
       botJid: 'invitebot@example.org',
       botPassword: PASSWORD,
       botResource: 'bot',
+      botRateLimit: { points: 10, duration: 30 },
       componentDomain: 'invites.example.org',
       componentService: 'xmpp://127.0.0.1:5347',
       componentSecret: undefined,
@@ -69,8 +70,9 @@ describe('parseConfig', () => {
   it('reads numbers, URLs and resources that are valid', () => {
     const c = parseConfig({
       ...minimal, INVITE_EXPIRY: '60', RESET_EXPIRY: ' 3600 ', MAX_INVITES_PER_USER: '0', HTTP_PORT: '65535',
-      PUBLIC_URL: 'https://invites.example.org//', BOT_RESOURCE: 'inviter',
+      PUBLIC_URL: 'https://invites.example.org//', BOT_RESOURCE: 'inviter', BOT_RATE_LIMIT: ' 5 / 60 ',
     });
+    expect(c.botRateLimit).to.deep.equal({ points: 5, duration: 60 });
     expect([c.inviteExpiry, c.resetExpiry, c.maxInvitesPerUser, c.httpPort]).to.deep.equal([60, 3600, 0, 65535]);
     expect(c.publicUrl).to.equal('https://invites.example.org');
     expect(c.botResource).to.equal('inviter');
@@ -124,6 +126,9 @@ describe('parseConfig', () => {
       { name: 'XMPP_DEBUG not a boolean', env: { XMPP_DEBUG: '2' }, variable: 'XMPP_DEBUG' },
       { name: 'BOT_RESOURCE with a space', env: { BOT_RESOURCE: 'a b' }, variable: 'BOT_RESOURCE' },
       { name: 'BOT_RESOURCE too long', env: { BOT_RESOURCE: 'r'.repeat(65) }, variable: 'BOT_RESOURCE' },
+      { name: 'BOT_RATE_LIMIT without seconds', env: { BOT_RATE_LIMIT: '10' }, variable: 'BOT_RATE_LIMIT' },
+      { name: 'BOT_RATE_LIMIT of zero commands', env: { BOT_RATE_LIMIT: '0/30' }, variable: 'BOT_RATE_LIMIT' },
+      { name: 'BOT_RATE_LIMIT with a unit', env: { BOT_RATE_LIMIT: '10/30s' }, variable: 'BOT_RATE_LIMIT' },
       { name: 'XMPP_DOMAIN not a domain', env: { XMPP_DOMAIN: 'bad domain!' }, variable: 'XMPP_DOMAIN' },
       { name: 'COMPONENT_DOMAIN not a domain', env: { COMPONENT_DOMAIN: 'x y' }, variable: 'COMPONENT_DOMAIN' },
       { name: 'COMPONENT_SERVICE not an xmpp address', env: { COMPONENT_SERVICE: 'http://127.0.0.1:5347' }, variable: 'COMPONENT_SERVICE' },
