@@ -1,25 +1,34 @@
 // One Prosody 0.12 process, two VirtualHosts, set up alike except for who
 // handles invites:
-//   localhost         our bridge (mod_invites_bridge) + our component and bot (the App)
+//   localhost         our bridge (mod_invites_bridge) + our component and bot (the service)
 //   native.localhost  Prosody's own mod_invites, mod_invites_register, mod_invites_adhoc
 // Both hosts use the same password hashing cost (SCRAM iteration count) and have
 // no registration watchers or throttles, so the only difference is the invite path.
+// Our service runs as deployed, in its own process (src/main.ts), unless
+// BENCH_SERVICE=inline puts it in the benchmark's process (which BENCH_PROFILE sees).
 import xml, { type Element } from '@xmpp/xml';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
+import { parseConfig } from '../../src/config.js';
+import { openCore } from '../../src/core.js';
+import type { InviteService } from '../../src/invites/service.js';
 import { bridgeOptions } from '../../src/prosody/bridge-setup.js';
+import { WriterLock } from '../../src/store/writer-lock.js';
+import { NS_COMMANDS, command, tokenOf } from '../../test/helpers/adhoc.js';
+import { ServiceProcess } from '../../test/helpers/service-process.js';
 import { type Stack, BOT, COMPONENT, COMPONENT_SECRET, DOMAIN, startStack } from '../../test/helpers/stack.js';
 import type { User } from '../../test/helpers/xmpp-user.js';
 
-export { DOMAIN };
+export { DOMAIN, tokenOf };
 export const NATIVE = 'native.localhost';
 /** Admin of ours (ADMINS of the service) and admin of the native host (Prosody `admins`). */
 export const OUR_ADMIN = `boss@${DOMAIN}`;
 export const NATIVE_ADMIN = `boss@${NATIVE}`;
 /** Prosody's own default (mod_auth_internal_hashed); LocalProsody's 128 is for fast test logins. */
 export const ITERATIONS = 10_000;
-/** The bot's per-sender command limit, raised so a benchmark is not rate-limited (default 10 per 30 s). */
-export const BENCH_RATE_LIMIT = { points: 1_000_000, duration: 1 };
+
+export type ServiceMode = 'process' | 'inline';
+const MODE: ServiceMode = process.env.BENCH_SERVICE === 'inline' ? 'inline' : 'process';
 
 /** Options both VirtualHosts share, written explicitly on each. */
 const SAME_ON_BOTH = {
@@ -37,19 +46,25 @@ const STORE_FSYNC = process.env.STORE_FSYNC;
 export const SETTINGS_NOTE =
   `Prosody 0.12 (one process), hosts ${DOMAIN} (ours) and ${NATIVE} (native), both default_iteration_count=${ITERATIONS}, ` +
   'registration_watchers={}, no registration throttle (min_seconds_between_registrations unset; 127.0.0.1 allowlisted); ' +
-  `our store: STORE_FSYNC=${STORE_FSYNC ?? '(default)'}`;
+  `our service: ${MODE === 'process' ? 'its own process, as deployed' : 'inside the benchmark process (BENCH_SERVICE=inline)'}, ` +
+  `STORE_FSYNC=${STORE_FSYNC ?? '(default)'}, bot rate limit raised (BOT_RATE_LIMIT)`;
 
 export interface BenchStack {
   stack: Stack;
+  mode: ServiceMode;
   nativeDataDir: string;
+  /** Run `work` on our invite core: the service's own (inline), or the store opened here while the service is stopped. */
+  withCore(work: (service: InviteService) => Promise<void>): Promise<void>;
   stop(): Promise<void>;
 }
 
-export async function startBenchStack(env: Record<string, string> = {}): Promise<BenchStack> {
+export async function startBenchStack(opts: { mode?: ServiceMode } = {}): Promise<BenchStack> {
+  const mode = opts.mode ?? MODE;
   const bridge = bridgeOptions(COMPONENT, COMPONENT_SECRET);
   // BENCH_BRIDGE_DIR: measure a changed copy of mod_invites_bridge.lua before changing server/prosody.
   const pluginPaths = process.env.BENCH_BRIDGE_DIR ? [process.env.BENCH_BRIDGE_DIR, ...bridge.pluginPaths!] : bridge.pluginPaths;
-  const stack = await startStack({ ADMINS: OUR_ADMIN, ...(STORE_FSYNC ? { STORE_FSYNC } : {}), ...env }, {
+  const env = { ADMINS: OUR_ADMIN, BOT_RATE_LIMIT: '1000000/1', ...(STORE_FSYNC ? { STORE_FSYNC } : {}) };
+  const stack = await startStack(env, {
     prosody: {
       admins: [BOT, NATIVE_ADMIN],
       pluginPaths,
@@ -60,31 +75,57 @@ export async function startBenchStack(env: Record<string, string> = {}): Promise
         options: { ...SAME_ON_BOTH, registration_invite_only: true },
       }],
     },
-    app: { rateLimit: BENCH_RATE_LIMIT },
+    app: mode === 'inline' ? {} : false,
   });
+  let proc: ServiceProcess | undefined;
+  const startService = async () => {
+    proc = new ServiceProcess(stack.dir, stack.env);
+    await proc.ready();
+  };
+  try {
+    if (mode === 'process') await startService();
+  } catch (e) {
+    await proc?.stop();
+    await stack.stop();
+    throw e;
+  }
   return {
     stack,
+    mode,
     // util/datamanager escapes every non-alphanumeric byte of the host name.
     nativeDataDir: path.join(stack.prosody.dir, 'data', NATIVE.replace(/[^A-Za-z0-9]/g, (c) => '%' + c.charCodeAt(0).toString(16).padStart(2, '0'))),
-    stop: () => stack.stop(),
+    async withCore(work) {
+      if (mode === 'inline') return work(stack.app.service);
+      // One writer: the service stops, the store is opened here under the same lock, then the service starts again.
+      await proc!.stop();
+      const config = parseConfig(stack.env);
+      const lock = await WriterLock.acquire(config.storeFile);
+      const core = await openCore(config);
+      try {
+        await work(core.service);
+      } finally {
+        core.service.close();
+        await core.store.close();
+        await lock.release();
+      }
+      await startService();
+    },
+    async stop() {
+      await proc?.stop();
+      await stack.stop();
+    },
   };
 }
 
-/** An account token from our service, created by our admin through the invite core. */
-export async function ourAccountToken(stack: Stack): Promise<string> {
-  const r = await stack.app.service.create({ jid: OUR_ADMIN }, { kind: 'account' });
-  if (!r.ok) throw new Error(r.message);
-  return r.token;
-}
-
-const NS_COMMANDS = 'http://jabber.org/protocol/commands';
-
-/** Run a one-step ad-hoc command and return its completed <command/>. */
+/** Run an ad-hoc command; a form it returns is submitted with its defaults. Returns the completed <command/>. */
 export async function adhoc(user: User, to: string, node: string): Promise<Element> {
-  const res: Element = await user.xmpp.iqCaller.request(
-    xml('iq', { type: 'set', to }, xml('command', { xmlns: NS_COMMANDS, node, action: 'execute' })), 30_000);
-  const cmd = res.getChild('command', NS_COMMANDS);
-  if (!cmd || cmd.attrs.status !== 'completed') throw new Error(`${node} at ${to}: not completed`);
+  const ask = async (attrs: Record<string, string>, values?: Record<string, string>) => {
+    const res: Element = await user.xmpp.iqCaller.request(xml('iq', { type: 'set', to }, command(node, attrs, values)), 30_000);
+    return res.getChild('command', NS_COMMANDS)!;
+  };
+  let cmd = await ask({ action: 'execute' });
+  if (cmd?.attrs.status === 'executing') cmd = await ask({ action: 'complete', sessionid: cmd.attrs.sessionid }, {});
+  if (cmd?.attrs.status !== 'completed') throw new Error(`${node} at ${to}: not completed`);
   return cmd;
 }
 
@@ -95,11 +136,16 @@ export function uriOf(cmd: Element): string {
   return uri;
 }
 
-export const tokenOf = (uri: string): string => /preauth=([A-Za-z0-9_-]+)/.exec(uri)![1]!;
+const CREATE_ACCOUNT = 'urn:xmpp:invite#create-account';
+
+/** An account token from our ad-hoc command at the component, run by our admin (who is then told of its use). */
+export async function ourAccountToken(admin: User): Promise<string> {
+  return tokenOf(uriOf(await adhoc(admin, COMPONENT, CREATE_ACCOUNT)));
+}
 
 /** An account token from Prosody's own ad-hoc command, run by the native host's admin at the host. */
 export async function nativeAccountToken(admin: User): Promise<string> {
-  return tokenOf(uriOf(await adhoc(admin, NATIVE, 'urn:xmpp:invite#create-account')));
+  return tokenOf(uriOf(await adhoc(admin, NATIVE, CREATE_ACCOUNT)));
 }
 
 /** Entries in native mod_invites' host-wide token file (account invites), or 0 when absent. */

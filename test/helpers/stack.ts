@@ -28,7 +28,8 @@ export interface Stack {
   stop(): Promise<void>;
 }
 
-export async function startStack(env: Record<string, string> = {}, opts: { prosody?: LocalProsodyOptions; app?: AppOptions } = {}): Promise<Stack> {
+/** `app: false`: the service is not started here (a caller runs it in its own process, with `env`). */
+export async function startStack(env: Record<string, string> = {}, opts: { prosody?: LocalProsodyOptions; app?: AppOptions | false } = {}): Promise<Stack> {
   const dir = await mkdtemp(join(tmpdir(), 'invites-it-'));
   // The bridge and the component are part of every stack, as in production.
   const prosody = await LocalProsody.start({ domain: DOMAIN, admins: [BOT], ...bridgeOptions(COMPONENT, COMPONENT_SECRET), ...opts.prosody });
@@ -59,7 +60,7 @@ export async function startStack(env: Record<string, string> = {}, opts: { proso
       return u;
     },
     async startApp() {
-      stack.app = await App.start(parseConfig(fullEnv), opts.app);
+      stack.app = await App.start(parseConfig(fullEnv), opts.app || {});
       return stack.app;
     },
     async stop() {
@@ -70,7 +71,7 @@ export async function startStack(env: Record<string, string> = {}, opts: { proso
     },
   };
   try {
-    await stack.startApp();
+    if (opts.app !== false) await stack.startApp();
   } catch (e) {
     await prosody.stop();
     throw e;
