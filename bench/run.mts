@@ -1,12 +1,13 @@
 // `npm run bench`: every benchmark in one run, on one Prosody build, then a
 // summary of the issue's targets (PASS/MISS are printed, never asserted).
 // `npm run bench -- 1 4` runs only benchmarks 1 and 4. BENCH_PROFILE=1 adds, per
-// benchmark, the functions of this process (service and load clients) with the most
-// CPU self time.
+// benchmark, the functions with the most CPU self time: of this process (the load
+// clients, and the service with BENCH_SERVICE=inline) and of the service's own process.
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import { profile } from './lib/profile.js';
+import { takeServiceProfile } from './lib/setup.js';
 import type { BenchReport, Target } from './lib/stats.js';
 import { table } from './lib/stats.js';
 
@@ -40,7 +41,8 @@ function about(): string {
       return '?';
     }
   };
-  const commit = version('git', ['rev-parse', '--short', 'HEAD']);
+  const dirty = version('git', ['status', '--porcelain', '--untracked-files=no']) !== '';
+  const commit = version('git', ['rev-parse', '--short', 'HEAD']) + (dirty ? ' with uncommitted changes' : '');
   const prosody = version('dpkg-query', ['-W', '-f', '${Version}', 'prosody']);
   return `commit ${commit}, Prosody ${prosody}, Node ${process.version}, ${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? '?'}), load ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`;
 }
@@ -61,7 +63,9 @@ for (const bench of BENCHES) {
     let r: BenchReport | undefined;
     const cpu = process.env.BENCH_PROFILE === '1' ? await profile(async () => { r = await run(); }, 20) : (r = await run(), []);
     console.log(`## ${r!.title}  (${((Date.now() - t0) / 1000).toFixed(0)} s)`);
-    console.log([...r!.lines, ...(cpu.length ? ['', 'CPU profile of this process:', ...cpu] : [])].join('\n') + '\n');
+    const service = takeServiceProfile();
+    console.log([...r!.lines, ...(cpu.length ? ['', 'CPU profile of this process:', ...cpu] : []),
+      ...(service.length ? ['', "CPU profile of our service's own process:", ...service] : [])].join('\n') + '\n');
     targets.push(...r!.targets);
   } catch (e) {
     // One broken benchmark does not hide the others' figures.

@@ -5,7 +5,8 @@
 // Both hosts use the same password hashing cost (SCRAM iteration count) and have
 // no registration watchers or throttles, so the only difference is the invite path.
 // Our service runs as deployed, in its own process (src/main.ts), unless
-// BENCH_SERVICE=inline puts it in the benchmark's process (which BENCH_PROFILE sees).
+// BENCH_SERVICE=inline puts it in the benchmark's process. With BENCH_PROFILE=1
+// its own process writes a CPU profile, summarised into `serviceProfile`.
 import xml, { type Element } from '@xmpp/xml';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
@@ -14,6 +15,7 @@ import { openCore } from '../../src/core.js';
 import type { InviteService } from '../../src/invites/service.js';
 import { bridgeOptions } from '../../src/prosody/bridge-setup.js';
 import { WriterLock } from '../../src/store/writer-lock.js';
+import { cpuProfFlags, profileDir } from './profile.js';
 import { NS_COMMANDS, command, tokenOf } from '../../test/helpers/adhoc.js';
 import { ServiceProcess } from '../../test/helpers/service-process.js';
 import { type Stack, BOT, COMPONENT, COMPONENT_SECRET, DOMAIN, startStack } from '../../test/helpers/stack.js';
@@ -58,6 +60,14 @@ export interface BenchStack {
   stop(): Promise<void>;
 }
 
+let lastServiceProfile: string[] = [];
+/** BENCH_PROFILE=1, service in its own process: the summary of its CPU profile since the last call (written at BenchStack.stop()). */
+export function takeServiceProfile(): string[] {
+  const p = lastServiceProfile;
+  lastServiceProfile = [];
+  return p;
+}
+
 export async function startBenchStack(opts: { mode?: ServiceMode } = {}): Promise<BenchStack> {
   const mode = opts.mode ?? MODE;
   const bridge = bridgeOptions(COMPONENT, COMPONENT_SECRET);
@@ -78,8 +88,9 @@ export async function startBenchStack(opts: { mode?: ServiceMode } = {}): Promis
     app: mode === 'inline' ? {} : false,
   });
   let proc: ServiceProcess | undefined;
+  const profDir = process.env.BENCH_PROFILE === '1' ? path.join(stack.dir, 'cpu-profile') : undefined;
   const startService = async () => {
-    proc = new ServiceProcess(stack.dir, stack.env);
+    proc = new ServiceProcess(stack.dir, stack.env, profDir ? cpuProfFlags(profDir) : []);
     await proc.ready();
   };
   try {
@@ -112,6 +123,7 @@ export async function startBenchStack(opts: { mode?: ServiceMode } = {}): Promis
     },
     async stop() {
       await proc?.stop();
+      if (profDir) lastServiceProfile = await profileDir(profDir, 20);
       await stack.stop();
     },
   };

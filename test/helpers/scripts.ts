@@ -21,9 +21,9 @@ export function freshEnv(vars: Record<string, string> = {}): NodeJS.ProcessEnv {
   return { ...env, ...vars };
 }
 
-/** Start a script of ours (path relative to the project root). */
-export function spawnScript(script: string, args: string[], opts: { cwd: string; vars?: Record<string, string> }): ChildProcess {
-  return spawn(process.execPath, ['--import', pathToFileURL(TSX_LOADER).href, join(ROOT, script), ...args], {
+/** Start a script of ours (path relative to the project root); `nodeArgs` go to node itself. */
+export function spawnScript(script: string, args: string[], opts: { cwd: string; vars?: Record<string, string>; nodeArgs?: string[] }): ChildProcess {
+  return spawn(process.execPath, [...(opts.nodeArgs ?? []), '--import', pathToFileURL(TSX_LOADER).href, join(ROOT, script), ...args], {
     cwd: opts.cwd,
     env: freshEnv(opts.vars),
     stdio: ['ignore', 'pipe', 'pipe'],

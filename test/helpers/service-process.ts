@@ -38,8 +38,8 @@ export class ServiceProcess {
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   private readonly watchers = new Set<() => void>();
 
-  constructor(readonly dir: string, readonly env: Record<string, string>) {
-    this.proc = spawnScript('src/main.ts', [], { cwd: dir, vars: env });
+  constructor(readonly dir: string, readonly env: Record<string, string>, nodeArgs: string[] = []) {
+    this.proc = spawnScript('src/main.ts', [], { cwd: dir, vars: env, nodeArgs });
     this.proc.stdout!.on('data', (d) => { this.stdout += d; this.poke(); });
     this.proc.stderr!.on('data', (d) => { this.stderr += d; this.poke(); });
     this.exited = new Promise((resolve) => this.proc.on('exit', (code, signal) => { resolve({ code, signal }); this.poke(); }));
