@@ -6,7 +6,7 @@
 // no registration watchers or throttles, so the only difference is the invite path.
 // Our service runs as deployed, in its own process (src/main.ts), unless
 // BENCH_SERVICE=inline puts it in the benchmark's process. With BENCH_PROFILE=1
-// its own process writes a CPU profile, summarised into `serviceProfile`.
+// its own process writes a CPU profile, summarised by takeServiceProfile().
 import xml, { type Element } from '@xmpp/xml';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
@@ -118,8 +118,8 @@ export async function startBenchStack(opts: { mode?: ServiceMode } = {}): Promis
         core.service.close();
         await core.store.close();
         await lock.release();
+        await startService();
       }
-      await startService();
     },
     async stop() {
       await proc?.stop();
@@ -133,7 +133,7 @@ export async function startBenchStack(opts: { mode?: ServiceMode } = {}): Promis
 export async function adhoc(user: User, to: string, node: string): Promise<Element> {
   const ask = async (attrs: Record<string, string>, values?: Record<string, string>) => {
     const res: Element = await user.xmpp.iqCaller.request(xml('iq', { type: 'set', to }, command(node, attrs, values)), 30_000);
-    return res.getChild('command', NS_COMMANDS)!;
+    return res.getChild('command', NS_COMMANDS);
   };
   let cmd = await ask({ action: 'execute' });
   if (cmd?.attrs.status === 'executing') cmd = await ask({ action: 'complete', sessionid: cmd.attrs.sessionid }, {});
