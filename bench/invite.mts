@@ -56,7 +56,11 @@ export async function run(): Promise<BenchReport> {
       // (the invites made while measuring stay: ours ends a size with 3 per round more).
       let startOurs = 0;
       await b.withCore(async (service) => {
-        const pending = () => (service.listPending(SYSTEM, { all: true }) as { invites: unknown[] }).invites.length;
+        const pending = () => {
+          const r = service.listPending(SYSTEM, { all: true });
+          if (!r.ok) throw new Error(r.message);
+          return r.invites.length;
+        };
         const missing = size - pending();
         for (let done = 0; done < missing; done += 1000) {
           await Promise.all(Array.from({ length: Math.min(1000, missing - done) }, () =>

@@ -14,18 +14,20 @@ function summarise(profiles: Profile[], top: number): string[] {
   const self = new Map<string, number>();
   let total = 0, wall = 0, busy = 0;
   for (const p of profiles) {
-    const ms = (p.endTime - p.startTime) / 1000;
-    const samples = p.nodes.reduce((a, n) => a + (n.hitCount ?? 0), 0);
-    const idle = p.nodes.reduce((a, n) => a + (n.callFrame.functionName === '(idle)' ? n.hitCount ?? 0 : 0), 0);
-    wall = Math.max(wall, ms);
-    busy += samples ? ((samples - idle) * ms) / samples : 0;
+    let samples = 0, idle = 0;
     for (const n of p.nodes) {
       const f = n.callFrame;
+      const hits = n.hitCount ?? 0;
       const where = f.url ? `${f.url.replace(/^file:\/\/.*?\/(node_modules|src|bench|test|commands)\//, '$1/')}:${f.lineNumber + 1}` : '';
       const key = `${f.functionName || '(anonymous)'} ${where}`.trim();
-      self.set(key, (self.get(key) ?? 0) + (n.hitCount ?? 0));
-      total += n.hitCount ?? 0;
+      self.set(key, (self.get(key) ?? 0) + hits);
+      samples += hits;
+      if (f.functionName === '(idle)') idle += hits;
     }
+    const ms = (p.endTime - p.startTime) / 1000;
+    wall = Math.max(wall, ms);
+    busy += samples ? ((samples - idle) * ms) / samples : 0;
+    total += samples;
   }
   return [`${total} samples over ${wall.toFixed(0)} ms wall, ${busy.toFixed(0)} ms not idle (every thread); self time:`,
     ...[...self.entries()].sort((a, b) => b[1] - a[1]).slice(0, top)

@@ -16,7 +16,7 @@ import type { InviteService } from '../../src/invites/service.js';
 import { bridgeOptions } from '../../src/prosody/bridge-setup.js';
 import { WriterLock } from '../../src/store/writer-lock.js';
 import { cpuProfFlags, profileDir } from './profile.js';
-import { NS_COMMANDS, command, tokenOf } from '../../test/helpers/adhoc.js';
+import { NS_COMMANDS, command, fieldsOf, formOf, tokenOf } from '../../test/helpers/adhoc.js';
 import { ServiceProcess } from '../../test/helpers/service-process.js';
 import { type Stack, BOT, COMPONENT, COMPONENT_SECRET, DOMAIN, startStack } from '../../test/helpers/stack.js';
 import type { User } from '../../test/helpers/xmpp-user.js';
@@ -142,8 +142,7 @@ export async function adhoc(user: User, to: string, node: string): Promise<Eleme
 }
 
 export function uriOf(cmd: Element): string {
-  const field = cmd.getChild('x', 'jabber:x:data')?.getChildren('field').find((f) => f.attrs.var === 'uri');
-  const uri = field?.getChildText('value');
+  const uri = fieldsOf(formOf(cmd)).uri?.values[0];
   if (!uri) throw new Error('no uri in the command result');
   return uri;
 }
