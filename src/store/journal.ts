@@ -1,10 +1,10 @@
 // The store's append-only journal: one JSON line per change, beside the snapshot.
 // A change is written (and fdatasync'ed when asked) before its promise resolves;
 // changes queued while a write is in flight share the next write (group commit).
-import { constants } from 'node:fs';
+import { constants, writeSync } from 'node:fs';
 import { type FileHandle, open, readFile, rename } from 'node:fs/promises';
 import { StoreCorruptError } from './corrupt.js';
-import { syncDirOf } from './fs-sync.js';
+import { syncDirOf, yieldToLoop } from './fs-sync.js';
 
 export interface JournalRead {
   lines: unknown[];
@@ -103,9 +103,15 @@ export class Journal {
     const buf = Buffer.from(lines.join(''));
     try {
       for (let off = 0; off < buf.length;) {
-        const { bytesWritten } = await this.fh.write(buf, off, buf.length - off, this.size + off);
-        off += bytesWritten;
+        off += this.fsync
+          ? (await this.fh.write(buf, off, buf.length - off, this.size + off)).bytesWritten
+          // Unsynced, a line only goes to the page cache: a few microseconds in place,
+          // where the thread pool's round trip would add to every answer's latency.
+          : writeSync(this.fh.fd, buf, off, buf.length - off, this.size + off);
       }
+      // Still one turn of the event loop per write, so that writers awaiting in a
+      // loop cannot starve I/O and timers (a compaction's among them).
+      if (!this.fsync) await yieldToLoop();
     } catch (e) {
       // Cut back to the last whole line, so no later line follows garbage.
       await this.fh.truncate(this.size).catch(() => { this.broken = e as Error; });

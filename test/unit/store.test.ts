@@ -266,6 +266,21 @@ describe('invite store on disk', () => {
     expect(again.store.all()).to.have.length(tokens.length);
   });
 
+  it('a writer awaiting changes in a tight loop does not starve a compaction', async () => {
+    const s = await track(openAt(file));
+    for (let i = 0; i < 20; i++) await create(s);
+    let compacted = false;
+    const compaction = s.store.compact().then(() => { compacted = true; });
+    // Bounded, so that a starving store fails this test instead of hanging it.
+    let n = 0;
+    while (!compacted && n < 5000) {
+      await create(s);
+      n++;
+    }
+    expect(compacted, `compaction still running after ${n} changes`).to.equal(true);
+    await compaction;
+  });
+
   it('archives ended invites; a reopened store does not bring them back', async () => {
     const s = await track(openAt(file));
     const [used, kept] = [await create(s), await create(s)];
