@@ -8,6 +8,7 @@
 import { RegistrationError, type Timed, timedRegistration } from './lib/ibr-client.js';
 import { type BenchStack, DOMAIN, NATIVE, NATIVE_ADMIN, OUR_ADMIN, SETTINGS_NOTE, nativeAccountToken, nativePendingCount, ourAccountToken, startBenchStack } from './lib/setup.js';
 import { type BenchReport, type Target, formatReport, ms, now, ratio, summarize, table } from './lib/stats.js';
+import { turns } from './lib/turns.js';
 import type { User } from '../test/helpers/xmpp-user.js';
 
 const PASSWORD = 'bench-password-1';
@@ -33,32 +34,6 @@ async function register(ctx: Ctx, side: Side, token: string): Promise<Timed> {
     const err = e as RegistrationError;
     throw new Error(`${side} registration of ${username} refused: ${err.message}`);
   }
-}
-
-/**
- * The order of turns: a de Bruijn sequence of order 2 over the sides, so that going
- * round it every side follows every side (itself included) exactly once. What one
- * registration leaves behind (our commit and the inviter's notice) then falls on
- * each side alike.
- */
-function turns<T>(sides: readonly T[]): T[] {
-  const k = sides.length;
-  const a = [0, 0, 0];
-  const out: number[] = [];
-  const visit = (t: number, p: number): void => {
-    if (t > 2) {
-      if (2 % p === 0) out.push(...a.slice(1, p + 1));
-      return;
-    }
-    a[t] = a[t - p]!;
-    visit(t + 1, p);
-    for (let j = a[t - p]! + 1; j < k; j++) {
-      a[t] = j;
-      visit(t + 1, t);
-    }
-  };
-  visit(1, 1);
-  return out.map((i) => sides[i]!);
 }
 
 /** Sequential, the sides interleaved in `turns` order, until each has `count`. */

@@ -5,17 +5,18 @@
 //   ad-hoc @comp   urn:xmpp:invite#invite at the component's domain
 //   native ad-hoc  urn:xmpp:invite#invite at native.localhost (Prosody's mod_invites_adhoc)
 // The creator is an admin on both sides, so both make an account+contact invite.
-// All five are measured round-robin, one sample each per round.
+// All five take turns in an order where each follows each equally often (lib/turns.ts).
 import xml, { type Element } from '@xmpp/xml';
 import { BOT, COMPONENT } from '../test/helpers/stack.js';
 import type { User } from '../test/helpers/xmpp-user.js';
 import { nativeInviteFile, setNativeStore } from './lib/native-store.js';
 import { DOMAIN, NATIVE, NATIVE_ADMIN, OUR_ADMIN, SETTINGS_NOTE, adhoc, nativePendingCount, startBenchStack, tokenOf, uriOf } from './lib/setup.js';
 import { type BenchReport, type Summary, type Target, formatReport, ms, now, ratio, summarize, table } from './lib/stats.js';
+import { turns } from './lib/turns.js';
 
 const SIZES = [0, 1_000, 10_000];
 /** Samples per method at each size: more where a sample is cheap (native at 10,000 takes ~0.3 s). */
-const ROUNDS: Record<number, number> = { 0: 300, 1_000: 200, 10_000: 100 };
+const SAMPLES: Record<number, number> = { 0: 300, 1_000: 200, 10_000: 100 };
 const WARMUP = 10;
 const NODE = 'urn:xmpp:invite#invite';
 const SYSTEM = { system: 'cli' } as const;
@@ -53,7 +54,7 @@ export async function run(): Promise<BenchReport> {
 
     for (const size of SIZES) {
       // Ours: top the store up through the invite core so that `size` are pending now
-      // (the invites made while measuring stay: ours ends a size with 3 per round more).
+      // (the invites made while measuring stay: one more per sample of our three methods).
       let startOurs = 0;
       await b.withCore(async (service) => {
         const pending = () => {
@@ -74,16 +75,16 @@ export async function run(): Promise<BenchReport> {
       const startNative = await nativePendingCount(b);
 
       const samples = Object.fromEntries(METHODS.map((m) => [m, [] as number[]])) as Record<Method, number[]>;
-      for (let round = 0; round < WARMUP + ROUNDS[size]!; round++) {
-        // Rotate the order each round so no method always follows another.
-        for (let k = 0; k < METHODS.length; k++) {
-          const m = METHODS[(round + k) % METHODS.length]!;
-          if (m === 'native ad-hoc') await setNativeStore(b.nativeDataDir, nativeFile);
-          const t0 = now();
-          await op[m]();
-          const t = now() - t0;
-          if (round >= WARMUP) samples[m].push(t);
-        }
+      const seen = Object.fromEntries(METHODS.map((m) => [m, 0])) as Record<Method, number>;
+      const order = turns(METHODS);
+      for (let j = 0; METHODS.some((m) => samples[m].length < SAMPLES[size]!); j++) {
+        const m = order[j % order.length]!;
+        if (samples[m].length === SAMPLES[size]) continue;
+        if (m === 'native ad-hoc') await setNativeStore(b.nativeDataDir, nativeFile);
+        const t0 = now();
+        await op[m]();
+        const t = now() - t0;
+        if (++seen[m] > WARMUP) samples[m].push(t);
       }
       results.set(size, Object.fromEntries(METHODS.map((m) => [m, summarize(samples[m])])) as Record<Method, Summary>);
       lines.push(`pending at start of size ${size}: ours ${startOurs} (plus those made while measuring), native ${startNative} (restored before each sample)`);
@@ -96,7 +97,7 @@ export async function run(): Promise<BenchReport> {
       rows.push([m, ...r.map((x) => `${ms(x.p50)} / ${ms(x.p99)}`), ratio(r[2]!.p50, r[0]!.p50),
         m === 'floor' ? '1' : `${ratio(r[0]!.p50, results.get(0)!.floor.p50)} / ${ratio(r[2]!.p50, results.get(10_000)!.floor.p50)}`]);
     }
-    lines.push('', `${SIZES.map((s) => `${ROUNDS[s]} at ${s}`).join(', ')} samples per method (after ${WARMUP} warm-up rounds), round-robin:`, ...table(rows));
+    lines.push('', `${SIZES.map((s) => `${SAMPLES[s]} at ${s}`).join(', ')} samples per method (after ${WARMUP} warm-up turns each), in turns where each method follows each equally often:`, ...table(rows));
     lines.push(`floor p50 at 0 pending: ${ms(floor0)} ms`);
 
     for (const m of ['bot text', 'ad-hoc @bot', 'ad-hoc @comp'] as const) {
