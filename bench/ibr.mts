@@ -8,7 +8,7 @@
 import { RegistrationError, type Timed, timedRegistration } from './lib/ibr-client.js';
 import { type BenchStack, DOMAIN, NATIVE, NATIVE_ADMIN, OUR_ADMIN, SETTINGS_NOTE, nativeAccountToken, nativePendingCount, ourAccountToken, startBenchStack } from './lib/setup.js';
 import { type BenchReport, type Target, formatReport, ms, now, ratio, summarize, table } from './lib/stats.js';
-import { turns } from './lib/turns.js';
+import { turnsForever } from './lib/turns.js';
 import type { User } from '../test/helpers/xmpp-user.js';
 
 const PASSWORD = 'bench-password-1';
@@ -36,16 +36,16 @@ async function register(ctx: Ctx, side: Side, token: string): Promise<Timed> {
   }
 }
 
-/** Sequential, the sides interleaved in `turns` order, until each has `count`. */
+/** Sequential, the sides interleaved in `turnsForever` order, until each has `count`. */
 async function sequential(ctx: Ctx, sides: Side[], count: number, pre: 'just-in-time' | 'all-first'): Promise<Record<Side, Timed[]>> {
   const out = Object.fromEntries(SIDES.map((s) => [s, [] as Timed[]])) as Record<Side, Timed[]>;
   const tokens = Object.fromEntries(SIDES.map((s) => [s, [] as string[]])) as Record<Side, string[]>;
   if (pre === 'all-first') {
     for (let i = 0; i < count; i++) for (const side of sides) tokens[side].push(await mint(ctx, side));
   }
-  const order = turns(sides);
-  for (let j = 0; sides.some((s) => out[s].length < count); j++) {
-    const side = order[j % order.length]!;
+  const order = turnsForever(sides);
+  while (sides.some((s) => out[s].length < count)) {
+    const side = order.next().value as Side;
     const i = out[side].length;
     if (i === count) continue;
     // Just in time: made right before (untimed), so both stores hold ~no pending invites.

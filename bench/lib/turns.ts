@@ -1,4 +1,5 @@
 // The order in which interleaved benchmark streams take turns.
+import { Prng } from '../../test/helpers/prng.js';
 
 /**
  * The order of turns: a de Bruijn sequence of order 2 over the sides, so that going
@@ -7,7 +8,7 @@
  * invite file) then falls on each side alike. (Rotating a fixed order does not do
  * this: it keeps who follows whom.)
  */
-export function turns<T>(sides: readonly T[]): T[] {
+function turns<T>(sides: readonly T[]): T[] {
   const k = sides.length;
   const a = [0, 0, 0];
   const out: number[] = [];
@@ -25,4 +26,23 @@ export function turns<T>(sides: readonly T[]): T[] {
   };
   visit(1, 1);
   return out.map((i) => sides[i]!);
+}
+
+/**
+ * Turns without end: one `turns` cycle after another, each with the sides in a new
+ * seeded random order. The pairs stay balanced; no side keeps a fixed place in the
+ * cycle, so what came two or more turns earlier is shuffled too (with one fixed
+ * cycle, a control stream read 0.93–0.97 against its identical twin).
+ */
+export function* turnsForever<T>(sides: readonly T[], seed = 1): Generator<T> {
+  const prng = new Prng(seed);
+  const cycle = turns(sides.map((_, i) => i));
+  const order = [...sides];
+  for (;;) {
+    for (let i = order.length - 1; i > 0; i--) {
+      const j = prng.int(i + 1);
+      [order[i], order[j]] = [order[j]!, order[i]!];
+    }
+    for (const i of cycle) yield order[i]!;
+  }
 }
