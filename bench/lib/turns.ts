@@ -2,14 +2,13 @@
 import { Prng } from '../../test/helpers/prng.js';
 
 /**
- * The order of turns: a de Bruijn sequence of order 2 over the sides, so that going
+ * One cycle of turns: a de Bruijn sequence of order 2 over sides 0…k−1, so that going
  * round it every side follows every side (itself included) exactly once. What one
  * turn leaves behind (our commit and the inviter's notice, Prosody rewriting its
  * invite file) then falls on each side alike. (Rotating a fixed order does not do
  * this: it keeps who follows whom.)
  */
-function turns<T>(sides: readonly T[]): T[] {
-  const k = sides.length;
+function turns(k: number): number[] {
   const a = [0, 0, 0];
   const out: number[] = [];
   const visit = (t: number, p: number): void => {
@@ -25,7 +24,7 @@ function turns<T>(sides: readonly T[]): T[] {
     }
   };
   visit(1, 1);
-  return out.map((i) => sides[i]!);
+  return out;
 }
 
 /**
@@ -36,7 +35,7 @@ function turns<T>(sides: readonly T[]): T[] {
  */
 export function* turnsForever<T>(sides: readonly T[], seed = 1): Generator<T> {
   const prng = new Prng(seed);
-  const cycle = turns(sides.map((_, i) => i));
+  const cycle = turns(sides.length);
   const order = [...sides];
   for (;;) {
     for (let i = order.length - 1; i > 0; i--) {
