@@ -1,22 +1,39 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { hash, randomFillSync } from 'node:crypto';
+
+// Random bytes come from a pool refilled 4 KiB at a time: one call into the CSPRNG
+// per ~150 invites instead of two per invite. On a CPU woken from idle, which is
+// how a bot's requests arrive, those calls were a fifth of an invite's cost
+// (docs/performance.md, benchmark 2).
+const pool = Buffer.alloc(4096);
+let taken = pool.length;
+
+/** `n` fresh random bytes, valid until the next call (copy or encode them at once). */
+function randomPart(n: number): Buffer {
+  if (taken + n > pool.length) {
+    randomFillSync(pool);
+    taken = 0;
+  }
+  const part = pool.subarray(taken, taken + n);
+  taken += n;
+  return part;
+}
 
 // 18 random bytes = 144 bits, 24 URL-safe characters (the length Prosody uses).
 export function newToken(): string {
-  return randomBytes(18).toString('base64url');
+  return randomPart(18).toString('base64url');
 }
 
 // Tokens carry 144 bits of entropy, so a plain hash is enough: nothing to brute-force.
 export function hashToken(token: string): string {
-  return createHash('sha256').update(token, 'utf8').digest('base64url');
+  return hash('sha256', token, 'base64url');
 }
 
 const ID_ALPHABET = 'abcdefghijkmnpqrstuvwxyz23456789'; // no 0/o, 1/l: ids are read aloud and typed
 
 /** Short public id (8 characters, 40 bits), unique among stored invites by the caller's check. */
 export function newId(): string {
-  const bytes = randomBytes(8);
   let id = '';
-  for (const b of bytes) id += ID_ALPHABET[b & 31];
+  for (const b of randomPart(8)) id += ID_ALPHABET[b & 31];
   return id;
 }
 

@@ -3,7 +3,7 @@ import { expect } from 'chai';
 import { addDays, addSeconds } from 'date-fns';
 import { formatExpiry } from '../../src/invites/describe.js';
 import { mayCreate, type PolicySettings } from '../../src/invites/policy.js';
-import { hashToken, looksLikeToken, newToken } from '../../src/invites/tokens.js';
+import { hashToken, looksLikeToken, newId, newToken } from '../../src/invites/tokens.js';
 import type { InviteKind } from '../../src/invites/types.js';
 import { inviteUri } from '../../src/invites/uri.js';
 import { type Core, makeCore } from '../helpers/core.js';
@@ -39,6 +39,23 @@ describe('tokens', () => {
     const t = newToken();
     expect(hashToken(t)).to.equal(hashToken(t)).and.not.include(t);
     expect(hashToken(t)).to.not.equal(hashToken(newToken()));
+  });
+
+  it('hash to SHA-256 in base64url, so stores written by earlier versions still match', () => {
+    expect(hashToken('abc')).to.equal('ungWv48Bz-pBQUDeXa4iI7ADYaOWF3qctBD_YfIAFa0');
+  });
+
+  it('and ids stay distinct across refills of the random pool', () => {
+    // 3000 × (18 + 8) bytes is about 19 refills of the 4 KiB pool, many of them where a part would cross its end.
+    const tokens = new Set<string>(), ids = new Set<string>();
+    for (let i = 0; i < 3000; i++) {
+      tokens.add(newToken());
+      ids.add(newId());
+    }
+    expect(tokens.size).to.equal(3000);
+    // 40-bit ids: a repeat among 3000 has odds of about 4 in a million.
+    expect(ids.size).to.equal(3000);
+    for (const id of ids) expect(id).to.match(/^[a-km-np-z2-9]{8}$/);
   });
 });
 
