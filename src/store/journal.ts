@@ -59,6 +59,9 @@ export class Journal {
   private tail: Promise<unknown> = Promise.resolve();
   private broken?: Error;
 
+  /** Whether the event loop has come round since the last unsynced write. */
+  private loopTurned = true;
+
   private constructor(private fh: FileHandle, readonly path: string, private readonly fsync: boolean) {}
 
   /** Start an empty journal at `path`, replacing one whose contents are already in the snapshot. */
@@ -98,6 +101,19 @@ export class Journal {
     return p;
   }
 
+  /**
+   * An unsynced write never waits for I/O, so writers awaiting in a loop could
+   * starve the event loop's I/O and timers (a compaction's among them). A write
+   * that comes before the loop has turned since the previous one waits for a turn.
+   * A write answering a request does not: it follows a socket read, so the loop
+   * has turned, and the reply goes out at once.
+   */
+  private async giveWay(): Promise<void> {
+    if (!this.loopTurned) await yieldToLoop();
+    this.loopTurned = false;
+    setImmediate(() => { this.loopTurned = true; });
+  }
+
   private async write(lines: string[]): Promise<void> {
     if (this.broken) throw this.broken;
     const buf = Buffer.from(lines.join(''));
@@ -109,9 +125,7 @@ export class Journal {
           // where the thread pool's round trip would add to every answer's latency.
           : writeSync(this.fh.fd, buf, off, buf.length - off, this.size + off);
       }
-      // Still one turn of the event loop per write, so that writers awaiting in a
-      // loop cannot starve I/O and timers (a compaction's among them).
-      if (!this.fsync) await yieldToLoop();
+      if (!this.fsync) await this.giveWay();
     } catch (e) {
       // Cut back to the last whole line, so no later line follows garbage.
       await this.fh.truncate(this.size).catch(() => { this.broken = e as Error; });

@@ -281,6 +281,17 @@ describe('invite store on disk', () => {
     await compaction;
   });
 
+  it('a change made after the event loop has turned is written without waiting for another turn', async () => {
+    // The common case, a request read from a socket: its answer should not wait behind timers and I/O.
+    const s = await track(openAt(file));
+    await create(s);
+    await new Promise((r) => setImmediate(r));
+    let turned = false;
+    setImmediate(() => { turned = true; });
+    await create(s);
+    expect(turned, 'the write waited for a turn of the event loop').to.equal(false);
+  });
+
   it('archives ended invites; a reopened store does not bring them back', async () => {
     const s = await track(openAt(file));
     const [used, kept] = [await create(s), await create(s)];
