@@ -2,7 +2,6 @@
 // an invite. Bot, component, web and CLI translate their protocol to these calls.
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import { addSeconds, subSeconds } from 'date-fns';
 import type { InviteStore } from '../store/invite-store.js';
 import { type Decision, type PolicySettings, type RefusalCode, type Subject, contactKindFor, mayCreate } from './policy.js';
 import { hashToken, looksLikeToken, newId, newToken } from './tokens.js';
@@ -183,7 +182,7 @@ export class InviteService extends EventEmitter<{ used: [UsedEvent] }> {
       maxUses,
       uses: [],
       createdAt: now.toISOString(),
-      expiresAt: addSeconds(now, ttl).toISOString(),
+      expiresAt: new Date(now.getTime() + ttl * 1000).toISOString(),
     };
     // The creator is shown the token only once it is on disk, so it survives a crash.
     await this.store.add(invite);
@@ -394,7 +393,7 @@ export class InviteService extends EventEmitter<{ used: [UsedEvent] }> {
 
   /** Archive invites that ended more than `graceSeconds` ago (see InviteStore.archive). */
   prune(graceSeconds: number): Promise<number> {
-    const cutoff = subSeconds(this.now(), graceSeconds);
+    const cutoff = new Date(this.now().getTime() - graceSeconds * 1000);
     return this.store.archive((inv) => {
       const ended = this.endedAt(inv);
       return ended !== undefined && ended < cutoff && this.inFlight(inv) === 0;
