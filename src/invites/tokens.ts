@@ -7,20 +7,28 @@ import { hash, randomFillSync } from 'node:crypto';
 const pool = Buffer.alloc(4096);
 let taken = pool.length;
 
-/** `n` fresh random bytes, valid until the next call (copy or encode them at once). */
-function randomPart(n: number): Buffer {
+/**
+ * `use` gets `n` fresh random bytes, which are zeroed when it returns: on a quiet
+ * server the pool is refilled only every few weeks, and a core dump should not
+ * hold the tokens of invites still open.
+ */
+function withRandom<T>(n: number, use: (bytes: Buffer) => T): T {
   if (taken + n > pool.length) {
     randomFillSync(pool);
     taken = 0;
   }
   const part = pool.subarray(taken, taken + n);
   taken += n;
-  return part;
+  try {
+    return use(part);
+  } finally {
+    part.fill(0);
+  }
 }
 
 // 18 random bytes = 144 bits, 24 URL-safe characters (the length Prosody uses).
 export function newToken(): string {
-  return randomPart(18).toString('base64url');
+  return withRandom(18, (b) => b.toString('base64url'));
 }
 
 // Tokens carry 144 bits of entropy, so a plain hash is enough: nothing to brute-force.
@@ -32,9 +40,11 @@ const ID_ALPHABET = 'abcdefghijkmnpqrstuvwxyz23456789'; // no 0/o, 1/l: ids are 
 
 /** Short public id (8 characters, 40 bits), unique among stored invites by the caller's check. */
 export function newId(): string {
-  let id = '';
-  for (const b of randomPart(8)) id += ID_ALPHABET[b & 31];
-  return id;
+  return withRandom(8, (bytes) => {
+    let id = '';
+    for (const b of bytes) id += ID_ALPHABET[b & 31];
+    return id;
+  });
 }
 
 /** A plausible token shape: lets callers reject garbage before hashing it. */
