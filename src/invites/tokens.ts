@@ -2,8 +2,8 @@ import { hash, randomFillSync } from 'node:crypto';
 
 // Random bytes come from a pool refilled 4 KiB at a time: one call into the CSPRNG
 // per ~150 invites instead of two per invite. On a CPU woken from idle, which is
-// how a bot's requests arrive, those calls were a fifth of an invite's cost
-// (docs/performance.md, benchmark 2).
+// how a bot's requests arrive, those calls and the hash took about 45 of the
+// 350 µs an invite spent in the service (docs/performance.md, benchmark 2).
 const pool = Buffer.alloc(4096);
 let taken = pool.length;
 
