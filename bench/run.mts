@@ -2,12 +2,13 @@
 // summary of the issue's targets (PASS/MISS are printed, never asserted).
 // `npm run bench -- 1 4` runs only benchmarks 1 and 4. BENCH_PROFILE=1 adds, per
 // benchmark, the functions with the most CPU self time: of this process (the load
-// clients, and the service with BENCH_SERVICE=inline) and of the service's own process.
+// clients, and the service with BENCH_SERVICE=inline) and of the service's own process;
+// BENCH_TRACE=1 how long the service's own process took to answer (lib/socket-trace.mjs).
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import { profile } from './lib/profile.js';
-import { takeServiceProfile } from './lib/setup.js';
+import { takeServiceProfile, takeServiceTrace } from './lib/setup.js';
 import type { BenchReport, Target } from './lib/stats.js';
 import { table } from './lib/stats.js';
 
@@ -64,8 +65,10 @@ for (const bench of BENCHES) {
     const cpu = process.env.BENCH_PROFILE === '1' ? await profile(async () => { r = await run(); }, 20) : (r = await run(), []);
     console.log(`## ${r!.title}  (${((Date.now() - t0) / 1000).toFixed(0)} s)`);
     const service = takeServiceProfile();
+    const trace = takeServiceTrace();
     console.log([...r!.lines, ...(cpu.length ? ['', 'CPU profile of this process:', ...cpu] : []),
-      ...(service.length ? ['', "CPU profile of our service's own process:", ...service] : [])].join('\n') + '\n');
+      ...(service.length ? ['', "CPU profile of our service's own process:", ...service] : []),
+      ...(trace.length ? ['', ...trace] : [])].join('\n') + '\n');
     targets.push(...r!.targets);
   } catch (e) {
     // One broken benchmark does not hide the others' figures.

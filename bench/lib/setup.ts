@@ -6,16 +6,19 @@
 // no registration watchers or throttles, so the only difference is the invite path.
 // Our service runs as deployed, in its own process (src/main.ts), unless
 // BENCH_SERVICE=inline puts it in the benchmark's process. With BENCH_PROFILE=1
-// its own process writes a CPU profile, summarised by takeServiceProfile().
+// its own process writes a CPU profile, summarised by takeServiceProfile(); with
+// BENCH_TRACE=1 it times its answers (lib/socket-trace.mjs, takeServiceTrace()).
 import xml, { type Element } from '@xmpp/xml';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { parseConfig } from '../../src/config.js';
 import { openCore } from '../../src/core.js';
 import type { InviteService } from '../../src/invites/service.js';
 import { bridgeOptions } from '../../src/prosody/bridge-setup.js';
 import { WriterLock } from '../../src/store/writer-lock.js';
 import { cpuProfFlags, profileDir } from './profile.js';
+import { percentile, table } from './stats.js';
 import { NS_COMMANDS, command, fieldsOf, formOf, tokenOf } from '../../test/helpers/adhoc.js';
 import { ServiceProcess } from '../../test/helpers/service-process.js';
 import { type Stack, BOT, COMPONENT, COMPONENT_SECRET, DOMAIN, startStack } from '../../test/helpers/stack.js';
@@ -60,6 +63,33 @@ export interface BenchStack {
   stop(): Promise<void>;
 }
 
+/** Plain JavaScript, so the path of the source itself. */
+const SOCKET_TRACE = fileURLToPath(new URL('./socket-trace.mjs', import.meta.url));
+/** Kinds of read answered fewer times than this are left out of the summary (log-in, presence). */
+const TRACE_MIN_COUNT = 20;
+
+/** The JSON files socket-trace.mjs wrote into `dir`, as p50/p90 per kind of read. */
+async function traceSummary(dir: string): Promise<string[]> {
+  const answered = new Map<string, number[]>();
+  for (const f of await fsp.readdir(dir).catch(() => [])) {
+    const one = JSON.parse(await fsp.readFile(path.join(dir, f), 'utf8')) as Record<string, number[]>;
+    for (const [kind, us] of Object.entries(one)) answered.set(kind, [...(answered.get(kind) ?? []), ...us]);
+  }
+  const rows = [...answered].filter(([, us]) => us.length >= TRACE_MIN_COUNT).map(([kind, us]) => {
+    return [kind, String(us.length), percentile(us, 0.5).toFixed(0), percentile(us, 0.9).toFixed(0)];
+  });
+  return rows.length ? ['Inside our service, from a socket read to its answer\'s write (µs; every size, every process):',
+    ...table([['read', 'n', 'p50', 'p90'], ...rows], 'lrrr')] : [`no answers timed in ${dir}`];
+}
+
+let lastServiceTrace: string[] = [];
+/** BENCH_TRACE=1, service in its own process: how long it took to answer, since the last call (read at BenchStack.stop()). */
+export function takeServiceTrace(): string[] {
+  const t = lastServiceTrace;
+  lastServiceTrace = [];
+  return t;
+}
+
 let lastServiceProfile: string[] = [];
 /** BENCH_PROFILE=1, service in its own process: the summary of its CPU profile since the last call (written at BenchStack.stop()). */
 export function takeServiceProfile(): string[] {
@@ -89,8 +119,11 @@ export async function startBenchStack(opts: { mode?: ServiceMode } = {}): Promis
   });
   let proc: ServiceProcess | undefined;
   const profDir = process.env.BENCH_PROFILE === '1' ? path.join(stack.dir, 'cpu-profile') : undefined;
+  const traceDir = process.env.BENCH_TRACE === '1' ? path.join(stack.dir, 'socket-trace') : undefined;
+  if (traceDir) await fsp.mkdir(traceDir, { recursive: true });
   const startService = async () => {
-    proc = new ServiceProcess(stack.dir, stack.env, profDir ? cpuProfFlags(profDir) : []);
+    const flags = [...(profDir ? cpuProfFlags(profDir) : []), ...(traceDir ? ['--import', SOCKET_TRACE] : [])];
+    proc = new ServiceProcess(stack.dir, traceDir ? { ...stack.env, BENCH_TRACE_DIR: traceDir } : stack.env, flags);
     await proc.ready();
   };
   try {
@@ -124,6 +157,7 @@ export async function startBenchStack(opts: { mode?: ServiceMode } = {}): Promis
     async stop() {
       await proc?.stop();
       if (profDir) lastServiceProfile = await profileDir(profDir, 20);
+      if (traceDir) lastServiceTrace = await traceSummary(traceDir);
       await stack.stop();
     },
   };
