@@ -75,9 +75,8 @@ async function traceSummary(dir: string): Promise<string[]> {
     const one = JSON.parse(await fsp.readFile(path.join(dir, f), 'utf8')) as Record<string, number[]>;
     for (const [kind, us] of Object.entries(one)) answered.set(kind, [...(answered.get(kind) ?? []), ...us]);
   }
-  const rows = [...answered].filter(([, us]) => us.length >= TRACE_MIN_COUNT).map(([kind, us]) => {
-    return [kind, String(us.length), percentile(us, 0.5).toFixed(0), percentile(us, 0.9).toFixed(0)];
-  });
+  const rows = [...answered].filter(([, us]) => us.length >= TRACE_MIN_COUNT)
+    .map(([kind, us]) => [kind, String(us.length), percentile(us, 0.5).toFixed(0), percentile(us, 0.9).toFixed(0)]);
   return rows.length ? ['Inside our service, from a socket read to its answer\'s write (µs; every size, every process):',
     ...table([['read', 'n', 'p50', 'p90'], ...rows], 'lrrr')] : [`no answers timed in ${dir}`];
 }

@@ -10,7 +10,7 @@ import net from 'node:net';
 import path from 'node:path';
 
 const dir = process.env.BENCH_TRACE_DIR;
-/** [microseconds from a read to the answer's write, the first bytes of that read]. */
+/** [microseconds from a read to the answer's write, the bytes of that read]. */
 const answered = [];
 /** Socket → [hrtime of its last read, the bytes read]. */
 const lastRead = new WeakMap();
