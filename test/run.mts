@@ -1,0 +1,75 @@
+// `npm test` after the type check: the unit tests once, and every suite that
+// starts a server (integration, conformance, faults) once per Prosody build,
+// 0.12 and 13, as independent mocha processes running side by side. Each run's
+// output is printed whole when it ends; the last line sums them up.
+// TEST_PROSODY=13 (or 0.12) runs the server suites on that build only.
+import { spawn } from 'node:child_process';
+import { createWriteStream } from 'node:fs';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { PROSODY_VERSIONS } from '../src/prosody/builds.js';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const MOCHA = join(ROOT, 'node_modules/mocha/bin/mocha.js');
+const SERVER_SUITES = ['test/integration/**/*.test.ts', 'test/conformance/**/*.test.ts', 'test/faults/**/*.test.ts'];
+
+interface Run {
+  name: string;
+  specs: string[];
+  env: Record<string, string>;
+}
+
+const wanted = (process.env.TEST_PROSODY ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+const unknown = wanted.filter((v) => !(PROSODY_VERSIONS as readonly string[]).includes(v));
+if (unknown.length) {
+  process.stderr.write(`TEST_PROSODY: expected ${PROSODY_VERSIONS.join(' or ')}, not ${unknown.join(', ')}\n`);
+  process.exit(2);
+}
+const versions = wanted.length ? wanted : [...PROSODY_VERSIONS];
+const runs: Run[] = [
+  { name: 'unit', specs: ['test/unit/**/*.test.ts'], env: {} },
+  ...versions.map((v) => ({ name: `Prosody ${v}`, specs: SERVER_SUITES, env: { PROSODY_VERSION: v } })),
+];
+
+const dir = await mkdtemp(join(tmpdir(), 'invites-test-run-'));
+
+async function execute(run: Run, i: number): Promise<{ run: Run; code: number; output: string; ms: number }> {
+  const file = join(dir, `${i}.log`);
+  const out = createWriteStream(file);
+  const started = Date.now();
+  const code = await new Promise<number>((resolve) => {
+    const child = spawn(process.execPath, [MOCHA, '--no-color', ...run.specs], {
+      cwd: ROOT,
+      env: { ...process.env, ...run.env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    child.stdout.pipe(out, { end: false });
+    child.stderr.pipe(out, { end: false });
+    child.on('close', (c, signal) => resolve(c ?? (signal ? 1 : 0)));
+  });
+  await new Promise<void>((resolve) => out.end(resolve));
+  return { run, code, output: await readFile(file, 'utf8'), ms: Date.now() - started };
+}
+
+process.stdout.write(`running ${runs.map((r) => r.name).join(', ')} side by side\n`);
+const results = await Promise.all(runs.map(execute));
+await rm(dir, { recursive: true, force: true });
+
+let passed = 0;
+let failed = 0;
+const summary: string[] = [];
+for (const { run, code, output, ms } of results) {
+  process.stdout.write(`\n===== ${run.name} =====\n${output}`);
+  const p = Number(/^\s*(\d+) passing/m.exec(output)?.[1] ?? 0);
+  // A run that crashed before mocha counted anything still fails the whole.
+  const f = Number(/^\s*(\d+) failing/m.exec(output)?.[1] ?? (code === 0 ? 0 : 1));
+  passed += p;
+  failed += f;
+  summary.push(`  ${run.name}: ${p} passed, ${f} failed, exit ${code}, ${(ms / 1000).toFixed(0)} s`);
+}
+process.stdout.write(`\n${summary.join('\n')}\n`);
+const ok = failed === 0 && results.every((r) => r.code === 0);
+process.stdout.write(`tests: ${passed} passed, ${ok ? failed : Math.max(failed, 1)} failed\n`);
+process.exit(ok ? 0 : 1);
