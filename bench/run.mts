@@ -1,4 +1,5 @@
-// `npm run bench`: every benchmark in one run, on one Prosody build, then a
+// `npm run bench`: every benchmark in one run, on one Prosody build (PROSODY_VERSION=13
+// for 13: ours against 13's own invite modules), then a
 // summary of the issue's targets (PASS/MISS are printed, never asserted).
 // `npm run bench -- 1 4` runs only benchmarks 1 and 4. BENCH_PROFILE=1 adds, per
 // benchmark, the functions with the most CPU self time: of this process (the load
@@ -7,6 +8,8 @@
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
+import path from 'node:path';
+import { prosodyBuild } from '../src/prosody/builds.js';
 import { profile } from './lib/profile.js';
 import { takeServiceProfile, takeServiceTrace } from './lib/setup.js';
 import type { BenchReport, Target } from './lib/stats.js';
@@ -44,7 +47,11 @@ function about(): string {
   };
   const dirty = version('git', ['status', '--porcelain', '--untracked-files=no']) !== '';
   const commit = version('git', ['rev-parse', '--short', 'HEAD']) + (dirty ? ' with uncommitted changes' : '');
-  const prosody = version('dpkg-query', ['-W', '-f', '${Version}', 'prosody']);
+  const build = prosodyBuild();
+  // 13 is unpacked, not installed: its tree records the version; 0.12 is Debian's package.
+  const prosody = build.version === '13'
+    ? (() => { try { return fs.readFileSync(path.join(build.prosody, '../../../.version'), 'utf8').trim(); } catch { return '13 (?)'; } })()
+    : version('dpkg-query', ['-W', '-f', '${Version}', 'prosody']);
   return `commit ${commit}, Prosody ${prosody}, Node ${process.version}, ${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? '?'}), load ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`;
 }
 

@@ -67,6 +67,7 @@ export class App {
         resource: config.botResource,
         debug: config.xmppDebug,
         rateLimit: config.botRateLimit,
+        rateLimitAdmins: config.botRateLimitAdmins,
       }, new Dispatcher(service, commands), new Adhoc(service));
       await bot.start();
       component = config.componentSecret ? new Component({
@@ -80,7 +81,8 @@ export class App {
         serveBridge(component.iqCallee, service, config.xmppDomain);
         // Holds whose outcome was never heard (lost commit, restart) are settled by asking the bridge.
         const c = component;
-        service.accountExists = (jid) => c.accountExists(config.xmppDomain, jid);
+        // Asked on every command too (is the sender a server admin?): a short wait.
+        service.server = { account: (jid) => c.account(config.xmppDomain, jid, 3_000) };
         c.xmpp.on('online', () => {
           service.settlePending().catch((e: Error) => log.error(`settling pending invite uses: ${e.message}`));
         });

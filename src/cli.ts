@@ -1,4 +1,4 @@
-// npm run invites -- create account [--admin] [--username U] [--uses N] | create reset USER | list | revoke ID
+// npm run invites -- create account [--admin] [--role ROLE]... [--username U] [--uses N] | create reset USER | list | revoke ID
 // The store keeps one writer: when the service runs, ask it over its control
 // socket; otherwise take the writer lock and do the work here.
 import { parseArgs } from 'node:util';
@@ -6,10 +6,11 @@ import { type Config, ConfigError, loadDotEnv, parseConfig } from './config.js';
 import { type Operation, type Outcome, runOperation } from './control/operations.js';
 import { askService, controlSocketPath } from './control/socket.js';
 import { openCore } from './core.js';
+import { parseRoles } from './invites/roles.js';
 import { StoreLockedError, WriterLock } from './store/writer-lock.js';
 
 const USAGE = `Usage:
-  npm run invites -- create account [--admin] [--username USER] [--uses N]
+  npm run invites -- create account [--admin] [--role ROLE]... [--username USER] [--uses N]
   npm run invites -- create reset USER
   npm run invites -- list
   npm run invites -- revoke ID`;
@@ -20,14 +21,17 @@ export function parseCli(argv: string[]): Operation {
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
-    options: { admin: { type: 'boolean' }, username: { type: 'string' }, uses: { type: 'string' } },
+    options: { admin: { type: 'boolean' }, role: { type: 'string', multiple: true }, username: { type: 'string' }, uses: { type: 'string' } },
   });
   const [verb, what, arg, ...rest] = positionals;
   const flags = Object.keys(values).length > 0;
   if (verb === 'create' && what === 'account' && arg === undefined) {
     const uses = values.uses === undefined ? undefined : Number(values.uses);
     if (uses !== undefined && !/^\d+$/.test(values.uses!)) throw new UsageError('--uses takes a whole number');
-    return { op: 'create', request: { kind: 'account', username: values.username, roles: values.admin ? ['admin'] : [], maxUses: uses } };
+    // --admin is --role admin, as in prosodyctl mod_invites generate.
+    const roles = parseRoles([...(values.admin ? ['admin'] : []), ...(values.role ?? [])]);
+    if ('message' in roles) throw new UsageError(roles.message);
+    return { op: 'create', request: { kind: 'account', username: values.username, roles: roles.roles, maxUses: uses } };
   }
   if (verb === 'create' && what === 'reset' && arg !== undefined && rest.length === 0 && !flags) {
     return { op: 'create', request: { kind: 'reset', username: arg } };

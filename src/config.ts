@@ -19,6 +19,8 @@ export interface Config {
   botResource: string;
   /** Chat commands each sender may give the bot: `points` per `duration` seconds. */
   botRateLimit: { points: number; duration: number };
+  /** BOT_RATE_LIMIT applies to admins too. */
+  botRateLimitAdmins: boolean;
   componentDomain: string;
   componentService: string;
   componentSecret?: string;
@@ -166,6 +168,7 @@ export function parseConfig(env: Env, opts: { localDefaults?: boolean } = {}): C
     botPassword,
     botResource: resource,
     botRateLimit: rate(env, 'BOT_RATE_LIMIT', { points: 10, duration: 30 }),
+    botRateLimitAdmins: bool(env, 'BOT_RATE_LIMIT_ADMINS', false),
     componentDomain: domain('COMPONENT_DOMAIN', read(env, 'COMPONENT_DOMAIN') ?? `invites.${xmppDomain}`),
     componentService: xmppUrl('COMPONENT_SERVICE', read(env, 'COMPONENT_SERVICE') ?? 'xmpp://127.0.0.1:5347'),
     componentSecret: readSecret(env, 'COMPONENT_SECRET'),

@@ -2,13 +2,14 @@
 // the bridge, or on the web): contacts are made, the inviter is told.
 import type { Bot } from './bot/bot.js';
 import type { Component } from './component/component.js';
+import { prosodyRoles } from './component/bridge.js';
 import { describeUse, toldOfUse } from './invites/describe.js';
 import type { InviteService, UsedEvent } from './invites/service.js';
 import { log } from './log.js';
 
 export interface FollowUpDeps {
   bot: Pick<Bot, 'tell'>;
-  component?: Pick<Component, 'befriend'>;
+  component?: Pick<Component, 'befriend' | 'grant'>;
   domain: string;
 }
 
@@ -25,6 +26,17 @@ export async function followUp(e: UsedEvent, deps: FollowUpDeps): Promise<void> 
       contactsMade = await deps.component.befriend(deps.domain, invite.inviter, e.usedBy).then(() => true, (err: Error) => {
         log.warn(`invite ${invite.id}: making ${e.usedBy} and ${invite.inviter} contacts failed (is mod_invites_bridge loaded?): ${err.message}`);
         return false;
+      });
+    }
+  }
+  // Registrations the bridge did not see (the web form's add-user): the server is asked to give the roles now.
+  const roles = e.purpose === 'register' && !e.rolesApplied ? prosodyRoles(invite) : undefined;
+  if (roles) {
+    if (!deps.component) {
+      log.warn(`invite ${invite.id}: ${e.usedBy} has the roles ${invite.roles.join(', ')} in this service only: no component configured`);
+    } else {
+      await deps.component.grant(deps.domain, e.usedBy, roles.split(' ')).catch((err: Error) => {
+        log.warn(`invite ${invite.id}: giving ${e.usedBy} the roles ${roles} on the server failed (is mod_invites_bridge loaded?): ${err.message}`);
       });
     }
   }

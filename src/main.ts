@@ -6,6 +6,7 @@ import { startLocalServer } from './local-server.js';
 import { log } from './log.js';
 import { StoreCorruptError } from './store/invite-store.js';
 import { StoreLockedError } from './store/writer-lock.js';
+import { type ProsodyBuild, ProsodyVersionError, prosodyBuild } from './prosody/builds.js';
 import { type LocalProsody, ProsodyNotInstalledError, prosodyInstalled } from './prosody/local-prosody.js';
 
 function fail(message: string, code: number): never {
@@ -17,7 +18,7 @@ async function welcome(app: App, prosody: LocalProsody): Promise<void> {
   const { config, service } = app;
   const lines = [
     '',
-    `A local XMPP server for ${config.xmppDomain} is running on 127.0.0.1:${prosody.c2sPort} (plain, no TLS; data in ${prosody.dir}).`,
+    `A local XMPP server (Prosody ${prosody.build.version}) for ${config.xmppDomain} is running on 127.0.0.1:${prosody.c2sPort} (plain, no TLS; data in ${prosody.dir}).`,
     `The invite bot is ${config.botJid}: message it "help".`,
   ];
   if (!service.hasAdmins()) {
@@ -56,7 +57,14 @@ async function main(): Promise<void> {
 
   let prosody: LocalProsody | undefined;
   if (!config.xmppService) {
-    if (!prosodyInstalled()) fail(new ProsodyNotInstalledError().message, 1);
+    let build: ProsodyBuild;
+    try {
+      build = prosodyBuild();
+    } catch (e) {
+      if (e instanceof ProsodyVersionError) fail(`Configuration error: ${e.message}`, 2);
+      throw e;
+    }
+    if (!prosodyInstalled(build)) fail(new ProsodyNotInstalledError(build).message, 1);
     log.info('XMPP_SERVICE is not set: starting a local Prosody under data/');
     ({ config, prosody } = await startLocalServer(config));
   }

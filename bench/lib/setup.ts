@@ -1,4 +1,4 @@
-// One Prosody 0.12 process, two VirtualHosts, set up alike except for who
+// One Prosody process (0.12 or 13: PROSODY_VERSION), two VirtualHosts, set up alike except for who
 // handles invites:
 //   localhost         our bridge (mod_invites_bridge) + our component and bot (the service)
 //   native.localhost  Prosody's own mod_invites, mod_invites_register, mod_invites_adhoc
@@ -17,6 +17,7 @@ import { openCore } from '../../src/core.js';
 import type { InviteService } from '../../src/invites/service.js';
 import { bridgeOptions } from '../../src/prosody/bridge-setup.js';
 import { WriterLock } from '../../src/store/writer-lock.js';
+import { prosodyBuild } from '../../src/prosody/builds.js';
 import { cpuProfFlags, profileDir } from './profile.js';
 import { percentile, table } from './stats.js';
 import { NS_COMMANDS, command, fieldsOf, formOf, tokenOf } from '../../test/helpers/adhoc.js';
@@ -49,7 +50,7 @@ const SAME_ON_BOTH = {
 const STORE_FSYNC = process.env.STORE_FSYNC;
 
 export const SETTINGS_NOTE =
-  `Prosody 0.12 (one process), hosts ${DOMAIN} (ours) and ${NATIVE} (native), both default_iteration_count=${ITERATIONS}, ` +
+  `Prosody ${prosodyBuild().version} (one process, PROSODY_VERSION), hosts ${DOMAIN} (ours) and ${NATIVE} (native), both default_iteration_count=${ITERATIONS}, ` +
   'registration_watchers={}, no registration throttle (min_seconds_between_registrations unset; 127.0.0.1 allowlisted); ' +
   `our service: ${MODE === 'process' ? 'its own process, as deployed' : 'inside the benchmark process (BENCH_SERVICE=inline)'}, ` +
   `STORE_FSYNC=${STORE_FSYNC ?? '(default)'}, bot rate limit raised (BOT_RATE_LIMIT)`;

@@ -109,10 +109,14 @@ module:hook("stream-features", function(event)
 end);
 
 -- XEP-0445 / XEP-0401: the client presents its token before registering.
+-- Of either type, as Prosody's own mod_invites_register takes it: today's
+-- Conversations, Cheogram and Snikket send `get`, older ones and Siskin `set`.
 module:hook("stanza/iq/" .. NS_PARS .. ":preauth", function(event)
 	local session, stanza = event.origin, event.stanza;
+	local kind = stanza.attr.type;
+	if kind ~= "get" and kind ~= "set" then return; end -- a stray result or error: nothing to answer
 	local token = stanza.tags[1].attr.token;
-	if stanza.attr.type ~= "set" or not token or token == "" then
+	if not token or token == "" then
 		session.send(st.error_reply(stanza, "modify", "bad-request", "A preauth element with a token is required"));
 		return true;
 	end
@@ -125,6 +129,42 @@ module:hook("stanza/iq/" .. NS_PARS .. ":preauth", function(event)
 	session.send(st.reply(stanza));
 	return true;
 end);
+
+-- Roles, as each Prosody keeps them: 13 gives an account one primary role and
+-- secondary ones (the first named is the primary); 0.12 a set of role names.
+local function grant_roles(username, roles)
+	if #roles == 0 then return true; end
+	if usermanager.set_user_role then
+		-- 13 raises an error for a role it does not know.
+		local ok, role = pcall(usermanager.set_user_role, username, host, roles[1]);
+		if not ok or not role then return nil, tostring(role or "role not set"); end
+		for i = 2, #roles do
+			local added, err = pcall(usermanager.add_user_secondary_role, username, host, roles[i]);
+			if not added or not err then return nil, tostring(err or "secondary role not set"); end
+		end
+		return true;
+	end
+	local user_jid = jid.join(username, host);
+	local set = {};
+	for name in pairs(usermanager.get_roles(user_jid, host) or {}) do set[name] = true; end
+	for _, name in ipairs(roles) do set[name] = true; end
+	return usermanager.set_roles(user_jid, host, set);
+end
+
+local function split_roles(list)
+	local roles = {};
+	for name in (list or ""):gmatch("%S+") do roles[#roles + 1] = name; end
+	return roles;
+end
+
+-- Whether the server counts this account as one of its administrators.
+local function is_admin(username)
+	if usermanager.get_user_role then
+		local role = usermanager.get_user_role(username, host);
+		return role ~= nil and (role.name == "prosody:admin" or role.name == "prosody:operator");
+	end
+	return usermanager.is_admin(jid.join(username, host), host) and true or false;
+end
 
 -- Refuse an in-band registration with the component's words (or "try again later").
 local function refuse_registration(event, err)
@@ -154,7 +194,10 @@ module:hook("user-registering", function(event)
 		module:log("error", "invite component %s answered register without a reservation", component);
 		return refuse_registration(event, UNAVAILABLE);
 	end
-	if session then session.invites_reservation = reservation; end
+	if session then
+		session.invites_reservation = reservation;
+		session.invites_roles = split_roles(answer.attr.roles);
+	end
 	if answer.attr.reset == "true" then event.allow_reset = event.username; end
 end, -100);
 
@@ -162,8 +205,17 @@ local function commit(event)
 	local session = event.session;
 	local reservation = session and session.invites_reservation;
 	if not reservation then return; end
-	local token = session.invites_token;
-	session.invites_reservation, session.invites_token = nil, nil;
+	local token, roles = session.invites_token, session.invites_roles or {};
+	session.invites_reservation, session.invites_token, session.invites_roles = nil, nil, nil;
+	-- Before the client can log in (it has its answer, but this runs first), as
+	-- Prosody's own invites grant them at user-registered.
+	if #roles > 0 then
+		local ok, err = grant_roles(event.username, roles);
+		if not ok then
+			module:log("error", "could not give %s the roles %s of its invite: %s",
+				jid.join(event.username, host), table.concat(roles, " "), err);
+		end
+	end
 	-- Not waited for: the account exists and the client has its answer. The token
 	-- goes too, so a component that lost the reservation still records the use;
 	-- one that never hears of it settles its hold by asking "account" below.
@@ -262,7 +314,31 @@ module:hook("iq-get/host/" .. NS .. ":account", component_only(function(stanza, 
 		origin.send(st.error_reply(stanza, "modify", "bad-request", "jid must be a local user"));
 		return true;
 	end
+	local exists = usermanager.user_exists(node, host);
 	origin.send(st.reply(stanza):tag("account", { xmlns = NS,
-		exists = usermanager.user_exists(node, host) and "true" or "false" }));
+		exists = exists and "true" or "false", admin = exists and is_admin(node) and "true" or "false" }));
+	return true;
+end));
+
+-- The component gives an existing account the roles of the invite it was made
+-- with (registrations the bridge did not see: the web form's XEP-0133 add-user).
+module:hook("iq-set/host/" .. NS .. ":grant", component_only(function(stanza, origin)
+	local req = stanza.tags[1];
+	local node, node_host = jid.split(req.attr.jid);
+	local roles = split_roles(req.attr.roles);
+	if not node or node_host ~= host or #roles == 0 then
+		origin.send(st.error_reply(stanza, "modify", "bad-request", "jid must be a local user and roles not empty"));
+		return true;
+	end
+	if not usermanager.user_exists(node, host) then
+		origin.send(st.error_reply(stanza, "cancel", "item-not-found", "No such user"));
+		return true;
+	end
+	local ok, err = grant_roles(node, roles);
+	if not ok then
+		origin.send(st.error_reply(stanza, "cancel", "not-allowed", "The server refused the roles: " .. tostring(err)));
+		return true;
+	end
+	origin.send(st.reply(stanza));
 	return true;
 end));

@@ -59,6 +59,7 @@ export class Adhoc {
   /** Answer one <command/> from `asker` (bare JID): a <command/> reply, or an <error/> for the IQ. */
   async execute(asker: string, command: Element): Promise<Element> {
     try {
+      await this.service.refreshAdmin(asker.toLowerCase());
       return await this.run(this.context(asker), command);
     } catch (e) {
       log.error(`ad-hoc command ${printable(String(command.attrs.node ?? ''))} from ${asker} failed: ${(e as Error).stack ?? e}`);

@@ -52,13 +52,17 @@ export function attachAdhoc(iqCallee: IqRouter, adhoc: Adhoc, opts: AttachOption
     return typeof node === 'string' ? node : undefined;
   };
 
-  iqCallee.get(NS_DISCO_INFO, 'query', ({ stanza }, next) => {
+  // Whether the asker is a server admin decides what is listed: ask first (cached by the core).
+  const refreshed = (stanza: Element) => adhoc.service.refreshAdmin(askerOf(stanza));
+  iqCallee.get(NS_DISCO_INFO, 'query', async ({ stanza }, next) => {
     if (!here(stanza)) return next();
+    await refreshed(stanza);
     return infoFor(adhoc, askerOf(stanza), nodeOf(stanza, NS_DISCO_INFO), opts.identity, opts.features);
   });
-  iqCallee.get(NS_DISCO_ITEMS, 'query', ({ stanza }, next) => {
+  iqCallee.get(NS_DISCO_ITEMS, 'query', async ({ stanza }, next) => {
     const to = here(stanza);
     if (!to) return next();
+    await refreshed(stanza);
     return itemsFor(adhoc, askerOf(stanza), nodeOf(stanza, NS_DISCO_ITEMS), to);
   });
   iqCallee.set(NS_COMMANDS, 'command', ({ stanza }, next) => {

@@ -3,7 +3,7 @@
 import { formatExpiry, KIND_LABEL } from '../invites/describe.js';
 import { allow, type Decision, isLocal, refuse } from '../invites/policy.js';
 import { type CreatedInvite, type CreateRequest, type InviteService, printable, type Result } from '../invites/service.js';
-import type { Role } from '../invites/types.js';
+import { parseRole, type Role } from '../invites/roles.js';
 import { stanzaError } from '../xmpp/errors.js';
 import { booleanValue, singleValue } from '../xmpp/forms.js';
 import type { Element } from '../xmpp/stanzas.js';
@@ -92,7 +92,8 @@ function accountRequest(v: AccountFormValues): CreateRequest | string {
       + 'clear the username and choose "Ordinary account", or do not add it to your contacts.';
   }
   if (v.rosterSubscription) return { kind: 'account-contact' };
-  const roles: Role[] = v.role === 'admin' ? ['admin'] : [];
+  const role = v.role === undefined || v.role === 'none' ? undefined : parseRole(v.role);
+  const roles: Role[] = role ? [role] : [];
   return { kind: 'account', username: v.username, roles };
 }
 

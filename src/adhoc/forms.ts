@@ -22,9 +22,13 @@ export const FIELD = {
   id: 'id',
 } as const;
 
+// `none` leaves the server's default role; the others are given on the server too.
 export const ROLE_CHOICES = [
   { value: 'none', label: 'Ordinary account' },
-  { value: 'admin', label: 'Administrator of this invite service' },
+  { value: 'admin', label: 'Administrator (of the server and of invites)' },
+  { value: 'member', label: 'Member' },
+  { value: 'registered', label: 'Registered user' },
+  { value: 'guest', label: 'Guest (limited)' },
 ] as const;
 export type RoleChoice = (typeof ROLE_CHOICES)[number]['value'];
 

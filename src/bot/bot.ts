@@ -18,6 +18,8 @@ export interface BotOptions {
   debug?: boolean;
   /** Commands a sender may send per `duration` seconds. */
   rateLimit?: { points: number; duration: number };
+  /** Admins are held to `rateLimit` too (default false: an admin making invites for a group is never cut off). */
+  rateLimitAdmins?: boolean;
 }
 
 const CARBONS = 'urn:xmpp:carbons:2';
@@ -100,7 +102,8 @@ export class Bot {
   private async answer(msg: CommandMessage): Promise<void> {
     const { sender } = msg;
     // Admission is decided on arrival, so a queue holds at most the limit plus one warning.
-    const admitted = await this.admit(sender);
+    const exempt = !this.opts.rateLimitAdmins && (await this.dispatcher.isAdmin(sender));
+    const admitted = exempt ? 'yes' : await this.admit(sender);
     if (admitted === 'drop') return;
     const work = async () => {
       const attachments: string[] = [];

@@ -9,6 +9,8 @@ export interface CommandContext {
   sender: string;
   admin: boolean;
   args: string[];
+  /** Values of the command's --options, as given (repeatable ones as lists). */
+  options: Record<string, string | boolean | string[] | undefined>;
   service: InviteService;
   now: Date;
   /** The commands this sender may use (for help). */
@@ -24,8 +26,10 @@ export interface Command {
   usage: string;
   summary: string;
   who: Audience;
-  /** Accepted argument counts. */
+  /** Accepted argument counts (words that are not --options). */
   args: [min: number, max: number];
+  /** Its --options: `--role ROLE` is `{ role: { type: 'string', multiple: true } }`. */
+  options?: Record<string, { type: 'string' | 'boolean'; multiple?: boolean }>;
   /** The reply text. */
   run(ctx: CommandContext): Promise<string>;
 }

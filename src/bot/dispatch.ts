@@ -1,9 +1,10 @@
 // Text in, reply out: finds the command, checks who may run it, runs it.
 // Knows nothing of XMPP, so every refusal is testable without a server.
+import { parseArgs } from 'node:util';
 import { isLocal } from '../invites/policy.js';
 import { type InviteService, printable } from '../invites/service.js';
 import { log } from '../log.js';
-import type { Command } from './command.js';
+import type { Command, CommandContext } from './command.js';
 
 /** Longer than any command could be: answered without parsing. */
 export const MAX_COMMAND_CHARS = 1000;
@@ -47,6 +48,12 @@ export class Dispatcher {
     return `Only administrators can use "${c.name}". Type "help" to see the commands you can use.`;
   }
 
+  /** Is the sender an admin (asking the server when its answer is not fresh)? */
+  async isAdmin(sender: string): Promise<boolean> {
+    await this.service.refreshAdmin(sender);
+    return this.service.isAdmin(sender);
+  }
+
   /** The reply to `body`; `attach` receives the URLs a command wants sent after it. */
   async handle(sender: string, body: string, attach: (url: string) => void = () => {}): Promise<string> {
     if (body.length > MAX_COMMAND_CHARS) return 'That message is too long to be a command. Type "help" to see the commands.';
@@ -55,14 +62,24 @@ export class Dispatcher {
       const text = normalizeText(body);
       return text ? `I don't know the command "${printable(text)}". Type "help" to see the commands you can use.` : 'Type "help" to see the commands you can use.';
     }
-    const { command, args } = parsed;
-    const admin = this.service.isAdmin(sender);
+    const { command } = parsed;
+    const admin = await this.isAdmin(sender);
     if (!this.allowed(command, sender, admin)) return this.refusal(command, sender);
+    const usage = `Usage: ${command.usage} (${command.summary}).`;
+    let args: string[];
+    let options: Record<string, string | boolean | string[] | undefined>;
+    try {
+      const read = parseArgs({ args: parsed.args, options: command.options ?? {}, allowPositionals: true, strict: true });
+      args = read.positionals;
+      options = read.values as CommandContext['options'];
+    } catch {
+      return usage; // an unknown --option, or one without its value
+    }
     const [min, max] = command.args;
-    if (args.length < min || args.length > max) return `Usage: ${command.usage} (${command.summary}).`;
+    if (args.length < min || args.length > max) return usage;
     const available = this.commands.filter((c) => this.allowed(c, sender, admin));
     try {
-      return await command.run({ sender, admin, args, service: this.service, now: this.now(), available, attach });
+      return await command.run({ sender, admin, args, options, service: this.service, now: this.now(), available, attach });
     } catch (e) {
       log.error(`command "${command.name}" from ${sender} failed: ${(e as Error).stack ?? e}`);
       return 'Something went wrong on our side; please try again later.';

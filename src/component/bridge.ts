@@ -1,7 +1,9 @@
 // The component's side of the bridge protocol (docs/bridge-protocol.md):
 // translates the Prosody bridge's questions into invite-core calls.
 import type { IQCallee } from '@xmpp/iq/callee.js';
+import { sortRoles } from '../invites/roles.js';
 import type { Refusal, InviteService } from '../invites/service.js';
+import type { Invite } from '../invites/types.js';
 import { log } from '../log.js';
 import { splitBareJid } from '../xmpp/bare-jid.js';
 import { NS_BRIDGE, bridgeElement, bridgeRefusal } from '../xmpp/bridge-protocol.js';
@@ -37,6 +39,12 @@ function refuse(r: Refusal): Element {
 }
 
 const badRequest = (what: string) => bridgeRefusal('modify', 'bad-request', what);
+
+/** Prosody's names of the core's roles (space-separated, the primary one first), or undefined for none. */
+export function prosodyRoles(invite: Invite): string | undefined {
+  if (invite.kind !== 'account' || invite.roles.length === 0) return undefined;
+  return sortRoles(invite.roles).map((r) => `prosody:${r}`).join(' ');
+}
 
 /** A bare JID at `domain` (the server's users), lower-cased; undefined otherwise. */
 function localJid(value: string | undefined, domain: string): string | undefined {
@@ -84,14 +92,18 @@ export function serveBridge(callee: IQCallee<any>, service: InviteService, host:
     const r = service.reserve(token, { purpose: 'register', username, accountExists: exists === undefined ? undefined : exists === 'true' });
     if (!r.ok) return refuse(r);
     await r.saved; // the hold is on disk before the server makes the account
-    return bridgeElement('register', { reservation: r.reservation, reset: r.invite.kind === 'reset' ? 'true' : undefined });
+    // The bridge gives the account its roles as it is made, before the client can log in.
+    return bridgeElement('register', {
+      reservation: r.reservation, reset: r.invite.kind === 'reset' ? 'true' : undefined, roles: prosodyRoles(r.invite),
+    });
   }));
 
   callee.set(NS_BRIDGE, 'commit', from(async (el) => {
     const reservation = attr(el, 'reservation');
     const jid = localJid(attr(el, 'jid'), host);
     if (!reservation || !jid) return badRequest('reservation and a local bare jid are required.');
-    const r = await service.commit(reservation, jid, attr(el, 'token'));
+    // A commit comes after user-registered, where the bridge has given the roles.
+    const r = await service.commit(reservation, jid, attr(el, 'token'), { rolesApplied: true });
     return r.ok ? bridgeElement('commit') : refuse(r);
   }));
 

@@ -97,15 +97,23 @@ export class Component {
     await this.xmpp.stop().catch(() => {});
   }
 
-  /** Ask the server's bridge whether an account exists; undefined when it cannot be asked now. */
-  async accountExists(host: string, jid: string): Promise<boolean | undefined> {
+  /** Ask the server's bridge whether an account exists and is a server admin; undefined when it cannot be asked now. */
+  async account(host: string, jid: string, timeoutMs = 10_000): Promise<{ exists: boolean; admin: boolean } | undefined> {
+    if (!this.online) return undefined;
     try {
-      const res = await this.iqCaller.request(iq('get', host, bridgeElement('account', { jid })), 10_000);
-      const exists = res.getChild('account', NS_BRIDGE)?.attrs.exists;
-      return exists === 'true' ? true : exists === 'false' ? false : undefined;
+      const res = await this.iqCaller.request(iq('get', host, bridgeElement('account', { jid })), timeoutMs);
+      const el = res.getChild('account', NS_BRIDGE);
+      const exists = el?.attrs.exists;
+      if (exists !== 'true' && exists !== 'false') return undefined;
+      return { exists: exists === 'true', admin: el!.attrs.admin === 'true' };
     } catch {
       return undefined;
     }
+  }
+
+  /** Ask the server's bridge to give an existing account these roles (the server's names). */
+  async grant(host: string, jid: string, roles: readonly string[]): Promise<void> {
+    await this.iqCaller.request(iq('set', host, bridgeElement('grant', { jid, roles: roles.join(' ') })), 10_000);
   }
 
   /** Ask the server's bridge to make two local users mutual contacts. */

@@ -21,7 +21,8 @@ function what(inv: Invite, domain: string): string {
   switch (inv.kind) {
     case 'account': {
       const who = inv.username ? ` for the username "${inv.username}"` : '';
-      const admin = inv.roles.includes('admin') ? ', for a new administrator' : '';
+      const admin = inv.roles.includes('admin') ? ', for a new administrator'
+        : inv.roles.length > 0 ? `, with the role ${inv.roles.join(', ')}` : '';
       return `Account invite${who}${admin}: it creates an account on ${domain}`;
     }
     case 'contact':
@@ -71,7 +72,7 @@ export function describeUse(e: UsedEvent, contactsMade = true): string {
         ? `${usedBy} joined with your ${id}; you are now contacts.`
         : `${usedBy} joined with your ${id}, but could not be added to your contacts: add them yourself.`;
     default: {
-      const admin = inv.roles.includes('admin') ? ' They are an administrator of this service now.' : '';
+      const admin = inv.roles.includes('admin') ? ' They are an administrator now.' : '';
       return `${usedBy} joined with your ${id}.${admin}`;
     }
   }

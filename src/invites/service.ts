@@ -3,7 +3,8 @@
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import type { InviteStore } from '../store/invite-store.js';
-import { type Decision, type PolicySettings, type RefusalCode, type Subject, contactKindFor, mayCreate } from './policy.js';
+import { type Decision, type PolicySettings, type RefusalCode, type Subject, contactKindFor, isLocal, mayCreate } from './policy.js';
+import { sortRoles } from './roles.js';
 import { hashToken, looksLikeToken, newId, newToken } from './tokens.js';
 import type { Actor, Invite, InviteKind, InviteState, InviteUse, Role } from './types.js';
 import { inviteUri } from './uri.js';
@@ -62,6 +63,8 @@ export interface UsedEvent {
   /** Bare JID of the new account, the reset account, or the new contact. */
   usedBy: string;
   purpose: Purpose;
+  /** The server already gave the new account the invite's roles (the bridge does at registration). */
+  rolesApplied: boolean;
 }
 
 const REGISTER_KINDS: ReadonlySet<InviteKind> = new Set(['account', 'account-contact', 'reset']);
@@ -89,13 +92,20 @@ interface Reservation {
   timer: NodeJS.Timeout;
 }
 
-/** Does this account exist on the server? undefined: cannot tell now (ask again later). */
-export type AccountCheck = (jid: string) => Promise<boolean | undefined>;
+/** What the server says of an account; undefined: it cannot be asked now (ask again later). */
+export interface ServerAccounts {
+  account(jid: string): Promise<{ exists: boolean; admin: boolean } | undefined>;
+}
+
+/** How long the server's word that someone is (or is not) an admin is believed. */
+const SERVER_ADMIN_TTL_MS = 60_000;
 
 export class InviteService extends EventEmitter<{ used: [UsedEvent] }> {
   private readonly reservations = new Map<string, Reservation>();
   /** Set by the app when the server can be asked (through the bridge). */
-  accountExists?: AccountCheck;
+  server?: ServerAccounts;
+  /** Accounts the server reported as its admins, or not, and when it was asked. */
+  private readonly serverAdmins = new Map<string, { admin: boolean; at: number; asking?: Promise<void> }>();
 
   constructor(
     private readonly store: InviteStore,
@@ -114,8 +124,30 @@ export class InviteService extends EventEmitter<{ used: [UsedEvent] }> {
     return this.settings.admins.length > 0 || this.store.anyoneWithRole('admin');
   }
 
+  /** ADMINS, accounts made by an admin invite, and accounts the server reports as its admins (see refreshAdmin). */
   isAdmin(jid: string): boolean {
-    return this.settings.admins.includes(jid) || this.store.roles(jid).includes('admin');
+    return this.settings.admins.includes(jid) || this.store.roles(jid).includes('admin')
+      || this.serverAdmins.get(jid)?.admin === true;
+  }
+
+  /**
+   * Ask the server whether `jid` is one of its admins, unless it was asked within a
+   * minute; front ends call this before deciding on a request, so isAdmin() stays a
+   * plain lookup. No answer keeps what was known.
+   */
+  async refreshAdmin(jid: string): Promise<void> {
+    const server = this.server;
+    if (!server || !isLocal(jid, this.domain) || this.settings.admins.includes(jid)) return;
+    const known = this.serverAdmins.get(jid);
+    const now = Date.now();
+    if (known?.asking) return known.asking;
+    if (known && now - known.at < SERVER_ADMIN_TTL_MS) return;
+    const asking = server.account(jid).then(
+      (a) => { this.serverAdmins.set(jid, a ? { admin: a.exists && a.admin, at: Date.now() } : { admin: known?.admin ?? false, at: known?.at ?? 0 }); },
+      () => { this.serverAdmins.set(jid, { admin: known?.admin ?? false, at: known?.at ?? 0 }); },
+    );
+    this.serverAdmins.set(jid, { admin: known?.admin ?? false, at: known?.at ?? 0, asking });
+    return asking;
   }
 
   stateOf(inv: Invite): InviteState {
@@ -178,7 +210,7 @@ export class InviteService extends EventEmitter<{ used: [UsedEvent] }> {
       createdBy: this.creator(actor),
       ...(req.kind === 'contact' || req.kind === 'account-contact' ? { inviter: this.creator(actor) } : {}),
       ...(username ? { username } : {}),
-      roles: req.kind === 'account' ? [...new Set(req.roles ?? [])] : [],
+      roles: req.kind === 'account' ? sortRoles(req.roles ?? []) : [],
       maxUses,
       uses: [],
       createdAt: now.toISOString(),
@@ -295,16 +327,17 @@ export class InviteService extends EventEmitter<{ used: [UsedEvent] }> {
    * The account exists (or the subscription is done): confirm the use durably,
    * grant roles. `token` covers a reservation this process no longer holds (a
    * restart): the pending use is found by its account, or a use is recorded anyway.
+   * `rolesApplied`: the server has already given the account the invite's roles.
    */
-  async commit(reservation: string, usedBy: string, token?: string): Promise<Result<{ invite: Invite }>> {
+  async commit(reservation: string, usedBy: string, token?: string, opts: { rolesApplied?: boolean } = {}): Promise<Result<{ invite: Invite }>> {
     const r = this.take(reservation) ?? this.held(token, usedBy);
     if (!r) return fail('no-reservation', 'This invite reservation has expired; start again.');
     // Already confirmed (settled while the commit was on its way): nothing more to do.
     if (!r.use.pending && r.invite.uses.includes(r.use)) return { ok: true, invite: r.invite };
-    return this.confirm(r.invite, r.use, usedBy);
+    return this.confirm(r.invite, r.use, usedBy, opts.rolesApplied ?? false);
   }
 
-  private async confirm(invite: Invite, use: InviteUse, usedBy: string): Promise<Result<{ invite: Invite }>> {
+  private async confirm(invite: Invite, use: InviteUse, usedBy: string, rolesApplied = false): Promise<Result<{ invite: Invite }>> {
     const purpose = use.pending ?? 'register';
     use.jid = usedBy;
     delete use.pending;
@@ -313,7 +346,8 @@ export class InviteService extends EventEmitter<{ used: [UsedEvent] }> {
     const grant = invite.roles.length > 0 && invite.kind === 'account' && !invite.revokedAt;
     if (grant) writes.push(this.store.grantRoles(usedBy, invite.roles));
     await Promise.all(writes);
-    this.emit('used', { invite, usedBy, purpose });
+    if (grant) this.serverAdmins.delete(usedBy); // ask the server afresh
+    this.emit('used', { invite, usedBy, purpose, rolesApplied });
     return { ok: true, invite };
   }
 
@@ -332,8 +366,8 @@ export class InviteService extends EventEmitter<{ used: [UsedEvent] }> {
 
   private async settle(invite: Invite, use: InviteUse): Promise<void> {
     // Only an account can be checked; a subscription in doubt stays spent (fail closed).
-    if (use.pending !== 'register' || !this.accountExists) return;
-    const exists = await this.accountExists(use.jid).catch(() => undefined);
+    if (use.pending !== 'register' || !this.server) return;
+    const exists = await this.accountExists(use.jid);
     if (exists === true) await this.confirm(invite, use, use.jid);
     else if (exists === false) this.drop(invite, use);
   }
@@ -351,11 +385,16 @@ export class InviteService extends EventEmitter<{ used: [UsedEvent] }> {
     for (const [inv, use] of pending) {
       const id = held.get(use);
       if (id === undefined) await this.settle(inv, use);
-      else if (use.pending === 'register' && (await this.accountExists?.(use.jid).catch(() => undefined)) === true && this.take(id)) {
+      else if (use.pending === 'register' && (await this.accountExists(use.jid)) === true && this.take(id)) {
         await this.confirm(inv, use, use.jid);
       }
     }
     return pending.length;
+  }
+
+  private async accountExists(jid: string): Promise<boolean | undefined> {
+    const answer = await this.server?.account(jid).catch(() => undefined);
+    return answer?.exists;
   }
 
   async revoke(actor: Actor, id: string): Promise<Result<{ invite: Invite }>> {

@@ -1,7 +1,9 @@
+import type { Role } from './roles.js';
+
+export type { Role } from './roles.js';
+
 /** What using an invite does (the kinds of DESIGN.md). */
 export type InviteKind = 'account' | 'contact' | 'account-contact' | 'reset';
-export type Role = 'admin';
-export const ROLES: readonly Role[] = ['admin'];
 
 export interface InviteUse {
   /** Bare JID of the account that used the invite. */
@@ -28,7 +30,7 @@ export interface Invite {
   inviter?: string;
   /** account: the username it is bound to, if any; reset: the account to reset. */
   username?: string;
-  /** Roles the new account receives. */
+  /** Roles the new account receives, here and on the server (most powerful first). */
   roles: Role[];
   maxUses: number;
   uses: InviteUse[];

@@ -67,6 +67,7 @@ const DEFAULT_MODULES = [
   'roster', 'saslauth', 'disco', 'carbons', 'pep', 'private', 'blocklist',
   'vcard4', 'vcard_legacy', 'version', 'uptime', 'time', 'ping',
   'admin_adhoc', // XEP-0133, used by admin components
+  'admin_shell', // prosodyctl shell (13's invite and user commands)
 ];
 
 export function prosodyInstalled(build: ProsodyBuild = prosodyBuild()): boolean {
@@ -294,6 +295,32 @@ export class LocalProsody {
     const norm = (s: string) => datamanagerEncode(s.normalize('NFKC').toLowerCase());
     const file = path.join(this.dir, 'data', norm(host), 'accounts', `${norm(username)}.dat`);
     return fsp.access(file).then(() => true, () => false);
+  }
+
+  /**
+   * The roles Prosody keeps for an account, primary first: 13's account_roles
+   * (primary `_default`, else prosody:registered, then secondary roles), 0.12's
+   * role set. Read from the store files, as userExists() does.
+   */
+  async roles(username: string, host = this.domain): Promise<string[]> {
+    const norm = (s: string) => datamanagerEncode(s.normalize('NFKC').toLowerCase());
+    const store = this.build.version === '13' ? 'account_roles' : 'roles';
+    const text = await fsp.readFile(path.join(this.dir, 'data', norm(host), store, `${norm(username)}.dat`), 'utf8').catch(() => '');
+    const flags = [...text.matchAll(/\["([^"]+)"\]\s*=\s*true/g)].map((m) => m[1]!);
+    if (this.build.version === '0.12') return flags;
+    const primary = /\["_default"\]\s*=\s*"([^"]+)"/.exec(text)?.[1] ?? 'prosody:registered';
+    return [primary, ...flags.filter((f) => f !== primary)];
+  }
+
+  /** An admin account invite from Prosody's own mod_invites (loaded on `host`), as its documentation makes one: the URI. */
+  async nativeAdminInvite(host: string): Promise<string> {
+    const args = this.build.version === '0.12'
+      ? ['mod_invites', 'generate', host, '--admin']
+      : ['shell', 'invite', 'create_account', host, '--role', 'prosody:admin'];
+    const { stdout } = await execFileAsync(this.build.prosodyctl, ['--config', this.configPath, ...args], { timeout: 15000 });
+    const uri = /xmpp:\S+/.exec(stdout)?.[0];
+    if (!uri) throw new Error(`prosodyctl ${args.join(' ')} printed no invite: ${stdout}`);
+    return uri;
   }
 
   async readLog(): Promise<string> {

@@ -136,7 +136,7 @@ for (const where of ADDRESSES) {
         const f = fieldsOf(x);
         expect(f.username!.type).to.equal('text-single');
         expect(f['roster-subscription']!.type).to.equal('boolean');
-        expect(f.role).to.deep.include({ type: 'list-single', options: ['none', 'admin'] });
+        expect(f.role).to.deep.include({ type: 'list-single', options: ['none', 'admin', 'member', 'registered', 'guest'] });
         const done = await run(boss, NODE.createAccount, { sessionid: first.attrs.sessionid, action: 'complete' }, { username: 'juliet', 'roster-subscription': '0' });
         expect(done.attrs.sessionid).to.equal(first.attrs.sessionid);
         const { uri, lookup } = invitation(done);

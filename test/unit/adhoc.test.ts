@@ -319,7 +319,7 @@ describe('ad-hoc commands (engine)', () => {
       expect(x.attrs.type).to.equal('form');
       expect(fields.username).to.deep.include({ type: 'text-single', required: false });
       expect(fields['roster-subscription']).to.deep.include({ type: 'boolean', values: ['0'] });
-      expect(fields.role).to.deep.include({ type: 'list-single', values: ['none'], options: ['none', 'admin'] });
+      expect(fields.role).to.deep.include({ type: 'list-single', values: ['none'], options: ['none', 'admin', 'member', 'registered', 'guest'] });
     });
 
     it('without a username: an open account invite; with the admin role: roles carried', async () => {

@@ -32,6 +32,7 @@ describe('parseConfig', () => {
       botPassword: PASSWORD,
       botResource: 'bot',
       botRateLimit: { points: 10, duration: 30 },
+      botRateLimitAdmins: false,
       componentDomain: 'invites.example.org',
       componentService: 'xmpp://127.0.0.1:5347',
       componentSecret: undefined,

@@ -149,7 +149,10 @@ describe('Dispatcher', () => {
       [ADMIN, 'invite reset', "Usage: invite reset USERNAME (an invite to set a new password for USERNAME's account)."],
       [ADMIN, 'invite reset bob carol', "Usage: invite reset USERNAME (an invite to set a new password for USERNAME's account)."],
       [ADMIN, 'invite admin now', 'Usage: invite admin (an invite to create an account that becomes an administrator).'],
-      [ADMIN, 'invite account bob carol', 'Usage: invite account [USERNAME] (an invite to create one account, optionally only with that username).'],
+      [ADMIN, 'invite account bob carol', 'Usage: invite account [USERNAME] [--role ROLE]… (an invite to create one account, optionally only with that username and with roles such as admin or member).'],
+      [ADMIN, 'invite account --rank admin', 'Usage: invite account [USERNAME] [--role ROLE]… (an invite to create one account, optionally only with that username and with roles such as admin or member).'],
+      [ADMIN, 'invite account bob --role', 'Usage: invite account [USERNAME] [--role ROLE]… (an invite to create one account, optionally only with that username and with roles such as admin or member).'],
+      [ADMIN, 'invite account --role root', '"root" is not a role; the roles are admin, member, registered, guest.'],
       [USER, 'invite contact please', 'Usage: invite contact (an invite that only makes an existing account your contact).'],
       [USER, 'revoke', 'Usage: revoke ID (cancel one of your invites (administrators: anyone\'s); "invites" shows the ids).'],
       [USER, 'invites all please', 'Usage: invites [all] (your invites that can still be used ("all": everyone\'s, for administrators)).'],
@@ -221,6 +224,15 @@ describe('Dispatcher', () => {
     expect(await d.handle(USER, 'invites foo')).to.equal('Type "invites" for yours.');
     expect(await d.handle(USER, `revoke ${id}`)).to.equal(`You have no invite with the id "${id}". Type "invites" to see their ids.`);
     expect(pendingCount()).to.equal(1);
+  });
+
+  it('gives an account invite the roles named with --role, in any spelling Prosody uses', async () => {
+    const reply = await d.handle(ADMIN, 'invite account dora --role member --role PROSODY:admin');
+    expect(reply).to.match(/^Account invite for the username "dora", for a new administrator: it creates an account/);
+    const id = /Id ([a-z0-9]{8}):/.exec(reply)![1]!;
+    expect(core.store.get(id)?.roles).to.deep.equal(['admin', 'member']);
+    const member = await d.handle(ADMIN, 'invite account --role=member');
+    expect(member).to.match(/^Account invite, with the role member: it creates an account/);
   });
 
   it('has every command, in the order help lists them', () => {

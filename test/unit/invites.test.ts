@@ -302,7 +302,8 @@ describe('InviteService', () => {
     expect(blocked.ok || blocked.code, 'but held').to.equal('in-use');
     const used: string[] = [];
     again.service.on('used', (e) => used.push(e.usedBy));
-    again.service.accountExists = async (jid) => ({ 'made@example.org': true, 'never@example.org': false } as Record<string, boolean>)[jid];
+    const known: Record<string, boolean> = { 'made@example.org': true, 'never@example.org': false };
+    again.service.server = { account: async (jid) => (jid in known ? { exists: known[jid]!, admin: false } : undefined) };
     expect(await again.service.settlePending()).to.equal(3);
     expect(again.service.lookup(made.token).state).to.equal('used');
     expect(again.service.isAdmin('made@example.org')).to.equal(true);
