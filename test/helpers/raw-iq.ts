@@ -71,16 +71,31 @@ export function iqError(iq: Element): { type?: string; condition?: string; text?
 class Unauthenticated extends ConnectionTCP {}
 Unauthenticated.prototype.NS = 'jabber:client';
 
+export interface UnauthenticatedStream {
+  iq: RawIq;
+  /** The stream features the server offered. */
+  features: Element;
+  /** Send any stanza exactly as given (no id is added). */
+  send(el: Element): Promise<void>;
+  closed: () => boolean;
+  close(): Promise<void>;
+}
+
 /** An unauthenticated c2s stream, as a client has before registering. */
-export async function openUnauthenticated(service: string, domain: string): Promise<{ iq: RawIq; closed: () => boolean; close(): Promise<void> }> {
+export async function openUnauthenticated(service: string, domain: string): Promise<UnauthenticatedStream> {
   const entity = new Unauthenticated({ service, domain });
   let closed = false;
   entity.on('error', () => {});
   const iq = new RawIq(entity);
   entity.on('disconnect', () => { closed = true; iq.failAll('the server closed the stream'); });
-  const features = new Promise<void>((resolve) => entity.on('nonza', (el: Element) => el.is('features', 'http://etherx.jabber.org/streams') && resolve()));
+  const features = new Promise<Element>((resolve) => entity.on('nonza', (el: Element) => el.is('features', 'http://etherx.jabber.org/streams') && resolve(el)));
   await entity.connect(service);
   await entity.open({ domain });
-  await features;
-  return { iq, closed: () => closed, close: () => entity.disconnect().then(() => undefined, () => undefined) };
+  return {
+    iq,
+    features: await features,
+    send: (el) => entity.send(el),
+    closed: () => closed,
+    close: () => entity.disconnect().then(() => undefined, () => undefined),
+  };
 }
