@@ -37,7 +37,7 @@ async function welcome(app: App, prosody: LocalProsody): Promise<void> {
   lines.push(
     '',
     'To try it with an account made by hand:',
-    `  prosodyctl --config ${prosody.configPath} register alice ${config.xmppDomain} PASSWORD`,
+    `  ${prosody.build.version === '0.12' ? 'prosodyctl' : prosody.build.prosodyctl} --config ${prosody.configPath} register alice ${config.xmppDomain} PASSWORD`,
     `then log in as alice@${config.xmppDomain} on 127.0.0.1:${prosody.c2sPort} and send "invite" to ${config.botJid}.`,
     'Set XMPP_SERVICE (see .env.example) to use your real server instead.',
     '',
