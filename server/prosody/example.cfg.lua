@@ -1,4 +1,4 @@
--- What to add to a real Prosody (0.12) config for xmpp-invites. Replace
+-- What to add to a real Prosody (0.12 or 13) config for xmpp-invites. Replace
 -- example.com, the secret and the paths; restart Prosody after editing.
 
 -- Where mod_invites_bridge.lua lives (this directory of the project).
