@@ -60,6 +60,10 @@ export interface ClientProfile {
 
 const id = () => randomUUID();
 
+/** The XEP-0445 token IQ, of `type`, with the client's own attributes (its `to`, if any). */
+const preauthIq = (type: 'get' | 'set', token: string, attrs: Record<string, string> = {}) =>
+  xml('iq', { ...attrs, type, id: id() }, xml('preauth', { xmlns: NS_PARS, token }));
+
 async function registrationForm(stream: UnauthenticatedStream, domain: string): Promise<Element> {
   const reply = await stream.iq.request(xml('iq', { type: 'get', to: domain }, xml('query', { xmlns: NS_REGISTER })), 10_000);
   const query = reply.getChild('query', NS_REGISTER);
@@ -93,7 +97,7 @@ export const conversations2023: ClientProfile = {
   ],
   tokenFeature: 'urn:xmpp:invite',
   onPreauthError: 'stop',
-  preauth: (_domain, token) => xml('iq', { type: 'set', id: id() }, xml('preauth', { xmlns: NS_PARS, token })),
+  preauth: (_domain, token) => preauthIq('set', token),
   async register(stream, domain, username, password) {
     const form = await registrationForm(stream, domain);
     if (!form.getChild('username') || !form.getChild('password')) throw new Error('Conversations needs <username/> and <password/>');
@@ -117,7 +121,7 @@ export const conversations: ClientProfile = {
   ],
   tokenFeature: 'urn:xmpp:ibr-token:0',
   onPreauthError: 'stop-on-item-not-found',
-  preauth: (domain, token) => xml('iq', { type: 'set', to: domain, id: id() }, xml('preauth', { xmlns: NS_PARS, token })),
+  preauth: (domain, token) => preauthIq('set', token, { to: domain }),
   async register(stream, domain, username, password) {
     const form = await registrationForm(stream, domain);
     if (!form.getChild('username') || !form.getChild('password')) throw new Error('Conversations needs <username/> and <password/>');
@@ -139,7 +143,7 @@ export const cheogram: ClientProfile = {
     'ndrancs/cheogram-android src/main/java/eu/siacs/conversations/xmpp/manager/RegistrationManager.java @5795afa4 (new Iq(Iq.Type.GET) with PreAuth; ItemNotFound -> invalid token, any other error -> register without it)',
     'ndrancs/cheogram-android .../xmpp/manager/RosterManager.java @5795afa4; StartConversationActivity.checkIfMuc (disco#info to the contact first)',
   ],
-  preauth: (domain, token) => xml('iq', { type: 'get', to: domain, id: id() }, xml('preauth', { xmlns: NS_PARS, token })),
+  preauth: (domain, token) => preauthIq('get', token, { to: domain }),
   async subscribe(user, inviter, token) {
     // Is it a group chat? An error (a user's bare JID may not answer a stranger) means no.
     await user.xmpp.iqCaller.request(xml('iq', { type: 'get', to: inviter, id: id() }, xml('query', { xmlns: NS_DISCO_INFO }))).catch(() => undefined);
@@ -157,7 +161,7 @@ export const snikket: ClientProfile = {
     'snikket-im/snikket-android src/main/java/eu/siacs/conversations/xmpp/manager/RegistrationManager.java @09562a8e (Iq.Type.GET, setTo(domain))',
     'snikket-im/snikket-android .../xmpp/manager/PresenceManager.java @0335fb87 (subscribe with nick and preauth)',
   ],
-  preauth: (domain, token) => xml('iq', { type: 'get', to: domain, id: id() }, xml('preauth', { xmlns: NS_PARS, token })),
+  preauth: (domain, token) => preauthIq('get', token, { to: domain }),
 };
 
 /** Monal (iOS, macOS). */
@@ -170,7 +174,7 @@ export const monal: ClientProfile = {
   ],
   tokenFeature: 'urn:xmpp:ibr-token:0',
   onPreauthError: 'stop',
-  preauth: (domain, token) => xml('iq', { xmlns: 'jabber:client', type: 'set', id: id(), to: domain }, xml('preauth', { xmlns: NS_PARS, token })),
+  preauth: (domain, token) => preauthIq('set', token, { xmlns: 'jabber:client', to: domain }),
   async register(stream, domain, username, password) {
     await registrationForm(stream, domain);
     return stream.iq.request(xml('iq', { xmlns: 'jabber:client', type: 'set', id: id() }, xml('query', { xmlns: NS_REGISTER },
@@ -193,7 +197,7 @@ export const siskin: ClientProfile = {
   ],
   tokenFeature: 'urn:xmpp:invite',
   onPreauthError: 'stop',
-  preauth: (domain, token) => xml('iq', { type: 'set', to: domain, id: id() }, xml('preauth', { xmlns: NS_PARS, token })),
+  preauth: (domain, token) => preauthIq('set', token, { to: domain }),
   async register(stream, domain, username, password) {
     const query = await registrationForm(stream, domain);
     const form = query.getChild('x', NS_DATA);
