@@ -21,9 +21,9 @@ fi
 updated=0
 apt_update() { if [ "$updated" -eq 0 ]; then apt-get update -qq; updated=1; fi; }
 
-# Debian packages. lua-bitop is Prosody 13's one dependency beyond 0.12's.
+# Debian packages. lua-bitop is Prosody 13's one dependency beyond 0.12's; procps gives the tests pgrep.
 need=()
-for pkg in prosody prosody-modules lua-bitop chromium; do
+for pkg in prosody prosody-modules lua-bitop chromium procps; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || need+=("$pkg")
 done
 if [ "${#need[@]}" -gt 0 ]; then

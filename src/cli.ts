@@ -7,6 +7,7 @@ import { type Operation, type Outcome, runOperation } from './control/operations
 import { askService, controlSocketPath } from './control/socket.js';
 import { openCore } from './core.js';
 import { parseRoles } from './invites/roles.js';
+import { SecretFileError } from './private-files.js';
 import { StoreLockedError, WriterLock } from './store/writer-lock.js';
 
 const USAGE = `Usage:
@@ -61,12 +62,12 @@ async function main(argv: string[]): Promise<number> {
     process.stderr.write(`${(e as Error).message}\n${USAGE}\n`);
     return 2;
   }
-  loadDotEnv();
   let config: Config;
   try {
+    loadDotEnv();
     config = parseConfig(process.env, { localDefaults: true });
   } catch (e) {
-    if (!(e instanceof ConfigError)) throw e;
+    if (!(e instanceof ConfigError || e instanceof SecretFileError)) throw e;
     process.stderr.write(`Configuration error: ${e.message}\n`);
     return 2;
   }

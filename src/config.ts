@@ -1,6 +1,8 @@
 // Configuration from environment variables. `.env` is read if present and the
 // real environment wins (Node's loadEnvFile never overrides a set variable).
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { parseEnv } from 'node:util';
+import { checkSecretFile } from './private-files.js';
 import { isIP } from 'node:net';
 import { jid as parseJid } from '@xmpp/jid';
 
@@ -46,8 +48,16 @@ export interface Config {
 
 type Env = Record<string, string | undefined>;
 
+/** Variables whose values give control of accounts: a file that provides them must be private. */
+const SECRET_VARS = ['COMPONENT_SECRET', 'BOT_PASSWORD'];
+
+/** Read `.env`; refuses one that others can read when it is where a secret comes from (SecretFileError). */
 export function loadDotEnv(file = '.env'): void {
-  if (existsSync(file)) process.loadEnvFile(file);
+  if (!existsSync(file)) return;
+  const given = parseEnv(readFileSync(file, 'utf8'));
+  const secrets = SECRET_VARS.filter((v) => given[v]?.trim() && process.env[v] === undefined);
+  if (secrets.length) checkSecretFile(file, secrets.join(' and '));
+  process.loadEnvFile(file);
 }
 
 const TRUE = new Set(['1', 'true', 'yes', 'on']);

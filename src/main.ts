@@ -3,6 +3,7 @@ import { App } from './app.js';
 import { ConfigError, type Config, loadDotEnv, parseConfig } from './config.js';
 import { describeCreated } from './invites/describe.js';
 import { startLocalServer } from './local-server.js';
+import { SecretFileError } from './private-files.js';
 import { log } from './log.js';
 import { StoreCorruptError } from './store/invite-store.js';
 import { StoreLockedError } from './store/writer-lock.js';
@@ -46,12 +47,12 @@ async function welcome(app: App, prosody: LocalProsody): Promise<void> {
 }
 
 async function main(): Promise<void> {
-  loadDotEnv();
   let config: Config;
   try {
+    loadDotEnv();
     config = parseConfig(process.env, { localDefaults: true });
   } catch (e) {
-    if (e instanceof ConfigError) fail(`Configuration error: ${e.message}`, 2);
+    if (e instanceof ConfigError || e instanceof SecretFileError) fail(`Configuration error: ${e.message}`, 2);
     throw e;
   }
 
@@ -66,7 +67,12 @@ async function main(): Promise<void> {
     }
     if (!prosodyInstalled(build)) fail(new ProsodyNotInstalledError(build).message, 1);
     log.info('XMPP_SERVICE is not set: starting a local Prosody under data/');
-    ({ config, prosody } = await startLocalServer(config));
+    try {
+      ({ config, prosody } = await startLocalServer(config));
+    } catch (e) {
+      if (e instanceof SecretFileError) fail(`Configuration error: ${e.message}`, 2);
+      throw e;
+    }
   }
 
   let app: App;

@@ -13,7 +13,7 @@ import { PROSODY_VERSIONS } from '../src/prosody/builds.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const MOCHA = join(ROOT, 'node_modules/mocha/bin/mocha.js');
-const SERVER_SUITES = ['test/integration/**/*.test.ts', 'test/conformance/**/*.test.ts', 'test/faults/**/*.test.ts'];
+const SERVER_SUITES = ['test/integration/**/*.test.ts', 'test/conformance/**/*.test.ts', 'test/faults/**/*.test.ts', 'test/abuse/**/*.test.ts'];
 
 interface Run {
   name: string;

@@ -19,7 +19,9 @@ export interface ComponentOptions {
   backoff?: { min: number; max: number };
 }
 
-const DEFAULT_BACKOFF = { min: 500, max: 30_000 };
+// Back within 2 s of a drop: while no component is connected, anyone holding the
+// secret could connect in its place and decide registrations and resets.
+const DEFAULT_BACKOFF = { min: 100, max: 2_000 };
 
 export class Component {
   readonly xmpp: ComponentConnection;

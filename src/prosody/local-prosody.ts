@@ -11,6 +11,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { type ProsodyBuild, buildInstalled, prosodyBuild } from './builds.js';
 import { acceptsTcp, freePorts } from './free-port.js';
+import { ensurePrivateDir, PRIVATE_FILE } from '../private-files.js';
 
 const execFileAsync = promisify(execFile);
 
@@ -170,7 +171,7 @@ function keepLog(logPath: string, domain: string, pid: number | undefined): void
   }
 }
 
-class PortInUseError extends Error {
+export class PortInUseError extends Error {
   constructor(readonly port: number, message: string) {
     super(message);
   }
@@ -376,7 +377,8 @@ export class LocalProsody {
       // Only matters when we are root (containers, CI); Prosody refuses root otherwise.
       'run_as_root = true',
       'daemonize = false',
-      `pidfile = ${luaString(path.join(d, 'prosody.pid'))}`,
+      // Everything Prosody writes (accounts, rosters, its pid file and sockets) is the owner's alone.
+      'umask = "077"',
       `data_path = ${luaString(path.join(d, 'data'))}`,
       // An empty dir, so Prosody does not complain about /etc/prosody/certs.
       `certificates = ${luaString(path.join(d, 'certs'))}`,
@@ -428,14 +430,20 @@ export class LocalProsody {
 
   async #launch(): Promise<void> {
     const config = this.#renderConfig(); // throws on bad options before anything runs
-    for (const sub of ['data', 'certs']) await fsp.mkdir(path.join(this.dir, sub), { recursive: true });
-    await fsp.writeFile(this.configPath, config);
+    // The config holds the component secret; data holds accounts: the owner's alone.
+    for (const sub of ['', 'data', 'certs']) ensurePrivateDir(path.join(this.dir, sub));
+    await fsp.writeFile(this.configPath, config, { mode: PRIVATE_FILE });
+    await fsp.chmod(this.configPath, PRIVATE_FILE); // an older file keeps its mode otherwise
 
     // Prosody's own stdout/stderr (config errors, Lua tracebacks) go to the same
     // log file; appending to a file can never block the child the way a full pipe can.
     const logOffset = await fsp.stat(this.logPath).then((st) => st.size, () => 0);
-    const logFd = fs.openSync(this.logPath, 'a');
+    const logFd = fs.openSync(this.logPath, 'a', PRIVATE_FILE);
+    fs.fchmodSync(logFd, PRIVATE_FILE);
     let child: ChildProcess;
+    // Prosody 13.0.1 never applies its `umask` option (only prosodyctl does): it
+    // inherits ours, set for the (synchronous) fork only.
+    const umask = process.umask(0o077);
     try {
       child = spawn(this.build.prosody, ['--config', this.configPath, '-F'], {
         stdio: ['ignore', logFd, logFd],
@@ -444,6 +452,7 @@ export class LocalProsody {
         detached: true,
       });
     } finally {
+      process.umask(umask);
       fs.closeSync(logFd);
     }
     this.#child = child;

@@ -3,10 +3,11 @@
 // in-memory indexes. A change costs one journal line, not a rewrite of the whole
 // file; the snapshot is rewritten off the hot path once the journal has grown
 // (compaction). docs/store.md has the file layout and the crash cases.
-import { mkdir, open, unlink } from 'node:fs/promises';
+import { open, unlink } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { Low } from 'lowdb';
 import type { Invite, Role } from '../invites/types.js';
+import { ensurePrivateDir } from '../private-files.js';
 import { StoreCorruptError } from './corrupt.js';
 import { syncDirOf, yieldToLoop } from './fs-sync.js';
 import { Journal, readJournal } from './journal.js';
@@ -96,7 +97,7 @@ export class InviteStore {
   }
 
   static async open(file: string, opts: StoreOptions = {}): Promise<InviteStore> {
-    await mkdir(dirname(file), { recursive: true });
+    ensurePrivateDir(dirname(file));
     const paths = InviteStore.paths(file);
     const snapshot = new SnapshotFile(file);
     const db = new Low<StoreData>(snapshot, empty());

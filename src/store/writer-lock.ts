@@ -3,8 +3,9 @@
 // stale check could not do. Known limit: two processes taking over the same
 // stale lock within microseconds could both succeed (unlink then create);
 // a rename-based takeover would close that window.
-import { mkdir, open, readFile, unlink } from 'node:fs/promises';
+import { open, readFile, unlink } from 'node:fs/promises';
 import { dirname } from 'node:path';
+import { ensurePrivateDir } from '../private-files.js';
 
 export class StoreLockedError extends Error {
   constructor(readonly file: string, readonly pid: number) {
@@ -26,10 +27,10 @@ export class WriterLock {
 
   static async acquire(storeFile: string): Promise<WriterLock> {
     const path = `${storeFile}.lock`;
-    await mkdir(dirname(storeFile), { recursive: true });
+    ensurePrivateDir(dirname(storeFile));
     for (let attempt = 0; attempt < 3; attempt++) {
       try {
-        const fh = await open(path, 'wx');
+        const fh = await open(path, 'wx', 0o600);
         await fh.writeFile(String(process.pid));
         await fh.close();
         return new WriterLock(path);

@@ -95,7 +95,8 @@ describe('npm start with nothing configured (real processes)', function () {
   });
 
   it('SIGTERM closes everything, flushes the store and exits 0', async () => {
-    const pid = Number(await readFile(join(cwd, 'data/local-prosody/prosody.pid'), 'utf8'));
+    // Prosody's PID, from the process table: it writes no pid file (we keep our child's).
+    const pid = Number((await promisify(execFile)('pgrep', ['-f', join(cwd, 'data/local-prosody/prosody.cfg.lua')])).stdout.trim().split('\n')[0]);
     expect(() => process.kill(pid, 0), 'Prosody running').to.not.throw();
     service!.proc.kill('SIGTERM');
     expect(await service!.exited).to.equal(0);
