@@ -82,7 +82,10 @@ export class App {
         // Holds whose outcome was never heard (lost commit, restart) are settled by asking the bridge.
         const c = component;
         // Asked on every command too (is the sender a server admin?): a short wait.
-        service.server = { account: (jid) => c.account(config.xmppDomain, jid, 3_000) };
+        service.server = {
+          account: (jid) => c.account(config.xmppDomain, jid, 3_000),
+          nodeprep: (username) => c.nodeprep(config.xmppDomain, username),
+        };
         c.xmpp.on('online', () => {
           service.settlePending().catch((e: Error) => log.error(`settling pending invite uses: ${e.message}`));
         });

@@ -11,6 +11,7 @@ local jid = require "util.jid";
 local async = require "util.async";
 local id = require "util.id";
 local errors = require "util.error";
+local nodeprep = require "util.encodings".stringprep.nodeprep;
 local rostermanager = require "core.rostermanager";
 local usermanager = require "core.usermanager";
 
@@ -317,6 +318,19 @@ module:hook("iq-get/host/" .. NS .. ":account", component_only(function(stanza, 
 	local exists = usermanager.user_exists(node, host);
 	origin.send(st.reply(stanza):tag("account", { xmlns = NS,
 		exists = exists and "true" or "false", admin = exists and is_admin(node) and "true" or "false" }));
+	return true;
+end));
+
+-- The component asks how this server writes a username (nodeprep, strict as
+-- mod_register_ibr's), so that an invite bound to it is compared exactly.
+module:hook("iq-get/host/" .. NS .. ":nodeprep", component_only(function(stanza, origin)
+	local name = stanza.tags[1].attr.username;
+	local prepped = name and nodeprep(name, true);
+	if not prepped or prepped == "" then
+		origin.send(st.error_reply(stanza, "modify", "not-acceptable", "Not a valid username on this server"));
+		return true;
+	end
+	origin.send(st.reply(stanza):tag("nodeprep", { xmlns = NS, username = prepped }));
 	return true;
 end));
 

@@ -113,6 +113,18 @@ export class Component {
     }
   }
 
+  /** The username as the server normalises it (nodeprep); null when it is not valid there, undefined when the server cannot be asked. */
+  async nodeprep(host: string, username: string, timeoutMs = 3_000): Promise<string | null | undefined> {
+    if (!this.online) return undefined;
+    try {
+      const res = await this.iqCaller.request(iq('get', host, bridgeElement('nodeprep', { username })), timeoutMs);
+      const prepped = res.getChild('nodeprep', NS_BRIDGE)?.attrs.username;
+      return typeof prepped === 'string' ? prepped : undefined;
+    } catch (e) {
+      return (e as { condition?: string }).condition === 'not-acceptable' ? null : undefined;
+    }
+  }
+
   /** Ask the server's bridge to give an existing account these roles (the server's names). */
   async grant(host: string, jid: string, roles: readonly string[]): Promise<void> {
     await this.iqCaller.request(iq('set', host, bridgeElement('grant', { jid, roles: roles.join(' ') })), 10_000);

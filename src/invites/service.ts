@@ -8,7 +8,7 @@ import { sortRoles } from './roles.js';
 import { hashToken, looksLikeToken, newId, newToken } from './tokens.js';
 import type { Actor, Invite, InviteKind, InviteState, InviteUse, Role } from './types.js';
 import { inviteUri } from './uri.js';
-import { normalizeUsername } from './username.js';
+import { isValidUsername, normalizeUsername } from './username.js';
 
 export interface InviteSettings extends PolicySettings {
   /** Seconds an invite stays valid. */
@@ -95,6 +95,8 @@ interface Reservation {
 /** What the server says of an account; undefined: it cannot be asked now (ask again later). */
 export interface ServerAccounts {
   account(jid: string): Promise<{ exists: boolean; admin: boolean } | undefined>;
+  /** The username as the server itself normalises it (nodeprep); null: not a valid username there. */
+  nodeprep?(username: string): Promise<string | null | undefined>;
 }
 
 /** How long the server's word that someone is (or is not) an admin is believed. */
@@ -187,7 +189,7 @@ export class InviteService extends EventEmitter<{ used: [UsedEvent] }> {
     let username: string | undefined;
     if (req.kind === 'account' || req.kind === 'reset') {
       if (req.username !== undefined) {
-        const u = normalizeUsername(req.username);
+        const u = await this.prepUsername(req.username);
         if (!u) return fail('bad-username', `"${printable(req.username)}" is not a valid username.`);
         username = u;
       }
@@ -220,6 +222,19 @@ export class InviteService extends EventEmitter<{ used: [UsedEvent] }> {
     await this.store.add(invite);
     const landingUrl = this.landingUrl(token);
     return { ok: true, invite, token, uri: this.uri(invite, token), ...(landingUrl ? { landingUrl } : {}) };
+  }
+
+  /**
+   * A username as the server will store it: the server's own nodeprep when it can
+   * be asked (through the bridge), else our close approximation. Registrations are
+   * then compared with it exactly, as the server normalised them.
+   */
+  async prepUsername(input: string): Promise<string | null> {
+    const local = normalizeUsername(input);
+    if (!local || !this.server?.nodeprep) return local;
+    const prepped = await this.server.nodeprep(input).catch(() => undefined);
+    if (prepped === undefined) return local;
+    return prepped && isValidUsername(prepped) ? prepped : null;
   }
 
   uri(invite: Invite, token: string): string {
@@ -267,7 +282,7 @@ export class InviteService extends EventEmitter<{ used: [UsedEvent] }> {
     const refusal = use.purpose === 'register' ? this.refuseRegister(invite, use) : this.refuseRoster(invite, use);
     if (refusal) return refusal;
     if (invite.uses.length >= invite.maxUses) return this.inUse();
-    const jid = use.purpose === 'register' ? `${normalizeUsername(use.username)}@${this.domain}` : use.contact.toLowerCase();
+    const jid = use.purpose === 'register' ? `${use.username}@${this.domain}` : use.contact.toLowerCase();
     const entry: InviteUse = { jid, at: this.now().toISOString(), pending: use.purpose };
     invite.uses.push(entry);
     const id = randomUUID();
@@ -283,8 +298,10 @@ export class InviteService extends EventEmitter<{ used: [UsedEvent] }> {
 
   private refuseRegister(invite: Invite, use: Extract<Use, { purpose: 'register' }>): Refusal | undefined {
     if (!REGISTER_KINDS.has(invite.kind)) return fail('wrong-purpose', 'This invite does not allow creating an account.');
-    const user = normalizeUsername(use.username);
-    if (!user) return fail('bad-username', `"${printable(use.username)}" is not a valid username.`);
+    // Exactly as given: the server has normalised it (the bridge sends Prosody's nodeprep,
+    // the web form prepUsername()'s). Mapping it again here once let "alıce" match "alice".
+    const user = use.username;
+    if (!isValidUsername(user)) return fail('bad-username', `"${printable(use.username)}" is not a valid username.`);
     if (invite.username && user !== invite.username) {
       return fail('username-mismatch', `This invite is for the username "${invite.username}" only.`);
     }

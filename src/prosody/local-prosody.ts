@@ -324,6 +324,12 @@ export class LocalProsody {
     return uri;
   }
 
+  /** The stored credentials of an account (internal storage), to tell whether its password changed; undefined when absent. */
+  async accountRecord(username: string, host = this.domain): Promise<string | undefined> {
+    const file = path.join(this.dir, 'data', datamanagerEncode(host), 'accounts', `${datamanagerEncode(username)}.dat`);
+    return fsp.readFile(file, 'utf8').catch(() => undefined);
+  }
+
   async readLog(): Promise<string> {
     return fsp.readFile(this.logPath, 'utf8').catch(() => '');
   }

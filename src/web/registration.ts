@@ -4,7 +4,6 @@
 // Knows nothing of HTTP, so every outcome is testable without a browser.
 import { type InviteService, printable } from '../invites/service.js';
 import type { Invite, InviteState } from '../invites/types.js';
-import { normalizeUsername } from '../invites/username.js';
 import { log } from '../log.js';
 import type { AccountAdmin } from '../xmpp/admin-commands.js';
 import { passwordProblem } from './password-policy.js';
@@ -38,7 +37,8 @@ export async function registerWithInvite(service: InviteService, admin: AccountA
   if (!hasForm(invite)) return { ok: false, status: 400, message: 'This invite adds a contact; it does not create an account.' };
 
   const typed = invite.username ?? form.username.trim();
-  const username = normalizeUsername(typed);
+  // A bound invite's name is stored as the server normalised it; a typed one is asked of the server.
+  const username = invite.username ?? (typed ? await service.prepUsername(typed) : null);
   if (!typed) return { ok: false, status: 422, field: 'username', message: 'Choose a username.' };
   if (!username) return { ok: false, status: 422, field: 'username', message: `"${printable(typed)}" cannot be a username: see the rules above.` };
   const weak = passwordProblem(form.password, form.confirm, username);

@@ -202,7 +202,9 @@ describe('InviteService', () => {
     if (!bound.ok || !contact.ok) throw new Error();
     const wrong = core.service.reserve(bound.token, { purpose: 'register', username: 'mallory' });
     expect(wrong.ok || wrong.code).to.equal('username-mismatch');
-    expect(core.service.reserve(bound.token, { purpose: 'register', username: 'BOB' }).ok).to.equal(true);
+    // What the server sends is already nodeprepped ("BOB" arrives as "bob"): compared exactly.
+    expect(core.service.reserve(bound.token, { purpose: 'register', username: 'BOB' }).ok).to.equal(false);
+    expect(core.service.reserve(bound.token, { purpose: 'register', username: 'bob' }).ok).to.equal(true);
     const reg = core.service.reserve(contact.token, { purpose: 'register', username: 'x' });
     expect(reg.ok || reg.code).to.equal('wrong-purpose');
     expect(core.service.reserve(contact.token, { purpose: 'roster', user: user.jid, contact: 'cat@example.net' }).ok).to.equal(true);
@@ -272,6 +274,40 @@ describe('InviteService', () => {
     if (!r.ok) throw new Error(r.message);
     expect(r.invite.username).to.equal('strasse');
     expect(core.service.reserve(r.token, { purpose: 'register', username: 'strasse' }).ok).to.equal(true);
+  });
+
+  it('compares a registration with a bound username exactly: no confusable maps onto it', async () => {
+    // Each of these is another account to Prosody (nodeprep keeps them apart), though our own
+    // folding (toUpperCase, NFKC) maps the first three onto "alice"-like names.
+    const reset = await core.service.create(admin, { kind: 'reset', username: 'alice' });
+    const bound = await core.service.create(admin, { kind: 'account', username: 'sam' });
+    if (!reset.ok || !bound.ok) throw new Error();
+    for (const name of ['al\u0131ce', 'al\u0130ce', 'alic\u0065\u0301', 'alice\u200b', '\uff41lice', 'Alice']) {
+      const r = core.service.reserve(reset.token, { purpose: 'register', username: name, accountExists: true });
+      expect(r.ok || r.code, name).to.be.oneOf(['username-mismatch', 'bad-username']);
+    }
+    for (const name of ['\u017fam', 'SAM', '\uff53am']) {
+      const r = core.service.reserve(bound.token, { purpose: 'register', username: name, accountExists: false });
+      expect(r.ok || r.code, name).to.be.oneOf(['username-mismatch', 'bad-username']);
+    }
+    expect(core.service.reserve(reset.token, { purpose: 'register', username: 'alice', accountExists: true }).ok).to.equal(true);
+  });
+
+  it('stores a bound username as the server writes it when the server can be asked', async () => {
+    const asked: string[] = [];
+    core.service.server = {
+      account: async () => undefined,
+      nodeprep: async (u) => { asked.push(u); return u === 'bad\u0000' ? null : u === '\u212Aate' ? 'kate' : u.toLowerCase(); },
+    };
+    const k = await core.service.create(admin, { kind: 'reset', username: '\u212Aate' });
+    expect(k.ok && k.invite.username).to.equal('kate');
+    const refused = await core.service.create(admin, { kind: 'account', username: 'bad\u0000' });
+    expect(refused.ok || refused.code).to.equal('bad-username');
+    // Unreachable server: our approximation.
+    core.service.server = { account: async () => undefined, nodeprep: async () => undefined };
+    const fallback = await core.service.create(admin, { kind: 'account', username: 'Straße' });
+    expect(fallback.ok && fallback.invite.username).to.equal('strasse');
+    expect(asked).to.deep.equal(['\u212Aate']);
   });
 
   it('recorded late: a commit for a lost reservation still spends the token', async () => {
