@@ -239,7 +239,11 @@ module:hook("presence/bare", function(event)
 	local stanza = event.stanza;
 	if stanza.attr.type ~= "subscribe" then return; end
 	local preauth = stanza:get_child("preauth", NS_PARS);
-	local token = preauth and preauth.attr.token;
+	if not preauth then return; end
+	local token = preauth.attr.token;
+	-- The token goes no further, approved or not: the request that reaches the user,
+	-- and the copy Prosody stores to deliver later, carry no <preauth/>.
+	stanza:remove_children("preauth", NS_PARS);
 	if not token then return; end
 	-- Stanzas from components and internal senders do not run in a thread we can wait in.
 	if not async.ready() then return; end

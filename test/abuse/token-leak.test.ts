@@ -1,0 +1,45 @@
+// Finding 6 of the security review: a subscription carrying a token that was not
+// approved went on to the user with its <preauth/>; Prosody stored the whole
+// request (roster/USER.dat) and delivered it again, token included. Now the
+// bridge takes the <preauth/> off every request it passes on.
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { expect } from 'chai';
+import xml, { type Element } from '@xmpp/xml';
+import { botInviteUri } from '../helpers/bot-reply.js';
+import { tokenOf } from '../helpers/adhoc.js';
+import { BOT, COMPONENT, DOMAIN, PASSWORD, type Stack, startStack } from '../helpers/stack.js';
+import { connectUser } from '../helpers/xmpp-user.js';
+
+const NS_PARS = 'urn:xmpp:pars:0';
+
+describe('abuse: tokens in subscription requests that are not approved (real Prosody)', function () {
+  this.timeout(30_000);
+  let stack: Stack;
+  before(async () => { stack = await startStack(); });
+  after(async () => { await stack?.stop(); });
+
+  it('a request with someone else\'s token reaches an offline user, and later online, without the token; none is stored', async () => {
+    const boss = await stack.user(`boss@${DOMAIN}`);
+    const token = tokenOf(await botInviteUri(boss, BOT, 'invite'));
+    await stack.prosody.register('offline', PASSWORD);
+    const mallory = await stack.user(`mallory@${DOMAIN}`);
+    await mallory.send(xml('presence', { to: `offline@${DOMAIN}`, type: 'subscribe' }, xml('preauth', { xmlns: NS_PARS, token })));
+    // From a component (no thread to ask the component in): passed on too, also without it.
+    await stack.app.component!.xmpp.send(xml('presence', { from: `gw@${COMPONENT}`, to: `offline@${DOMAIN}`, type: 'subscribe' },
+      xml('preauth', { xmlns: NS_PARS, token })));
+
+    const requests: Element[] = [];
+    // Stored requests come after the initial presence, which connectUser has just written.
+    const user = await connectUser(stack.prosody.service, `offline@${DOMAIN}`, PASSWORD);
+    user.xmpp.on('stanza', (el: Element) => { if (el.is('presence') && el.attrs.type === 'subscribe') requests.push(el); });
+    stack.users.push(user);
+    await new Promise((r) => setTimeout(r, 500));
+    expect(requests.map((r) => String(r.attrs.from).split('/')[0]).sort()).to.deep.equal([`gw@${COMPONENT}`, `mallory@${DOMAIN}`]);
+    for (const r of requests) expect(r.getChild('preauth', NS_PARS), r.toString()).to.equal(undefined);
+    const stored = await readFile(join(stack.prosody.dir, 'data', 'localhost', 'roster', 'offline.dat'), 'utf8');
+    expect(stored).to.include('mallory@localhost');
+    expect(stored).to.not.include(token);
+    expect(stack.app.service.lookup(token).state, 'not spent').to.equal('valid');
+  });
+});
