@@ -1,11 +1,12 @@
 // GET and POST /invite/TOKEN/register: the account form (or the new-password
 // form of a reset invite), turned into a registerWithInvite() call.
 import type { FastifyInstance, FastifyReply, RouteShorthandOptions } from 'fastify';
+import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
 import type { Invite } from '../invites/types.js';
 import { inviteText } from './invite-view.js';
 import { MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH } from './password-policy.js';
 import { hasForm, registerWithInvite, USERNAME_HINT } from './registration.js';
-import { invitePath, pageBase, sendHtml, sendState, type Site } from './site.js';
+import { invitePath, pageBase, sendHtml, sendMessage, sendState, type Site } from './site.js';
 
 type FormBody = { username?: string; password?: string; password2?: string; _csrf?: string };
 type FormRoute = { Params: { token: string }; Body: FormBody };
@@ -53,6 +54,10 @@ function sendForm(site: Site, reply: FastifyReply, status: number, token: string
 }
 
 export function registerRoutes(app: FastifyInstance, site: Site, limit: RegisterLimit): void {
+  // Counted per visitor (req.ip: the proxy's X-Forwarded-For when TRUST_PROXY names it) and
+  // only once the CSRF check and the token passed: a made-up token or a cookie-less POST
+  // from one address must not lock the form for everyone else behind it.
+  const attempts = new RateLimiterMemory({ points: limit.max, duration: Math.max(1, Math.ceil(limit.windowMs / 1000)) });
   app.get<FormRoute>('/invite/:token/register', async (req, reply) => {
     const { token } = req.params;
     const found = site.service.lookup(token);
@@ -64,14 +69,22 @@ export function registerRoutes(app: FastifyInstance, site: Site, limit: Register
 
   const post: RouteShorthandOptions = {
     schema: { body: bodySchema },
-    config: { rateLimit: { max: limit.max, timeWindow: limit.windowMs } },
     // After the body is parsed: the CSRF token travels in it.
     preHandler: app.csrfProtection,
   };
   app.post<FormRoute>('/invite/:token/register', post, async (req, reply) => {
     const { token } = req.params;
     const found = site.service.lookup(token);
-    if (found.state === 'valid' && !hasForm(found.invite)) return reply.header('Cache-Control', 'no-store').redirect(invitePath(site, token), 303);
+    if (found.state !== 'valid') return sendState(site, reply, found.state);
+    if (!hasForm(found.invite)) return reply.header('Cache-Control', 'no-store').redirect(invitePath(site, token), 303);
+    try {
+      await attempts.consume(req.ip);
+    } catch (e) {
+      if (!(e instanceof RateLimiterRes)) throw e;
+      const seconds = Math.ceil(e.msBeforeNext / 1000);
+      reply.header('Retry-After', String(seconds));
+      return sendMessage(site, reply, 429, 'Too many attempts', `Please wait ${seconds} seconds and try again.`);
+    }
     const body = req.body ?? {};
     const result = await registerWithInvite(site.service, site.admin, {
       token,

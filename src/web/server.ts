@@ -45,6 +45,10 @@ function route(req: FastifyRequest): string {
 export async function buildWeb(ctx: WebContext, opts: WebOptions = {}): Promise<FastifyInstance> {
   const publicUrl = new URL(ctx.config.publicUrl ?? `http://${ctx.config.httpHost}:${ctx.config.httpPort}`);
   const https = publicUrl.protocol === 'https:';
+  if (https && ctx.config.trustProxy === false) {
+    log.warn(`PUBLIC_URL is https but TRUST_PROXY is not set: behind a TLS proxy every visitor has the proxy's address, `
+      + 'so one visitor\'s attempts count against all; set TRUST_PROXY to the proxy\'s address');
+  }
   const site: Site = {
     service: ctx.service,
     admin: ctx.admin,
@@ -129,8 +133,11 @@ export async function buildWeb(ctx: WebContext, opts: WebOptions = {}): Promise<
 
   // Under PUBLIC_URL's path: the pages are where the links point, through a proxy that keeps the path.
   await app.register(async (pages) => {
-    pages.get('/static/style.css', (_req, reply) => reply.header('Cache-Control', 'public, max-age=3600').type('text/css; charset=utf-8').send(STYLE));
-    pages.get('/static/icon.svg', (_req, reply) => reply.header('Cache-Control', 'public, max-age=86400').type('image/svg+xml').send(ICON));
+    // Not rate-limited: a page's own stylesheet and icon are no attempt at anything, and
+    // 300 fetches of them from one address locked every visitor behind it out.
+    const asset = { config: { rateLimit: false } } as const;
+    pages.get('/static/style.css', asset, (_req, reply) => reply.header('Cache-Control', 'public, max-age=3600').type('text/css; charset=utf-8').send(STYLE));
+    pages.get('/static/icon.svg', asset, (_req, reply) => reply.header('Cache-Control', 'public, max-age=86400').type('image/svg+xml').send(ICON));
     landingRoutes(pages, site);
     registerRoutes(pages, site, opts.registerLimit ?? { max: 10, windowMs: 10 * 60_000 });
   }, { prefix: site.base });

@@ -9,7 +9,8 @@ export interface Page {
 export class WebClient {
   private readonly cookies = new Map<string, string>();
 
-  constructor(readonly base: string) {}
+  /** `headers` go with every request (e.g. X-Forwarded-For, as a reverse proxy adds it). */
+  constructor(readonly base: string, private readonly headers: Record<string, string> = {}) {}
 
   private remember(res: Response): void {
     for (const line of res.headers.getSetCookie()) {
@@ -21,7 +22,7 @@ export class WebClient {
 
   private cookieHeader(): Record<string, string> {
     const v = [...this.cookies].map(([k, val]) => `${k}=${val}`).join('; ');
-    return v ? { cookie: v } : {};
+    return { ...this.headers, ...(v ? { cookie: v } : {}) };
   }
 
   async get(path: string): Promise<Page> {

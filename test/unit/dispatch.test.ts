@@ -3,27 +3,13 @@ import { commands } from '../../commands/index.js';
 import type { Command } from '../../src/bot/command.js';
 import { Dispatcher, MAX_COMMAND_CHARS, normalizeText, parseCommand } from '../../src/bot/dispatch.js';
 import { type Core, makeCore } from '../helpers/core.js';
+import { captureStderr } from '../helpers/stderr.js';
 
 const ADMIN = 'boss@example.org';
 const USER = 'ann@example.org';
 const FOREIGN = 'eve@evil.example';
 const HELP_HINT = 'Type "help" to see the commands you can use.';
 const FAILED = 'Something went wrong on our side; please try again later.';
-
-/** Capture what the logger writes to stderr while `fn` runs. */
-async function captureStderr<T>(fn: () => Promise<T>): Promise<{ result: T; stderr: string }> {
-  const original = process.stderr.write;
-  let stderr = '';
-  process.stderr.write = ((chunk: string | Uint8Array) => {
-    stderr += String(chunk);
-    return true;
-  }) as typeof process.stderr.write;
-  try {
-    return { result: await fn(), stderr };
-  } finally {
-    process.stderr.write = original;
-  }
-}
 
 describe('normalizeText', () => {
   it('turns control, format and space characters into single spaces and trims', () => {

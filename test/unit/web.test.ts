@@ -14,6 +14,7 @@ import { passwordProblem } from '../../src/web/password-policy.js';
 import { buildWeb, type WebOptions } from '../../src/web/server.js';
 import type { AccountAdmin, AdminResult } from '../../src/xmpp/admin-commands.js';
 import { type Core, makeCore } from '../helpers/core.js';
+import { captureStderr } from '../helpers/stderr.js';
 import { csrfOf, heading, tokenOf, WebClient } from '../helpers/web.js';
 
 const PUBLIC_URL = 'https://chat.example.org/join';
@@ -369,6 +370,25 @@ describe('web pages (HTTP, stand-in server)', () => {
       // Reading pages is not an attempt.
       expect((await client.get(page(inv))).status).to.equal(200);
     });
+  });
+});
+
+describe('web start-up warnings', () => {
+  it('warns when PUBLIC_URL is https and TRUST_PROXY is not set (every visitor would share the proxy\'s address)', async () => {
+    const core = await makeCore();
+    try {
+      const build = (trustProxy: boolean | string[]) => captureStderr(async () => {
+        const app = await buildWeb({
+          config: { publicUrl: 'https://chat.example.org/join', httpHost: '127.0.0.1', httpPort: 0, trustProxy, xmppDomain: 'example.org' },
+          service: core.service, admin: new FakeAdmin(), clients: loadClients(),
+        });
+        await app.close();
+      });
+      expect((await build(false)).stderr).to.match(/warn .*PUBLIC_URL is https but TRUST_PROXY is not set/);
+      expect((await build(['127.0.0.1'])).stderr).to.not.include('TRUST_PROXY');
+    } finally {
+      await core.cleanup();
+    }
   });
 });
 
