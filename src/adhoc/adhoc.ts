@@ -105,7 +105,10 @@ export class Adhoc {
   private reply(ctx: AskerContext, command: AdhocCommand, step: Step, session?: Session<unknown>): Element {
     if (step.status === 'executing') {
       if (session) this.sessions.touch(session, step.state);
-      else session = this.sessions.open(ctx.asker, command.node, step.state);
+      else {
+        session = this.sessions.open(ctx.asker, command.node, step.state, this.service.isAdmin(ctx.asker) ? 'admin' : 'user');
+        if (!session) return stanzaError('wait', 'resource-constraint', 'Too many commands are in progress here right now; try again in a few minutes.');
+      }
       return commandReply({ node: command.node, sessionid: session.id, status: 'executing', notes: step.notes, form: step.form });
     }
     if (session) this.sessions.close(session.id);

@@ -1,11 +1,14 @@
 // Multi-stage command sessions (XEP-0050 sessionid): bound to one asker and one
-// node, expiring, and bounded in number so no one can grow the map.
+// node, expiring, and bounded in number so no one can grow the map. Admins and
+// everyone else have a pool each, so no number of ordinary accounts can push an
+// admin's session out; within a pool a full house evicts only the sessions of an
+// asker at their own cap, never of one under it.
 import { randomUUID } from 'node:crypto';
 
 export interface SessionLimits {
   /** A session not continued within this many milliseconds is forgotten. */
   ttlMs: number;
-  /** Sessions held at once, over all askers: the oldest goes first. */
+  /** Sessions held at once in each pool (admins, everyone else). */
   max: number;
   /** Sessions one asker holds at once: their oldest goes first. */
   maxPerOwner: number;
@@ -13,10 +16,13 @@ export interface SessionLimits {
 
 export const DEFAULT_SESSION_LIMITS: SessionLimits = { ttlMs: 10 * 60_000, max: 1000, maxPerOwner: 5 };
 
+export type Pool = 'admin' | 'user';
+
 export interface Session<T> {
   id: string;
   /** Bare JID of the asker. */
   owner: string;
+  pool: Pool;
   node: string;
   state: T;
   expiresAt: number;
@@ -29,6 +35,7 @@ export interface Session<T> {
 export class Sessions<T> {
   private readonly byId = new Map<string, Session<T>>();
   private readonly perOwner = new Map<string, number>();
+  private readonly perPool = new Map<Pool, number>();
 
   constructor(readonly limits: SessionLimits = DEFAULT_SESSION_LIMITS, private readonly now: () => number = Date.now) {}
 
@@ -37,15 +44,21 @@ export class Sessions<T> {
     return this.byId.size;
   }
 
-  open(owner: string, node: string, state: T): Session<T> {
+  /** A new session, or undefined when the pool is full of sessions of askers under their cap (try later). */
+  open(owner: string, node: string, state: T, pool: Pool = 'user'): Session<T> | undefined {
     this.sweep();
     if ((this.perOwner.get(owner) ?? 0) >= this.limits.maxPerOwner) {
       this.close([...this.byId.values()].find((s) => s.owner === owner)!.id);
+    } else if ((this.perPool.get(pool) ?? 0) >= this.limits.max) {
+      // Oldest first, but only of an asker who holds their whole share.
+      const evictable = [...this.byId.values()].find((s) => s.pool === pool && (this.perOwner.get(s.owner) ?? 0) >= this.limits.maxPerOwner);
+      if (!evictable) return undefined;
+      this.close(evictable.id);
     }
-    if (this.byId.size >= this.limits.max) this.close(this.byId.keys().next().value!);
-    const session: Session<T> = { id: randomUUID(), owner, node, state, expiresAt: this.now() + this.limits.ttlMs };
+    const session: Session<T> = { id: randomUUID(), owner, pool, node, state, expiresAt: this.now() + this.limits.ttlMs };
     this.byId.set(session.id, session);
     this.perOwner.set(owner, (this.perOwner.get(owner) ?? 0) + 1);
+    this.perPool.set(pool, (this.perPool.get(pool) ?? 0) + 1);
     return session;
   }
 
@@ -71,11 +84,13 @@ export class Sessions<T> {
     const n = (this.perOwner.get(s.owner) ?? 1) - 1;
     if (n > 0) this.perOwner.set(s.owner, n);
     else this.perOwner.delete(s.owner);
+    this.perPool.set(s.pool, (this.perPool.get(s.pool) ?? 1) - 1);
   }
 
   clear(): void {
     this.byId.clear();
     this.perOwner.clear();
+    this.perPool.clear();
   }
 
   private sweep(): void {

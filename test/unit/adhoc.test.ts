@@ -63,11 +63,13 @@ describe('ad-hoc sessions', () => {
   let t = 0;
   const now = () => t;
   beforeEach(() => { t = 0; });
+  /** Open, expecting a session. */
+  const open = <T>(s: Sessions<T>, owner: string, state: T, pool: 'admin' | 'user' = 'user') => s.open(owner, 'n', state, pool)!;
 
   it('forgets a session after its time, and a touch gives it more', () => {
     const s = new Sessions<string>(limits, now);
-    const a = s.open('x', 'n', 'one');
-    const b = s.open('y', 'n', 'two');
+    const a = open(s, 'x', 'one');
+    const b = open(s, 'y', 'two');
     t = 900;
     s.touch(a, 'again');
     t = 1000;
@@ -78,18 +80,40 @@ describe('ad-hoc sessions', () => {
     expect(s.size).to.equal(0);
   });
 
-  it('holds at most maxPerOwner per asker and max in all, dropping the oldest', () => {
+  it('holds at most maxPerOwner per asker (their oldest goes) and max in a pool', () => {
     const s = new Sessions<number>(limits, now);
-    const [a1, a2, a3] = [s.open('a', 'n', 1), s.open('a', 'n', 2), s.open('a', 'n', 3)];
+    const [a1, a2, a3] = [open(s, 'a', 1), open(s, 'a', 2), open(s, 'a', 3)];
     expect(s.get(a1.id)).to.equal(undefined);
     expect([s.get(a2.id)?.state, s.get(a3.id)?.state]).to.deep.equal([2, 3]);
-    const b1 = s.open('b', 'n', 4);
-    s.open('c', 'n', 5);
+    const b1 = open(s, 'b', 4);
+    open(s, 'c', 5);
     expect(s.size).to.equal(4);
-    s.open('c', 'n', 6); // the fifth: the oldest of all (a2) goes
+    open(s, 'd', 6); // the pool is full: the oldest session of an asker at their cap (a2) goes
     expect(s.size).to.equal(4);
     expect(s.get(a2.id)).to.equal(undefined);
     expect([s.get(a3.id)?.state, s.get(b1.id)?.state]).to.deep.equal([3, 4]);
+  });
+
+  it('never evicts an asker under their own cap: a full pool of such sessions refuses a new one instead', () => {
+    const s = new Sessions<number>(limits, now);
+    const held = ['a', 'b', 'c', 'd'].map((o, i) => open(s, o, i));
+    expect(s.open('e', 'n', 9)).to.equal(undefined);
+    for (const h of held) expect(s.get(h.id)?.state).to.equal(h.state);
+    t = 1000; // they expire, and room is made
+    expect(s.open('e', 'n', 9)?.state).to.equal(9);
+  });
+
+  it('200 accounts filling every session leave an admin\'s session, and one under its cap, alone', () => {
+    const s = new Sessions<number>({ ttlMs: 60_000, max: 1000, maxPerOwner: 5 }, now);
+    const admin = open(s, 'boss@x', -1, 'admin');
+    const user = open(s, 'ann@x', -2);
+    for (let i = 0; i < 200 * 5; i++) open(s, `mallory${i % 200}@x`, i);
+    expect(s.get(admin.id)?.state).to.equal(-1);
+    expect(s.get(user.id)?.state).to.equal(-2);
+    // Another admin still gets one: the admins' pool is their own.
+    expect(s.open('chief@x', 'n', -3, 'admin')?.state).to.equal(-3);
+    // And so does a new ordinary account: an attacker at its cap gives way.
+    expect(s.open('new@x', 'n', -4)?.state).to.equal(-4);
   });
 
   it('stays bounded under a flood', () => {
@@ -278,6 +302,33 @@ describe('ad-hoc commands (engine)', () => {
       expect(a.openSessions).to.equal(2);
       expect(errorOf(await a.execute(ADMIN, command(NODE.reset, { sessionid: ids[0]! }, { accountjid: USER }))).app).to.equal('bad-sessionid');
       expect((await a.execute(ADMIN, command(NODE.reset, { sessionid: ids[4]! }, { accountjid: USER }))).attrs.status).to.equal('completed');
+    });
+
+    it('ordinary accounts filling every session neither end an admin\'s form nor keep admins out', async () => {
+      const a = new Adhoc(core.service, { sessions: { max: 4, maxPerOwner: 2 } });
+      const mine = (await a.execute(ADMIN, command(NODE.reset))).attrs.sessionid;
+      // Each ordinary account opens revoke forms (its only multi-stage command) up to its cap, and beyond.
+      for (let i = 0; i < 6; i++) {
+        const user = `u${i}@example.org`;
+        expect((await core.service.create({ jid: user }, { kind: 'contact' })).ok).to.equal(true);
+        for (let k = 0; k < 3; k++) await a.execute(user, command(NODE.revoke));
+      }
+      expect((await a.execute(ADMIN, command(NODE.reset, { sessionid: mine }, { accountjid: USER }))).attrs.status).to.equal('completed');
+      expect((await a.execute(ADMIN, command(NODE.reset))).attrs.status).to.equal('executing');
+    });
+
+    it('answers a full house of sessions under their owners\' caps with "try again later", not by evicting one', async () => {
+      const a = new Adhoc(core.service, { sessions: { max: 2, maxPerOwner: 2 } });
+      const ids: string[] = [];
+      for (const user of ['u1@example.org', 'u2@example.org', 'u3@example.org']) {
+        expect((await core.service.create({ jid: user }, { kind: 'contact' })).ok).to.equal(true);
+        const r = await a.execute(user, command(NODE.revoke));
+        ids.push(String(r.attrs.sessionid ?? ''));
+        if (user === 'u3@example.org') expect(errorOf(r)).to.deep.include({ type: 'wait', condition: 'resource-constraint' });
+      }
+      const inv = core.service.listPending({ jid: 'u1@example.org' });
+      const id = inv.ok ? inv.invites[0]!.id : '';
+      expect((await a.execute('u1@example.org', command(NODE.revoke, { sessionid: ids[0]! }, { id }))).attrs.status).to.equal('completed');
     });
   });
 
