@@ -15,6 +15,7 @@ import { openCore } from './core.js';
 import { followUps } from './follow-ups.js';
 import type { InviteService } from './invites/service.js';
 import { log } from './log.js';
+import { SenderLimit } from './rate-limit.js';
 import type { InviteStore } from './store/invite-store.js';
 import { WriterLock } from './store/writer-lock.js';
 import type { FastifyInstance } from 'fastify';
@@ -22,7 +23,10 @@ import { loadClients } from './web/clients.js';
 import { startWeb, type WebOptions } from './web/server.js';
 import { AdminCommands } from './xmpp/admin-commands.js';
 
-/** Ended invites stay in the live file this long (so "used"/"expired" can still be told), then are archived. */
+/**
+ * Ended invites stay in the live file this long (so "used"/"expired" can still be told), then are archived.
+ * At least a day: MAX_INVITES_PER_DAY counts the invites of the last 24 hours found there.
+ */
 export const ARCHIVE_GRACE_SECONDS = 24 * 3600;
 const PRUNE_EVERY_MS = 3600_000;
 
@@ -59,6 +63,8 @@ export class App {
     try {
       core = await openCore(config);
       const { store, service } = core;
+      // One limit over both addresses (the bot's full JID, the component): no doubling by asking both.
+      const adhocOpts = { limit: new SenderLimit(config.adhocRateLimit), limitAdmins: config.rateLimitAdmins };
       control = await serveControl(controlSocketPath(config.storeFile), (op) => runOperation(service, op));
       bot = new Bot({
         service: config.xmppService,
@@ -67,8 +73,8 @@ export class App {
         resource: config.botResource,
         debug: config.xmppDebug,
         rateLimit: config.botRateLimit,
-        rateLimitAdmins: config.botRateLimitAdmins,
-      }, new Dispatcher(service, commands), new Adhoc(service));
+        rateLimitAdmins: config.rateLimitAdmins,
+      }, new Dispatcher(service, commands), new Adhoc(service, adhocOpts));
       await bot.start();
       component = config.componentSecret ? new Component({
         service: config.componentService,
@@ -90,7 +96,7 @@ export class App {
           service.settlePending().catch((e: Error) => log.error(`settling pending invite uses: ${e.message}`));
         });
         // The same ad-hoc commands as the bot's, at the component's domain (own sessions).
-        attachAdhoc(component.iqCallee as IqRouter, new Adhoc(service), {
+        attachAdhoc(component.iqCallee as IqRouter, new Adhoc(service, adhocOpts), {
           address: config.componentDomain,
           identity: { category: 'component', type: 'generic', name: 'Invites' },
         });
@@ -128,6 +134,10 @@ export class App {
       if (this.component?.online) await this.service.settlePending();
       const n = await this.service.prune(ARCHIVE_GRACE_SECONDS);
       if (n) log.info(`archived ${n} ended invites`);
+      if (this.config.archiveDays > 0) {
+        const gone = await this.store.pruneArchives(this.config.archiveDays, new Date());
+        if (gone.length) log.info(`deleted archives older than ${this.config.archiveDays} days: ${gone.join(', ')}`);
+      }
     } catch (e) {
       log.error(`archiving ended invites failed: ${(e as Error).message}`);
     }

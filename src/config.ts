@@ -21,8 +21,10 @@ export interface Config {
   botResource: string;
   /** Chat commands each sender may give the bot: `points` per `duration` seconds. */
   botRateLimit: { points: number; duration: number };
-  /** BOT_RATE_LIMIT applies to admins too. */
-  botRateLimitAdmins: boolean;
+  /** Ad-hoc command requests each asker may send, per `duration` seconds (a form takes two). */
+  adhocRateLimit: { points: number; duration: number };
+  /** BOT_RATE_LIMIT and ADHOC_RATE_LIMIT apply to admins too. */
+  rateLimitAdmins: boolean;
   componentDomain: string;
   componentService: string;
   componentSecret?: string;
@@ -43,6 +45,10 @@ export interface Config {
   allowContactInvites: boolean;
   registrationInviteOnly: boolean;
   maxInvitesPerUser: number;
+  /** Invites a non-admin may create in 24 hours, whatever became of them (revoked, used). */
+  maxInvitesPerDay: number;
+  /** Days an archived (ended) invite is kept; 0 keeps them for ever. */
+  archiveDays: number;
   xmppDebug: boolean;
 }
 
@@ -178,7 +184,8 @@ export function parseConfig(env: Env, opts: { localDefaults?: boolean } = {}): C
     botPassword,
     botResource: resource,
     botRateLimit: rate(env, 'BOT_RATE_LIMIT', { points: 10, duration: 30 }),
-    botRateLimitAdmins: bool(env, 'BOT_RATE_LIMIT_ADMINS', false),
+    adhocRateLimit: rate(env, 'ADHOC_RATE_LIMIT', { points: 20, duration: 30 }),
+    rateLimitAdmins: bool(env, 'RATE_LIMIT_ADMINS', false),
     componentDomain: domain('COMPONENT_DOMAIN', read(env, 'COMPONENT_DOMAIN') ?? `invites.${xmppDomain}`),
     componentService: xmppUrl('COMPONENT_SERVICE', read(env, 'COMPONENT_SERVICE') ?? 'xmpp://127.0.0.1:5347'),
     componentSecret: readSecret(env, 'COMPONENT_SECRET'),
@@ -196,6 +203,8 @@ export function parseConfig(env: Env, opts: { localDefaults?: boolean } = {}): C
     allowContactInvites: bool(env, 'ALLOW_CONTACT_INVITES', true),
     registrationInviteOnly: bool(env, 'REGISTRATION_INVITE_ONLY', true),
     maxInvitesPerUser: int(env, 'MAX_INVITES_PER_USER', 10, 0),
+    maxInvitesPerDay: int(env, 'MAX_INVITES_PER_DAY', 30, 0),
+    archiveDays: int(env, 'ARCHIVE_DAYS', 90, 0),
     xmppDebug: bool(env, 'XMPP_DEBUG', false),
   };
 }

@@ -12,6 +12,7 @@ export async function openCore(config: Config): Promise<{ store: InviteStore; se
     allowUserInvites: config.allowUserInvites,
     allowContactInvites: config.allowContactInvites,
     maxInvitesPerUser: config.maxInvitesPerUser,
+    maxInvitesPerDay: config.maxInvitesPerDay,
     inviteExpiry: config.inviteExpiry,
     resetExpiry: config.resetExpiry,
     publicUrl: config.publicUrl,

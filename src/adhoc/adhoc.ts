@@ -5,6 +5,7 @@ import { randomUUID } from 'node:crypto';
 import type { Decision } from '../invites/policy.js';
 import { type InviteService, printable } from '../invites/service.js';
 import { log } from '../log.js';
+import { type SenderLimit, tooFast } from '../rate-limit.js';
 import { stanzaError } from '../xmpp/errors.js';
 import { formValues } from '../xmpp/forms.js';
 import type { Element } from '../xmpp/stanzas.js';
@@ -14,6 +15,10 @@ import { commandError, commandReply } from './stanzas.js';
 
 export interface AdhocOptions {
   sessions?: Partial<SessionLimits>;
+  /** Requests per asker (every <command/>: a form takes two); share one between the bot's and the component's. */
+  limit?: SenderLimit;
+  /** The limit applies to admins too (default: they are exempt). */
+  limitAdmins?: boolean;
   now?: () => Date;
   commands?: readonly AdhocCommand[];
 }
@@ -24,9 +29,13 @@ export class Adhoc {
   readonly commands: readonly AdhocCommand[];
   private readonly sessions: Sessions<unknown>;
   private readonly now: () => Date;
+  private readonly limit?: SenderLimit;
+  private readonly limitAdmins: boolean;
 
   constructor(readonly service: InviteService, opts: AdhocOptions = {}) {
     this.commands = opts.commands ?? INVITE_COMMANDS;
+    this.limit = opts.limit;
+    this.limitAdmins = opts.limitAdmins ?? false;
     const now = opts.now ?? (() => new Date());
     this.now = now;
     this.sessions = new Sessions({ ...DEFAULT_SESSION_LIMITS, ...opts.sessions }, () => now().getTime());
@@ -59,7 +68,12 @@ export class Adhoc {
   /** Answer one <command/> from `asker` (bare JID): a <command/> reply, or an <error/> for the IQ. */
   async execute(asker: string, command: Element): Promise<Element> {
     try {
-      await this.service.refreshAdmin(asker.toLowerCase());
+      const who = asker.toLowerCase();
+      await this.service.refreshAdmin(who);
+      if (this.limit && (this.limitAdmins || !this.service.isAdmin(who))) {
+        const a = await this.limit.take(who);
+        if (!a.ok) return stanzaError('wait', 'resource-constraint', tooFast(a.seconds));
+      }
       return await this.run(this.context(asker), command);
     } catch (e) {
       log.error(`ad-hoc command ${printable(String(command.attrs.node ?? ''))} from ${asker} failed: ${(e as Error).stack ?? e}`);

@@ -1,10 +1,10 @@
 // The bot's XMPP side: a c2s client that turns one-to-one messages into
 // commands (dispatch.ts) and sends back the reply.
 import { client, type Client } from '@xmpp/client';
-import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
 import type { Adhoc } from '../adhoc/adhoc.js';
 import { attachAdhoc } from '../adhoc/attach.js';
 import { log } from '../log.js';
+import { SenderLimit, tooFast } from '../rate-limit.js';
 import { attachDebug } from '../xmpp/debug.js';
 import { oobMessage } from '../xmpp/oob.js';
 import { type Element, presence, textMessage } from '../xmpp/stanzas.js';
@@ -50,14 +50,14 @@ export function commandMessage(stanza: Element, selfBare: string): CommandMessag
 
 export class Bot {
   readonly xmpp: Client;
-  private readonly limiter: RateLimiterMemory;
+  private readonly limiter: SenderLimit;
   /** Per sender, the reply being worked on: answers go out in the order asked. */
   private readonly queues = new Map<string, Promise<void>>();
 
   constructor(private readonly opts: BotOptions, private readonly dispatcher: Dispatcher, adhoc?: Adhoc) {
     const [username, domain] = opts.jid.split('@') as [string, string];
     this.xmpp = client({ service: opts.service, domain, username, password: opts.password, resource: opts.resource });
-    this.limiter = new RateLimiterMemory(opts.rateLimit ?? { points: 10, duration: 30 });
+    this.limiter = new SenderLimit(opts.rateLimit ?? { points: 10, duration: 30 });
     if (opts.debug) attachDebug(this.xmpp, 'bot');
     this.xmpp.on('error', (e: Error) => log.warn(`bot connection: ${e.message}`));
     this.xmpp.on('offline', () => log.info('bot offline'));
@@ -90,13 +90,8 @@ export class Bot {
 
   /** Per sender: a first refusal says to slow down, later ones in the window are dropped. */
   private async admit(sender: string): Promise<'yes' | 'warn' | 'drop'> {
-    try {
-      await this.limiter.consume(sender);
-      return 'yes';
-    } catch (res) {
-      if (!(res instanceof RateLimiterRes)) throw res;
-      return res.consumedPoints === this.limiter.points + 1 ? 'warn' : 'drop';
-    }
+    const a = await this.limiter.take(sender);
+    return a.ok ? 'yes' : a.firstRefusal ? 'warn' : 'drop';
   }
 
   private async answer(msg: CommandMessage): Promise<void> {
@@ -108,7 +103,7 @@ export class Bot {
     const work = async () => {
       const attachments: string[] = [];
       const reply = admitted === 'warn'
-        ? `You are sending commands too fast; wait ${this.limiter.duration} seconds and try again.`
+        ? tooFast(this.limiter.rate.duration)
         : await this.dispatcher.handle(sender, msg.body, (url) => attachments.push(url));
       this.send(textMessage(msg.from, reply, msg.type));
       for (const url of attachments) this.send(oobMessage(msg.from, url, msg.type));

@@ -6,6 +6,8 @@ export interface PolicySettings {
   allowUserInvites: boolean;
   allowContactInvites: boolean;
   maxInvitesPerUser: number;
+  /** Invites a non-admin may create in 24 hours, revoked and used ones included (unset: no such limit). */
+  maxInvitesPerDay?: number;
 }
 
 export interface Subject {
@@ -14,6 +16,8 @@ export interface Subject {
   admin: boolean;
   /** Invites this subject holds that can still be used. */
   pending: number;
+  /** Invites this subject created in the last 24 hours, whatever became of them. */
+  createdToday?: number;
 }
 
 export type RefusalCode =
@@ -59,6 +63,10 @@ export function mayCreate(kind: InviteKind, s: Subject, p: PolicySettings): Deci
       if (!p.allowContactInvites) return refuse('contact-invites-disabled', 'Contact invites are turned off on this server.');
       if (s.pending >= p.maxInvitesPerUser) {
         return refuse('quota', `You already have ${s.pending} unused invites, the most allowed; revoke one first.`);
+      }
+      // Revoking does not give the place back here: create-and-revoke cannot grow the store.
+      if (p.maxInvitesPerDay !== undefined && (s.createdToday ?? 0) >= p.maxInvitesPerDay) {
+        return refuse('quota', `You have created ${s.createdToday} invites in the last 24 hours, the most allowed; try again tomorrow.`);
       }
       return allow;
   }

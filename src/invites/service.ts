@@ -99,6 +99,8 @@ export interface ServerAccounts {
   nodeprep?(username: string): Promise<string | null | undefined>;
 }
 
+const DAY_MS = 86_400_000;
+
 /** How long the server's word that someone is (or is not) an admin is believed. */
 const SERVER_ADMIN_TTL_MS = 60_000;
 
@@ -164,8 +166,15 @@ export class InviteService extends EventEmitter<{ used: [UsedEvent] }> {
     if ('system' in actor) return { jid: null, admin: true, pending: 0 };
     const admin = this.isAdmin(actor.jid);
     // Only non-admins have a quota; skip the scan for admins.
-    const pending = admin ? 0 : this.store.createdBy(actor.jid).filter((i) => this.stateOf(i) === 'valid').length;
-    return { jid: actor.jid, admin, pending };
+    if (admin) return { jid: actor.jid, admin, pending: 0 };
+    const mine = this.store.createdBy(actor.jid);
+    // Ended invites stay in the live store for a day after they end (prune()), so every one made in the last 24 hours is here.
+    const since = this.now().getTime() - DAY_MS;
+    return {
+      jid: actor.jid, admin,
+      pending: mine.filter((i) => this.stateOf(i) === 'valid').length,
+      createdToday: mine.filter((i) => Date.parse(i.createdAt) > since).length,
+    };
   }
 
   private creator(actor: Actor): string {

@@ -3,8 +3,8 @@
 // in-memory indexes. A change costs one journal line, not a rewrite of the whole
 // file; the snapshot is rewritten off the hot path once the journal has grown
 // (compaction). docs/store.md has the file layout and the crash cases.
-import { open, unlink } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { open, readdir, stat, unlink } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
 import { Low } from 'lowdb';
 import type { Invite, Role } from '../invites/types.js';
 import { ensurePrivateDir } from '../private-files.js';
@@ -93,7 +93,36 @@ export class InviteStore {
   }
 
   private static paths(file: string) {
-    return { journal: `${file}.journal`, rotated: `${file}.journal.old`, archive: file.replace(/(\.json)?$/, '.archive.jsonl') };
+    return { journal: `${file}.journal`, rotated: `${file}.journal.old` };
+  }
+
+  /** The archive of ended invites, one file per month (UTC) of archiving, so old months can be let go whole. */
+  static archivePath(file: string, at: Date): string {
+    return file.replace(/(\.json)?$/, `.archive-${at.toISOString().slice(0, 7)}.jsonl`);
+  }
+
+  /**
+   * Delete the archive files of months that ended more than `keepDays` days before
+   * `now` (the month an invite was archived in counts), and the single archive file
+   * of earlier versions once it has not been written for that long. Returns their names.
+   */
+  async pruneArchives(keepDays: number, now: Date): Promise<string[]> {
+    const dir = dirname(this.file);
+    const stem = basename(this.file).replace(/(\.json)?$/, '');
+    const cutoff = now.getTime() - keepDays * 86_400_000;
+    const gone: string[] = [];
+    for (const name of await readdir(dir)) {
+      const month = new RegExp(`^${escapeRegExp(stem)}\\.archive-(\\d{4})-(\\d{2})\\.jsonl$`).exec(name);
+      const legacy = name === `${stem}.archive.jsonl`;
+      if (!month && !legacy) continue;
+      const path = join(dir, name);
+      const endedAt = month ? Date.UTC(Number(month[1]), Number(month[2]), 1) : (await stat(path)).mtimeMs;
+      if (endedAt < cutoff) {
+        await unlink(path).catch(ignoreMissing);
+        gone.push(name);
+      }
+    }
+    return gone;
   }
 
   static async open(file: string, opts: StoreOptions = {}): Promise<InviteStore> {
@@ -245,7 +274,7 @@ export class InviteStore {
     }
     if (ended.length === 0) return 0;
 
-    const fh = await open(InviteStore.paths(this.file).archive, 'a', 0o600);
+    const fh = await open(InviteStore.archivePath(this.file, new Date()), 'a', 0o600);
     try {
       for (let i = 0; i < ended.length; i += SLICE) {
         await fh.write(ended.slice(i, i + SLICE).map((inv) => JSON.stringify(inv) + '\n').join(''));
@@ -300,6 +329,10 @@ export class InviteStore {
     })();
     return this.closing;
   }
+}
+
+function escapeRegExp(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
 function ignoreMissing(e: NodeJS.ErrnoException): void {

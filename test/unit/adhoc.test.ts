@@ -7,6 +7,7 @@ import { attachAdhoc, type IqHandler, type IqRouter } from '../../src/adhoc/atta
 import { type AdhocCommand, NODE } from '../../src/adhoc/commands.js';
 import { infoFor, itemsFor } from '../../src/adhoc/disco.js';
 import { Sessions } from '../../src/adhoc/sessions.js';
+import { SenderLimit } from '../../src/rate-limit.js';
 import { booleanValue, dataForm, dateTime, formValues, singleValue } from '../../src/xmpp/forms.js';
 import { command, errorOf, fieldsOf, formOf, invitationOf, notesOf, rowsOf, tokenOf } from '../helpers/adhoc.js';
 import { type Core, makeCore } from '../helpers/core.js';
@@ -315,6 +316,25 @@ describe('ad-hoc commands (engine)', () => {
       }
       expect((await a.execute(ADMIN, command(NODE.reset, { sessionid: mine }, { accountjid: USER }))).attrs.status).to.equal('completed');
       expect((await a.execute(ADMIN, command(NODE.reset))).attrs.status).to.equal('executing');
+    });
+
+    it('holds each non-admin asker to the ad-hoc rate limit with a sentence; admins are exempt by default', async () => {
+      const limit = new SenderLimit({ points: 3, duration: 30 });
+      const a = new Adhoc(core.service, { limit });
+      const results = [];
+      for (let i = 0; i < 5; i++) results.push(await a.execute(USER, command(NODE.list)));
+      expect(results.slice(0, 3).map((r) => r.attrs.status)).to.deep.equal(['completed', 'completed', 'completed']);
+      for (const r of results.slice(3)) {
+        expect(errorOf(r)).to.deep.include({ type: 'wait', condition: 'resource-constraint' });
+        expect(errorOf(r).text).to.match(/^You are sending commands too fast; wait \d+ seconds and try again\.$/);
+      }
+      for (let i = 0; i < 6; i++) expect((await a.execute(ADMIN, command(NODE.list))).attrs.status).to.equal('executing');
+      // One limit shared by the bot's and the component's commands: asking the other address gains nothing.
+      const other = new Adhoc(core.service, { limit });
+      expect(errorOf(await other.execute(USER, command(NODE.list))).condition).to.equal('resource-constraint');
+      const strict = new Adhoc(core.service, { limit: new SenderLimit({ points: 1, duration: 30 }), limitAdmins: true });
+      await strict.execute(ADMIN, command(NODE.list));
+      expect(errorOf(await strict.execute(ADMIN, command(NODE.list))).condition).to.equal('resource-constraint');
     });
 
     it('answers a full house of sessions under their owners\' caps with "try again later", not by evicting one', async () => {

@@ -32,7 +32,8 @@ describe('parseConfig', () => {
       botPassword: PASSWORD,
       botResource: 'bot',
       botRateLimit: { points: 10, duration: 30 },
-      botRateLimitAdmins: false,
+      adhocRateLimit: { points: 20, duration: 30 },
+      rateLimitAdmins: false,
       componentDomain: 'invites.example.org',
       componentService: 'xmpp://127.0.0.1:5347',
       componentSecret: undefined,
@@ -50,6 +51,8 @@ describe('parseConfig', () => {
       allowContactInvites: true,
       registrationInviteOnly: true,
       maxInvitesPerUser: 10,
+      maxInvitesPerDay: 30,
+      archiveDays: 90,
       xmppDebug: false,
     });
   });

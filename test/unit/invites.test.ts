@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { readdir, readFile, utimes, writeFile } from 'node:fs/promises';
 import { expect } from 'chai';
 import { addDays, addSeconds } from 'date-fns';
 import { formatExpiry } from '../../src/invites/describe.js';
@@ -6,6 +6,7 @@ import { mayCreate, type PolicySettings } from '../../src/invites/policy.js';
 import { hashToken, looksLikeToken, newId, newToken } from '../../src/invites/tokens.js';
 import type { InviteKind } from '../../src/invites/types.js';
 import { inviteUri } from '../../src/invites/uri.js';
+import { InviteStore } from '../../src/store/invite-store.js';
 import { type Core, makeCore } from '../helpers/core.js';
 
 const T = 'AAAAAAAAAAAAAAAAAAAAAAAA';
@@ -369,6 +370,39 @@ describe('InviteService', () => {
     for (let i = 0; i < 5; i++) expect((await core.service.create(admin, { kind: 'account' })).ok).to.equal(true);
   });
 
+  it('holds non-admins to MAX_INVITES_PER_DAY creations in 24 hours, revoked and used ones included', async () => {
+    const limited = await makeCore({ maxInvitesPerDay: 5 });
+    try {
+      const ann = { jid: 'ann@example.org' };
+      for (let i = 0; i < 5; i++) {
+        const c = await limited.service.create(ann, { kind: 'contact' });
+        if (!c.ok) throw new Error(c.message);
+        await limited.service.revoke(ann, c.invite.id);
+      }
+      const over = await limited.service.create(ann, { kind: 'contact' });
+      expect(over.ok || over.message).to.equal('You have created 5 invites in the last 24 hours, the most allowed; try again tomorrow.');
+      expect(limited.store.createdBy(ann.jid)).to.have.length(5);
+      limited.clock.now = addDays(limited.clock.now, 1);
+      expect((await limited.service.create(ann, { kind: 'contact' })).ok, 'a day later').to.equal(true);
+      for (let i = 0; i < 8; i++) expect((await limited.service.create(admin, { kind: 'account' })).ok, 'admins are not held to it').to.equal(true);
+    } finally {
+      await limited.cleanup();
+    }
+  });
+
+  it('deletes archive files of months that ended more than ARCHIVE_DAYS ago, and the old single archive file', async () => {
+    const dir = core.dir;
+    const month = (m: string) => InviteStore.archivePath(core.file, new Date(`${m}-15T00:00:00Z`));
+    for (const m of ['2026-01', '2026-08', '2026-09', '2026-11']) await writeFile(month(m), '{}\n');
+    const legacy = core.file.replace(/\.json$/, '.archive.jsonl');
+    await writeFile(legacy, '{}\n');
+    const old = new Date('2026-03-01T00:00:00Z');
+    await utimes(legacy, old, old);
+    const gone = await core.store.pruneArchives(90, new Date('2026-12-01T00:00:00Z'));
+    expect(gone.sort()).to.deep.equal(['invites.archive-2026-01.jsonl', 'invites.archive-2026-08.jsonl', 'invites.archive.jsonl']);
+    expect((await readdir(dir)).filter((f) => f.includes('archive')).sort()).to.deep.equal(['invites.archive-2026-09.jsonl', 'invites.archive-2026-11.jsonl']);
+  });
+
   it('lets owners and admins revoke, and tells others nothing', async () => {
     const c = await core.service.create(user, { kind: 'contact' });
     if (!c.ok) throw new Error();
@@ -402,7 +436,7 @@ describe('InviteService', () => {
     expect(await core.service.prune(86400)).to.equal(2);
     expect(core.service.lookup(live.token).state).to.equal('valid');
     expect(core.service.lookup(used.token).state).to.equal('unknown');
-    const archive = (await readFile(core.file.replace(/\.json$/, '.archive.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l));
+    const archive = (await readFile(InviteStore.archivePath(core.file, new Date()), 'utf8')).trim().split('\n').map((l) => JSON.parse(l));
     expect(archive.map((i: { id: string }) => i.id).sort()).to.deep.equal([used.invite.id, expiring.invite.id].sort());
     const again = await core.reopen();
     expect(again.store.all().map((i) => i.id)).to.deep.equal([live.invite.id]);

@@ -299,7 +299,7 @@ describe('invite store on disk', () => {
     const n = await s.store.archive((inv) => inv.uses.length > 0);
     expect(n).to.equal(1);
     expect(s.service.lookup(used).state).to.equal('unknown');
-    const archived = (await readFile(join(dir, 'live', 'invites.archive.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l));
+    const archived = (await readFile(InviteStore.archivePath(join(dir, 'live', 'invites.json'), new Date()), 'utf8')).trim().split('\n').map((l) => JSON.parse(l));
     expect(archived.map((i) => i.uses[0]?.jid)).to.deep.equal(['u@example.org']);
     // A change after the archive goes to the journal; a crash image replays it without the archived invite.
     const later = await create(s);

@@ -1,0 +1,31 @@
+// Per-sender rate limits (chat commands, ad-hoc commands): rate-limiter-flexible's
+// in-memory limiter, with the refusal worded for the front end to pass on.
+import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
+
+export interface Rate {
+  points: number;
+  /** Seconds. */
+  duration: number;
+}
+
+export type Admission = { ok: true } | { ok: false; firstRefusal: boolean; seconds: number };
+
+export class SenderLimit {
+  private readonly limiter: RateLimiterMemory;
+
+  constructor(readonly rate: Rate) {
+    this.limiter = new RateLimiterMemory(rate);
+  }
+
+  async take(sender: string): Promise<Admission> {
+    try {
+      await this.limiter.consume(sender);
+      return { ok: true };
+    } catch (res) {
+      if (!(res instanceof RateLimiterRes)) throw res;
+      return { ok: false, firstRefusal: res.consumedPoints === this.rate.points + 1, seconds: Math.ceil(res.msBeforeNext / 1000) };
+    }
+  }
+}
+
+export const tooFast = (seconds: number) => `You are sending commands too fast; wait ${seconds} seconds and try again.`;
