@@ -5,7 +5,7 @@ import { commands } from '../commands/index.js';
 import { Adhoc } from './adhoc/adhoc.js';
 import { attachAdhoc, type IqRouter } from './adhoc/attach.js';
 import { Bot } from './bot/bot.js';
-import { serveBridge } from './component/bridge.js';
+import { PREAUTH_PER_STREAM, serveBridge } from './component/bridge.js';
 import { Component } from './component/component.js';
 import { Dispatcher } from './bot/dispatch.js';
 import type { Config } from './config.js';
@@ -84,7 +84,11 @@ export class App {
         backoff: opts.componentBackoff,
       }) : undefined;
       if (component) {
-        serveBridge(component.iqCallee, service, config.xmppDomain);
+        serveBridge(component.iqCallee, service, config.xmppDomain, {
+          perStream: new SenderLimit(PREAUTH_PER_STREAM),
+          perAddress: new SenderLimit(config.preauthRateLimit),
+          exempt: config.preauthLimitExempt,
+        });
         // Holds whose outcome was never heard (lost commit, restart) are settled by asking the bridge.
         const c = component;
         // Asked on every command too (is the sender a server admin?): a short wait.

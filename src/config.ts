@@ -23,6 +23,10 @@ export interface Config {
   botRateLimit: { points: number; duration: number };
   /** Ad-hoc command requests each asker may send, per `duration` seconds (a form takes two). */
   adhocRateLimit: { points: number; duration: number };
+  /** Invite tokens (XEP-0445 preauth) one client address may try, per `duration` seconds. */
+  preauthRateLimit: { points: number; duration: number };
+  /** Addresses not held to preauthRateLimit (loopback by default, as Prosody's register_limits allowlist). */
+  preauthLimitExempt: string[];
   /** BOT_RATE_LIMIT and ADHOC_RATE_LIMIT apply to admins too. */
   rateLimitAdmins: boolean;
   componentDomain: string;
@@ -103,6 +107,15 @@ function rate(env: Env, name: string, fallback: { points: number; duration: numb
   const m = /^(\d{1,9})\s*\/\s*(\d{1,9})$/.exec(v);
   if (!m || Number(m[1]) < 1 || Number(m[2]) < 1) throw new ConfigError(name, 'commands per seconds, like 10/30');
   return { points: Number(m[1]), duration: Number(m[2]) };
+}
+
+/** A comma-separated list of IP addresses (empty: none). */
+function addresses(env: Env, name: string, fallback: string[]): string[] {
+  const v = env[name];
+  if (v === undefined) return fallback;
+  const list = v.split(',').map((s) => s.trim()).filter(Boolean);
+  if (!list.every((a) => isIP(a))) throw new ConfigError(name, 'IP addresses separated by commas, like 127.0.0.1,::1');
+  return list;
 }
 
 /** Lower-cased bare JID, or throws naming the variable. */
@@ -186,6 +199,8 @@ export function parseConfig(env: Env, opts: { localDefaults?: boolean } = {}): C
     botRateLimit: rate(env, 'BOT_RATE_LIMIT', { points: 10, duration: 30 }),
     adhocRateLimit: rate(env, 'ADHOC_RATE_LIMIT', { points: 20, duration: 30 }),
     rateLimitAdmins: bool(env, 'RATE_LIMIT_ADMINS', false),
+    preauthRateLimit: rate(env, 'PREAUTH_RATE_LIMIT', { points: 30, duration: 60 }),
+    preauthLimitExempt: addresses(env, 'PREAUTH_LIMIT_EXEMPT', ['127.0.0.1', '::1']),
     componentDomain: domain('COMPONENT_DOMAIN', read(env, 'COMPONENT_DOMAIN') ?? `invites.${xmppDomain}`),
     componentService: xmppUrl('COMPONENT_SERVICE', read(env, 'COMPONENT_SERVICE') ?? 'xmpp://127.0.0.1:5347'),
     componentSecret: readSecret(env, 'COMPONENT_SECRET'),

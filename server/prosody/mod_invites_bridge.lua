@@ -121,7 +121,8 @@ module:hook("stanza/iq/" .. NS_PARS .. ":preauth", function(event)
 		session.send(st.error_reply(stanza, "modify", "bad-request", "A preauth element with a token is required"));
 		return true;
 	end
-	local answer, err = call("token", { token = token });
+	-- Where it comes from, so the component can limit guessing per stream and per address.
+	local answer, err = call("token", { token = token, stream = session.streamid, ip = session.ip });
 	if not answer then
 		session.send(st.error_reply(stanza, err.type, err.condition, err.text));
 		return true;

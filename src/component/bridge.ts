@@ -5,6 +5,7 @@ import { sortRoles } from '../invites/roles.js';
 import type { Refusal, InviteService } from '../invites/service.js';
 import type { Invite } from '../invites/types.js';
 import { log } from '../log.js';
+import type { SenderLimit } from '../rate-limit.js';
 import { splitBareJid } from '../xmpp/bare-jid.js';
 import { NS_BRIDGE, bridgeElement, bridgeRefusal } from '../xmpp/bridge-protocol.js';
 import type { ErrorType } from '../xmpp/errors.js';
@@ -57,11 +58,41 @@ const attr = (el: Element, name: string): string | undefined => {
   return typeof v === 'string' && v !== '' ? v : undefined;
 };
 
+/** How many token IQs (XEP-0445 preauth) one stream and one address may send, and which addresses are exempt. */
+export interface PreauthLimits {
+  perStream: SenderLimit;
+  perAddress: SenderLimit;
+  exempt: readonly string[];
+}
+
+/** A client sends one token per stream: a few allow for a retry, and guessing gets nowhere. */
+export const PREAUTH_PER_STREAM = { points: 5, duration: 60 };
+
+const tooManyTokens = (seconds: number) =>
+  bridgeRefusal('wait', 'resource-constraint', `Too many invite attempts from here; wait ${seconds} seconds and try again.`);
+
+/** The stream's and the address's turn for a token IQ; a refusal when either has had too many. */
+async function preauthTurn(limits: PreauthLimits | undefined, stream?: string, ip?: string): Promise<Element | undefined> {
+  if (!limits) return undefined;
+  if (stream) {
+    const a = await limits.perStream.take(stream);
+    if (!a.ok) return tooManyTokens(a.seconds);
+  }
+  if (ip && !limits.exempt.includes(ip)) {
+    const a = await limits.perAddress.take(ip);
+    if (!a.ok) {
+      if (a.firstRefusal) log.warn(`bridge: too many invite tokens tried from ${ip}; refusing for ${a.seconds} s`);
+      return tooManyTokens(a.seconds);
+    }
+  }
+  return undefined;
+}
+
 /**
  * Answer the bridge on `host` (the server's domain). Only the server itself may
  * ask: any other sender (a user writing to the component) gets `forbidden`.
  */
-export function serveBridge(callee: IQCallee<any>, service: InviteService, host: string): void {
+export function serveBridge(callee: IQCallee<any>, service: InviteService, host: string, limits?: PreauthLimits): void {
   const from = (handler: (el: Element) => Element | Promise<Element>) =>
     async (ctx: { stanza: Element; element?: Element }) => {
       if (String(ctx.stanza.attrs.from ?? '').toLowerCase() !== host) {
@@ -71,9 +102,11 @@ export function serveBridge(callee: IQCallee<any>, service: InviteService, host:
     };
 
   // XEP-0445 preauth: may this token be used to register?
-  callee.get(NS_BRIDGE, 'token', from((el) => {
+  callee.get(NS_BRIDGE, 'token', from(async (el) => {
     const token = attr(el, 'token');
     if (!token) return badRequest('The token attribute is required.');
+    const limited = await preauthTurn(limits, attr(el, 'stream'), attr(el, 'ip'));
+    if (limited) return limited;
     const found = service.lookup(token);
     if (found.state !== 'valid') return refuse(service.refusalFor(found.state, found.invite));
     if (found.invite.kind === 'contact') return refuse({ ok: false, code: 'wrong-purpose', message: 'This invite does not allow creating an account.' });

@@ -1,0 +1,42 @@
+// Finding 7 of the security review: token IQs (XEP-0445 preauth) were not limited
+// (1,200–1,800 guesses a second on one stream). Now the component allows 5 per
+// stream and PREAUTH_RATE_LIMIT per client address (loopback exempt by default, as
+// Prosody's own register_limits allowlist; not in this test), with a sentence.
+import { expect } from 'chai';
+import { iqError, openUnauthenticated } from '../helpers/raw-iq.js';
+import { DOMAIN, type Stack, startStack } from '../helpers/stack.js';
+import { conversations } from '../conformance/clients.js';
+
+const guess = (i: number) => `guess${String(i).padStart(19, '0')}`;
+
+describe('abuse: guessing invite tokens (real Prosody, unauthenticated streams)', function () {
+  this.timeout(30_000);
+  let stack: Stack;
+  before(async () => { stack = await startStack({ PREAUTH_LIMIT_EXEMPT: '', PREAUTH_RATE_LIMIT: '8/60' }); });
+  after(async () => { await stack?.stop(); });
+
+  it('one stream gets 5 tries, then "too many" with the wait; a new stream of the same address goes on until the address limit', async () => {
+    const first = await openUnauthenticated(stack.prosody.service, DOMAIN);
+    const answers = [];
+    for (let i = 0; i < 8; i++) answers.push(iqError(await first.iq.request(conversations.preauth(DOMAIN, guess(i)), 10_000)));
+    await first.close();
+    expect(answers.slice(0, 5).map((a) => a?.condition)).to.deep.equal(Array(5).fill('item-not-found'));
+    for (const a of answers.slice(5)) {
+      expect(a).to.deep.include({ type: 'wait', condition: 'resource-constraint' });
+      expect(a?.text).to.match(/^Too many invite attempts from here; wait \d+ seconds and try again\.$/);
+    }
+    // The stream's refusals cost the address nothing: 5 of its 8 are spent, 3 are left, then none, even for a real token.
+    const second = await openUnauthenticated(stack.prosody.service, DOMAIN);
+    const more = [];
+    for (let i = 0; i < 5; i++) more.push(iqError(await second.iq.request(conversations.preauth(DOMAIN, guess(100 + i)), 10_000))?.condition);
+    await second.close();
+    expect(more).to.deep.equal([...Array(3).fill('item-not-found'), 'resource-constraint', 'resource-constraint']);
+    const made = await stack.app.service.create({ system: 'cli' }, { kind: 'account' });
+    if (!made.ok) throw new Error(made.message);
+    const third = await openUnauthenticated(stack.prosody.service, DOMAIN);
+    const real = iqError(await third.iq.request(conversations.preauth(DOMAIN, made.token), 10_000));
+    await third.close();
+    expect(real?.condition).to.equal('resource-constraint');
+    expect(stack.app.service.lookup(made.token).state, 'nothing spent').to.equal('valid');
+  });
+});
