@@ -4,6 +4,7 @@ import type { Server } from 'node:net';
 import { commands } from '../commands/index.js';
 import { Adhoc } from './adhoc/adhoc.js';
 import { attachAdhoc, type IqRouter } from './adhoc/attach.js';
+import type { SessionLimits } from './adhoc/sessions.js';
 import { Bot } from './bot/bot.js';
 import { PREAUTH_PER_STREAM, serveBridge } from './component/bridge.js';
 import { Component } from './component/component.js';
@@ -33,6 +34,8 @@ const PRUNE_EVERY_MS = 3600_000;
 export interface AppOptions {
   /** Component reconnect delays (tests shorten them). */
   componentBackoff?: { min: number; max: number };
+  /** Ad-hoc session limits (tests make them small). */
+  adhocSessions?: Partial<SessionLimits>;
   /** Web rate limits (tests raise or lower them). */
   web?: WebOptions;
 }
@@ -64,7 +67,7 @@ export class App {
       core = await openCore(config);
       const { store, service } = core;
       // One limit over both addresses (the bot's full JID, the component): no doubling by asking both.
-      const adhocOpts = { limit: new SenderLimit(config.adhocRateLimit), limitAdmins: config.rateLimitAdmins };
+      const adhocOpts = { limit: new SenderLimit(config.adhocRateLimit), limitAdmins: config.rateLimitAdmins, sessions: opts.adhocSessions };
       control = await serveControl(controlSocketPath(config.storeFile), (op) => runOperation(service, op));
       bot = new Bot({
         service: config.xmppService,
