@@ -25,7 +25,7 @@ export interface Config {
   adhocRateLimit: { points: number; duration: number };
   /** Invite tokens (XEP-0445 preauth) one client address may try, per `duration` seconds. */
   preauthRateLimit: { points: number; duration: number };
-  /** Addresses not held to preauthRateLimit (loopback by default, as Prosody's register_limits allowlist). */
+  /** Addresses not held to preauthRateLimit (none by default: npm start's server is on loopback too). */
   preauthLimitExempt: string[];
   /** BOT_RATE_LIMIT and ADHOC_RATE_LIMIT apply to admins too. */
   rateLimitAdmins: boolean;
@@ -200,7 +200,7 @@ export function parseConfig(env: Env, opts: { localDefaults?: boolean } = {}): C
     adhocRateLimit: rate(env, 'ADHOC_RATE_LIMIT', { points: 20, duration: 30 }),
     rateLimitAdmins: bool(env, 'RATE_LIMIT_ADMINS', false),
     preauthRateLimit: rate(env, 'PREAUTH_RATE_LIMIT', { points: 30, duration: 60 }),
-    preauthLimitExempt: addresses(env, 'PREAUTH_LIMIT_EXEMPT', ['127.0.0.1', '::1']),
+    preauthLimitExempt: addresses(env, 'PREAUTH_LIMIT_EXEMPT', []),
     componentDomain: domain('COMPONENT_DOMAIN', read(env, 'COMPONENT_DOMAIN') ?? `invites.${xmppDomain}`),
     componentService: xmppUrl('COMPONENT_SERVICE', read(env, 'COMPONENT_SERVICE') ?? 'xmpp://127.0.0.1:5347'),
     componentSecret: readSecret(env, 'COMPONENT_SECRET'),

@@ -1,8 +1,13 @@
 // Finding 7 of the security review: token IQs (XEP-0445 preauth) were not limited
 // (1,200–1,800 guesses a second on one stream). Now the component allows 5 per
-// stream and PREAUTH_RATE_LIMIT per client address (loopback exempt by default, as
-// Prosody's own register_limits allowlist; not in this test), with a sentence.
+// stream and PREAUTH_RATE_LIMIT per client address (loopback too: the harness exempts
+// it for the other suites, not here), with a sentence.
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { expect } from 'chai';
+import { freePorts } from '../../src/prosody/free-port.js';
+import { ServiceProcess } from '../helpers/service-process.js';
 import { iqError, openUnauthenticated } from '../helpers/raw-iq.js';
 import { DOMAIN, type Stack, startStack } from '../helpers/stack.js';
 import { conversations } from '../conformance/clients.js';
@@ -38,5 +43,31 @@ describe('abuse: guessing invite tokens (real Prosody, unauthenticated streams)'
     await third.close();
     expect(real?.condition).to.equal('resource-constraint');
     expect(stack.app.service.lookup(made.token).state, 'nothing spent').to.equal('valid');
+  });
+});
+
+describe('abuse: guessing tokens against npm start with nothing configured (loopback, real processes)', function () {
+  this.timeout(60_000);
+  let cwd: string;
+  let service: ServiceProcess | undefined;
+  before(async () => { cwd = await mkdtemp(join(tmpdir(), 'invites-guess-')); });
+  after(async () => {
+    await service?.stop();
+    await rm(cwd, { recursive: true, force: true });
+  });
+
+  it('one address gets 30 tries a minute over any number of streams, then "too many"', async () => {
+    const [port] = await freePorts(1);
+    service = new ServiceProcess(cwd, { HTTP_PORT: String(port) });
+    await service.waitFor(/An invite for the first administrator account/);
+    const c2s = /running on 127\.0\.0\.1:(\d+)/.exec(service.stdout)![1]!;
+    const conditions: (string | undefined)[] = [];
+    for (let s = 0; s < 8; s++) {
+      const stream = await openUnauthenticated(`xmpp://127.0.0.1:${c2s}`, 'localhost');
+      for (let i = 0; i < 5; i++) conditions.push(iqError(await stream.iq.request(conversations.preauth('localhost', guess(s * 5 + i)), 10_000))?.condition);
+      await stream.close();
+    }
+    expect(conditions.filter((c) => c === 'item-not-found')).to.have.length(30);
+    expect(conditions.slice(30)).to.deep.equal(Array(10).fill('resource-constraint'));
   });
 });

@@ -35,7 +35,7 @@ describe('parseConfig', () => {
       adhocRateLimit: { points: 20, duration: 30 },
       rateLimitAdmins: false,
       preauthRateLimit: { points: 30, duration: 60 },
-      preauthLimitExempt: ['127.0.0.1', '::1'],
+      preauthLimitExempt: [],
       componentDomain: 'invites.example.org',
       componentService: 'xmpp://127.0.0.1:5347',
       componentSecret: undefined,
