@@ -1,5 +1,5 @@
 // `npm test` after the type check: the unit tests once, and every suite that
-// starts a server (integration, conformance, faults) once per Prosody build,
+// starts a server (integration, conformance, faults, abuse) once per Prosody build,
 // 0.12 and 13, as independent mocha processes running side by side. Each run's
 // output is printed whole when it ends; the last line sums them up.
 // TEST_PROSODY=13 (or 0.12) runs the server suites on that build only.
