@@ -22,7 +22,7 @@ function what(inv: Invite, domain: string): string {
     case 'account': {
       const who = inv.username ? ` for the username "${inv.username}"` : '';
       const admin = inv.roles.includes('admin') ? ', for a new administrator'
-        : inv.roles.length > 0 ? `, with the role ${inv.roles.join(', ')}` : '';
+        : inv.roles.length > 0 ? `, with the role${inv.roles.length > 1 ? 's' : ''} ${inv.roles.join(', ')}` : '';
       return `Account invite${who}${admin}: it creates an account on ${domain}`;
     }
     case 'contact':
