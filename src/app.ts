@@ -18,7 +18,6 @@ import type { InviteService } from './invites/service.js';
 import { log } from './log.js';
 import { SenderLimit } from './rate-limit.js';
 import type { InviteStore } from './store/invite-store.js';
-import { WriterLock } from './store/writer-lock.js';
 import type { FastifyInstance } from 'fastify';
 import { loadClients } from './web/clients.js';
 import { startWeb, type WebOptions } from './web/server.js';
@@ -52,19 +51,17 @@ export class App {
     readonly service: InviteService,
     readonly bot: Bot,
     readonly component: Component | undefined,
-    private readonly lock: WriterLock,
     private readonly control: Server,
   ) {}
 
   static async start(config: Config, opts: AppOptions = {}): Promise<App> {
     if (!config.xmppService) throw new Error('XMPP_SERVICE is not set');
-    const lock = await WriterLock.acquire(config.storeFile);
     let control: Server | undefined;
     let bot: Bot | undefined;
     let component: Component | undefined;
     let core: Awaited<ReturnType<typeof openCore>> | undefined;
     try {
-      core = await openCore(config);
+      core = await openCore(config); // first: the store's writer lock (StoreLockedError)
       const { store, service } = core;
       // One limit over both addresses (the bot's full JID, the component): no doubling by asking both.
       const adhocOpts = { limit: new SenderLimit(config.adhocRateLimit), limitAdmins: config.rateLimitAdmins, sessions: opts.adhocSessions };
@@ -112,7 +109,7 @@ export class App {
         log.warn('COMPONENT_SECRET is not set: no component, so in-band registration with tokens and contact auto-approval are off');
       }
       followUps(service, { bot, component, domain: config.xmppDomain });
-      const app = new App(config, store, service, bot, component, lock, control);
+      const app = new App(config, store, service, bot, component, control);
       await app.startWeb(opts.web);
       await app.prune();
       app.timer = setInterval(() => void app.prune(), PRUNE_EVERY_MS).unref();
@@ -123,7 +120,6 @@ export class App {
       control?.close();
       core?.service.close();
       await core?.store.close();
-      await lock.release();
       throw e;
     }
   }
@@ -150,7 +146,7 @@ export class App {
     }
   }
 
-  /** Close connections, flush the store, release the lock. Idempotent. */
+  /** Close connections, flush the store and let go of its lock. Idempotent. */
   stop(): Promise<void> {
     this.stopping ??= (async () => {
       clearInterval(this.timer);
@@ -160,7 +156,6 @@ export class App {
       await this.bot.stop();
       this.service.close();
       await this.store.close();
-      await this.lock.release();
     })();
     return this.stopping;
   }

@@ -8,7 +8,7 @@ import { askService, controlSocketPath } from './control/socket.js';
 import { openCore } from './core.js';
 import { parseRoles } from './invites/roles.js';
 import { SecretFileError } from './private-files.js';
-import { StoreLockedError, WriterLock } from './store/writer-lock.js';
+import { StoreLockedError } from './store/writer-lock.js';
 
 const USAGE = `Usage:
   npm run invites -- create account [--admin] [--role ROLE]... [--username USER] [--uses N]
@@ -42,15 +42,14 @@ export function parseCli(argv: string[]): Operation {
   throw new UsageError(`Unknown command: ${positionals.join(' ') || '(none)'}`);
 }
 
+/** The store's own lock keeps this the only writer (StoreLockedError while the service has it). */
 async function runLocally(config: Config, op: Operation): Promise<Outcome> {
-  const lock = await WriterLock.acquire(config.storeFile);
+  const { store, service } = await openCore(config);
   try {
-    const { store, service } = await openCore(config);
-    const outcome = await runOperation(service, op);
-    await store.close();
-    return outcome;
+    return await runOperation(service, op);
   } finally {
-    await lock.release();
+    service.close();
+    await store.close();
   }
 }
 

@@ -16,7 +16,6 @@ import { parseConfig } from '../../src/config.js';
 import { openCore } from '../../src/core.js';
 import type { InviteService } from '../../src/invites/service.js';
 import { bridgeOptions } from '../../src/prosody/bridge-setup.js';
-import { WriterLock } from '../../src/store/writer-lock.js';
 import { prosodyBuild } from '../../src/prosody/builds.js';
 import { cpuProfFlags, profileDir } from './profile.js';
 import { percentile, table } from './stats.js';
@@ -140,17 +139,14 @@ export async function startBenchStack(opts: { mode?: ServiceMode } = {}): Promis
     nativeDataDir: path.join(stack.prosody.dir, 'data', NATIVE.replace(/[^A-Za-z0-9]/g, (c) => '%' + c.charCodeAt(0).toString(16).padStart(2, '0'))),
     async withCore(work) {
       if (mode === 'inline') return work(stack.app.service);
-      // One writer: the service stops, the store is opened here under the same lock, then the service starts again.
+      // One writer: the service stops, the store is opened here (taking its lock), then the service starts again.
       await proc!.stop();
-      const config = parseConfig(stack.env);
-      const lock = await WriterLock.acquire(config.storeFile);
-      const core = await openCore(config);
+      const core = await openCore(parseConfig(stack.env));
       try {
         await work(core.service);
       } finally {
         core.service.close();
         await core.store.close();
-        await lock.release();
         await startService();
       }
     },

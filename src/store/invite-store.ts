@@ -9,6 +9,7 @@ import { Low } from 'lowdb';
 import type { Invite, Role } from '../invites/types.js';
 import { ensurePrivateDir } from '../private-files.js';
 import { StoreCorruptError } from './corrupt.js';
+import { WriterLock } from './writer-lock.js';
 import { syncDirOf, yieldToLoop } from './fs-sync.js';
 import { Journal, readJournal } from './journal.js';
 import { SnapshotFile, type StoreData } from './snapshot-file.js';
@@ -88,6 +89,7 @@ export class InviteStore {
     private journal: Journal,
     readonly file: string,
     private readonly opts: StoreOptions,
+    private readonly lock: WriterLock,
   ) {
     for (const inv of db.data.invites) this.index(inv);
   }
@@ -125,8 +127,19 @@ export class InviteStore {
     return gone;
   }
 
+  /** Open the store, taking its writer lock (StoreLockedError while another process, or another open store, has it). */
   static async open(file: string, opts: StoreOptions = {}): Promise<InviteStore> {
     ensurePrivateDir(dirname(file));
+    const lock = await WriterLock.acquire(file);
+    try {
+      return await InviteStore.openLocked(file, opts, lock);
+    } catch (e) {
+      await lock.release();
+      throw e;
+    }
+  }
+
+  private static async openLocked(file: string, opts: StoreOptions, lock: WriterLock): Promise<InviteStore> {
     const paths = InviteStore.paths(file);
     const snapshot = new SnapshotFile(file);
     const db = new Low<StoreData>(snapshot, empty());
@@ -146,7 +159,7 @@ export class InviteStore {
     }
     await unlink(paths.rotated).catch(ignoreMissing);
     const journal = await Journal.create(paths.journal, opts.fsync ?? false);
-    return new InviteStore(db, snapshot, journal, file, opts);
+    return new InviteStore(db, snapshot, journal, file, opts, lock);
   }
 
   private index(inv: Invite): void {
@@ -324,8 +337,12 @@ export class InviteStore {
   close(): Promise<void> {
     this.closing ??= (async () => {
       await this.archiving?.catch(() => {});
-      await this.flush();
-      await this.journal.close();
+      try {
+        await this.flush();
+        await this.journal.close();
+      } finally {
+        await this.lock.release();
+      }
     })();
     return this.closing;
   }

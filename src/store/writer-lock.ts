@@ -1,52 +1,57 @@
-// One writer per store file: a lock file holding the owner's PID. A lock whose
-// process is gone (crash, kill -9) is taken over at once, which a time-based
-// stale check could not do. Known limit: two processes taking over the same
-// stale lock within microseconds could both succeed (unlink then create);
-// a rename-based takeover would close that window.
-import { open, readFile, unlink } from 'node:fs/promises';
+// One writer per store file, by a kernel lock: flock(2) on STORE_FILE.lock, held
+// on an open descriptor for as long as the writer lives. The kernel lets go when
+// the process ends, however it ends (kill -9 included), so there is no stale lock
+// to judge: not by a PID that may be reused (PID 1 in a container after a restart
+// is the same number), not by an empty file, and two starts at once cannot both
+// win, since the kernel decides. The file's text (the holder's PID) is only for
+// the message that names who holds it.
+import { closeSync, ftruncateSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { flockSync } from 'fs-ext';
 import { ensurePrivateDir } from '../private-files.js';
 
 export class StoreLockedError extends Error {
-  constructor(readonly file: string, readonly pid: number) {
-    super(`${file} is in use by process ${pid}`);
-  }
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  constructor(readonly file: string, readonly pid: number | undefined) {
+    super(`${file} is in use by ${pid ? `process ${pid}` : 'another process'}`);
   }
 }
 
 export class WriterLock {
-  private constructor(readonly path: string) {}
+  private constructor(readonly path: string, private fd: number | undefined) {}
 
   static async acquire(storeFile: string): Promise<WriterLock> {
     const path = `${storeFile}.lock`;
     ensurePrivateDir(dirname(storeFile));
-    for (let attempt = 0; attempt < 3; attempt++) {
-      try {
-        const fh = await open(path, 'wx', 0o600);
-        await fh.writeFile(String(process.pid));
-        await fh.close();
-        return new WriterLock(path);
-      } catch (e) {
-        if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-      }
-      const pid = Number((await readFile(path, 'utf8').catch(() => '')).trim());
-      // An empty file is a lock being written this instant: try again.
-      if (pid && alive(pid)) throw new StoreLockedError(storeFile, pid);
-      if (pid) await unlink(path).catch(() => {});
-      else await new Promise((r) => setTimeout(r, 50));
+    // Not truncated on open: the holder's PID stays readable for the message below.
+    const fd = openSync(path, 'a+', 0o600);
+    try {
+      flockSync(fd, 'exnb');
+    } catch (e) {
+      closeSync(fd);
+      if ((e as NodeJS.ErrnoException).code !== 'EWOULDBLOCK' && (e as NodeJS.ErrnoException).code !== 'EAGAIN') throw e;
+      const pid = Number(readFileSync(path, 'utf8').trim()) || undefined;
+      throw new StoreLockedError(storeFile, pid);
     }
-    throw new Error(`could not lock ${storeFile}`);
+    // Ours now: say who holds it (a full disk leaves it empty, which nobody trusts anyway).
+    try {
+      ftruncateSync(fd, 0);
+      writeSync(fd, String(process.pid), 0);
+    } catch {
+      // Informational only.
+    }
+    return new WriterLock(path, fd);
   }
 
+  /** Let go (the file stays: removing it would let a second writer lock a new file while a third holds the old one). */
   async release(): Promise<void> {
-    await unlink(this.path).catch(() => {});
+    if (this.fd === undefined) return;
+    const fd = this.fd;
+    this.fd = undefined;
+    try {
+      ftruncateSync(fd, 0);
+    } catch {
+      // Informational only.
+    }
+    closeSync(fd); // closing the last descriptor releases the flock
   }
 }

@@ -1,6 +1,6 @@
 // `npm start` with nothing configured, the CLI beside it, and signals: real
 // processes, as an admin would run them.
-import { type ChildProcess, execFile } from 'node:child_process';
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -100,7 +100,7 @@ describe('npm start with nothing configured (real processes)', function () {
     expect(() => process.kill(pid, 0), 'Prosody running').to.not.throw();
     service!.proc.kill('SIGTERM');
     expect(await service!.exited).to.equal(0);
-    expect(existsSync(join(cwd, 'data/invites.json.lock'))).to.equal(false);
+    expect(await readFile(join(cwd, 'data/invites.json.lock'), 'utf8'), 'the lock let go (its file stays, empty)').to.equal('');
     expect(() => process.kill(pid, 0), 'Prosody stopped').to.throw();
     const store = JSON.parse(await readFile(join(cwd, 'data/invites.json'), 'utf8'));
     expect(store.invites.map((i: { username?: string }) => i.username)).to.include('dora');
@@ -110,18 +110,27 @@ describe('npm start with nothing configured (real processes)', function () {
     const listed = await cli(cwd, 'list');
     expect(listed.code, listed.stderr).to.equal(0);
     expect(listed.stdout).to.include('user dora');
-    expect(existsSync(join(cwd, 'data/invites.json.lock'))).to.equal(false);
+    expect(await readFile(join(cwd, 'data/invites.json.lock'), 'utf8')).to.equal('');
   });
 
   it('the CLI refuses when a live process holds the lock but does not answer', async () => {
-    await writeFile(join(cwd, 'data/invites.json.lock'), String(process.pid));
+    // A holder of the kernel lock that answers nothing on the control socket: flock(1) from util-linux.
+    const lockFile = join(cwd, 'data/invites.json.lock');
+    await writeFile(lockFile, '4242');
+    // Its own process group: the sleep it runs inherits the locked descriptor, and both must go.
+    const holder = spawn('flock', ['--exclusive', lockFile, 'sleep', '30'], { stdio: 'ignore', detached: true });
     try {
+      await new Promise((r) => setTimeout(r, 300));
       const r = await cli(cwd, 'list');
       expect(r.code).to.equal(1);
-      expect(r.stderr).to.match(new RegExp(`in use by process ${process.pid} but it does not answer`));
+      expect(r.stderr).to.match(/in use by process 4242 but it does not answer/);
     } finally {
-      await rm(join(cwd, 'data/invites.json.lock'));
+      process.kill(-holder.pid!, 'SIGKILL');
+      await new Promise((r) => holder.once('exit', r));
     }
+    // A lock file that names a live process but is not locked (a reused PID, PID 1) is no lock at all.
+    await writeFile(lockFile, '1');
+    expect((await cli(cwd, 'list')).code).to.equal(0);
   });
 
   it('a second start keeps data, replaces the first-run invite, and SIGINT exits 0', async () => {
