@@ -16,6 +16,7 @@ import { openCore } from './core.js';
 import { followUps } from './follow-ups.js';
 import type { InviteService } from './invites/service.js';
 import { log } from './log.js';
+import { freePorts } from './prosody/free-port.js';
 import { SenderLimit } from './rate-limit.js';
 import type { InviteStore } from './store/invite-store.js';
 import type { FastifyInstance } from 'fastify';
@@ -46,7 +47,7 @@ export class App {
   web?: FastifyInstance;
 
   private constructor(
-    readonly config: Config,
+    public config: Config,
     readonly store: InviteStore,
     readonly service: InviteService,
     readonly bot: Bot,
@@ -129,7 +130,19 @@ export class App {
   private async startWeb(opts?: WebOptions): Promise<void> {
     if (!this.config.publicUrl) return;
     const admin = new AdminCommands(this.bot.xmpp.iqCaller, this.config.xmppDomain);
-    this.web = await startWeb({ config: this.config, service: this.service, admin, clients: loadClients(this.config.clientsFile) }, opts);
+    const clients = loadClients(this.config.clientsFile);
+    try {
+      this.web = await startWeb({ config: this.config, service: this.service, admin, clients }, opts);
+    } catch (e) {
+      // A port npm start picked as free, taken before we listened (another start at the same moment): any free one.
+      if (!this.config.httpPortChosen || !/EADDRINUSE/.test((e as Error).message)) throw e;
+      const [port] = await freePorts(1);
+      const publicUrl = `http://127.0.0.1:${port}`;
+      log.warn(`web pages: port ${this.config.httpPort} was taken meanwhile; using ${port}`);
+      this.config = { ...this.config, httpPort: port!, publicUrl };
+      this.service.settings.publicUrl = publicUrl; // the links of invites made from now on
+      this.web = await startWeb({ config: this.config, service: this.service, admin, clients }, opts);
+    }
   }
 
   private async prune(): Promise<void> {

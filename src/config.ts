@@ -39,6 +39,8 @@ export interface Config {
   publicUrl?: string;
   httpHost: string;
   httpPort: number;
+  /** Set by npm start's local mode when it picked HTTP_PORT itself: taken meanwhile, another is used. */
+  httpPortChosen?: boolean;
   /** Proxies whose X-Forwarded-For is believed (the web rate limits count per client address): true, or addresses/CIDRs. */
   trustProxy: boolean | string[];
   /** JSON list of recommended clients for the web pages; undefined: the shipped list. */

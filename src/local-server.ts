@@ -58,7 +58,7 @@ export async function startLocalServer(config: Config): Promise<{ config: Config
   return {
     config: {
       ...config, xmppService: prosody.service, botPassword: password, componentService: prosody.componentService, componentSecret,
-      httpPort, publicUrl,
+      httpPort, publicUrl, httpPortChosen: !config.publicUrl,
     },
     prosody,
   };

@@ -106,6 +106,8 @@ const SERVER_ADMIN_TTL_MS = 60_000;
 
 export class InviteService extends EventEmitter<{ used: [UsedEvent] }> {
   private readonly reservations = new Map<string, Reservation>();
+  /** Invites being written, per creator: not in the store yet, but counted by the quotas. */
+  private readonly creating = new Map<string, number>();
   /** Set by the app when the server can be asked (through the bridge). */
   server?: ServerAccounts;
   /** Accounts the server reported as its admins, or not, and when it was asked. */
@@ -168,12 +170,13 @@ export class InviteService extends EventEmitter<{ used: [UsedEvent] }> {
     // Only non-admins have a quota; skip the scan for admins.
     if (admin) return { jid: actor.jid, admin, pending: 0 };
     const mine = this.store.createdBy(actor.jid);
+    const inFlight = this.creating.get(actor.jid) ?? 0;
     // Ended invites stay in the live store for a day after they end (prune()), so every one made in the last 24 hours is here.
     const since = this.now().getTime() - DAY_MS;
     return {
       jid: actor.jid, admin,
-      pending: mine.filter((i) => this.stateOf(i) === 'valid').length,
-      createdToday: mine.filter((i) => Date.parse(i.createdAt) > since).length,
+      pending: mine.filter((i) => this.stateOf(i) === 'valid').length + inFlight,
+      createdToday: mine.filter((i) => Date.parse(i.createdAt) > since).length + inFlight,
     };
   }
 
@@ -228,7 +231,15 @@ export class InviteService extends EventEmitter<{ used: [UsedEvent] }> {
       expiresAt: new Date(now.getTime() + ttl * 1000).toISOString(),
     };
     // The creator is shown the token only once it is on disk, so it survives a crash.
-    await this.store.add(invite);
+    // Until then it is not in the store: counted here, so concurrent creations keep to the quotas.
+    this.creating.set(invite.createdBy, (this.creating.get(invite.createdBy) ?? 0) + 1);
+    try {
+      await this.store.add(invite);
+    } finally {
+      const n = this.creating.get(invite.createdBy)! - 1;
+      if (n > 0) this.creating.set(invite.createdBy, n);
+      else this.creating.delete(invite.createdBy);
+    }
     const landingUrl = this.landingUrl(token);
     return { ok: true, invite, token, uri: this.uri(invite, token), ...(landingUrl ? { landingUrl } : {}) };
   }
@@ -297,7 +308,12 @@ export class InviteService extends EventEmitter<{ used: [UsedEvent] }> {
     const id = randomUUID();
     const timer = setTimeout(() => void this.expire(id), RESERVATION_TTL_MS).unref();
     this.reservations.set(id, { invite, use: entry, timer });
-    return { ok: true, reservation: id, invite, saved: this.store.update(invite) };
+    // A hold that could not be written was never made: the use goes back at once.
+    const saved = this.store.update(invite).catch((e: unknown) => {
+      if (this.take(id)) remove(invite.uses, entry);
+      throw e;
+    });
+    return { ok: true, reservation: id, invite, saved };
   }
 
   private inUse(): Refusal {
@@ -365,13 +381,20 @@ export class InviteService extends EventEmitter<{ used: [UsedEvent] }> {
 
   private async confirm(invite: Invite, use: InviteUse, usedBy: string, rolesApplied = false): Promise<Result<{ invite: Invite }>> {
     const purpose = use.pending ?? 'register';
+    const before = { jid: use.jid, pending: use.pending, listed: invite.uses.includes(use) };
     use.jid = usedBy;
     delete use.pending;
-    if (!invite.uses.includes(use)) invite.uses.push(use);
-    const writes = [this.store.update(invite)];
+    if (!before.listed) invite.uses.push(use);
     const grant = invite.roles.length > 0 && invite.kind === 'account' && !invite.revokedAt;
-    if (grant) writes.push(this.store.grantRoles(usedBy, invite.roles));
-    await Promise.all(writes);
+    try {
+      await Promise.all([this.store.update(invite), ...(grant ? [this.store.grantRoles(usedBy, invite.roles)] : [])]);
+    } catch (e) {
+      // Not confirmed on disk: as it was (a pending use stays pending, so the token stays spent).
+      use.jid = before.jid;
+      if (before.pending) use.pending = before.pending;
+      if (!before.listed) remove(invite.uses, use);
+      throw e;
+    }
     if (grant) this.serverAdmins.delete(usedBy); // ask the server afresh
     this.emit('used', { invite, usedBy, purpose, rolesApplied });
     return { ok: true, invite };
@@ -433,7 +456,12 @@ export class InviteService extends EventEmitter<{ used: [UsedEvent] }> {
     const state = this.stateOf(invite);
     if (state !== 'valid' && state !== 'unknown') return fail('not-found', `Invite ${invite.id} cannot be revoked: ${NOT_REVOCABLE[state]}.`);
     invite.revokedAt = this.now().toISOString();
-    await this.store.update(invite);
+    try {
+      await this.store.update(invite);
+    } catch (e) {
+      delete invite.revokedAt; // not written: not revoked
+      throw e;
+    }
     return { ok: true, invite };
   }
 
@@ -470,6 +498,11 @@ export class InviteService extends EventEmitter<{ used: [UsedEvent] }> {
     for (const r of this.reservations.values()) clearTimeout(r.timer);
     this.reservations.clear();
   }
+}
+
+function remove<T>(list: T[], item: T): void {
+  const i = list.indexOf(item);
+  if (i >= 0) list.splice(i, 1);
 }
 
 /** Echo user input safely in a sentence: short, one line, no control characters. */

@@ -203,11 +203,15 @@ export class InviteStore {
     return Object.values(this.db.data.roles).some((r) => r.includes(role));
   }
 
-  /** Add an invite and persist it; resolves once it is on disk. */
-  add(inv: Invite): Promise<void> {
+  /**
+   * Add an invite and persist it; resolves once it is on disk. It joins the store
+   * (lists, quotas, the next snapshot) only then: a create that failed (a full disk)
+   * leaves no ghost behind.
+   */
+  async add(inv: Invite): Promise<void> {
+    await this.record({ op: 'invite', invite: inv });
     this.db.data.invites.push(inv);
     this.index(inv);
-    return this.record({ op: 'invite', invite: inv });
   }
 
   /** Persist an invite changed in place (a use, a revocation); resolves once it is on disk. */
@@ -216,11 +220,19 @@ export class InviteStore {
     return this.record({ op: 'invite', invite: inv });
   }
 
-  grantRoles(jid: string, roles: readonly Role[]): Promise<void> {
-    const have = new Set(this.db.data.roles[jid] ?? []);
+  async grantRoles(jid: string, roles: readonly Role[]): Promise<void> {
+    const before = this.db.data.roles[jid];
+    const have = new Set(before ?? []);
     for (const r of roles) have.add(r);
     this.db.data.roles[jid] = [...have];
-    return this.record({ op: 'roles', jid, roles: [...have] });
+    try {
+      await this.record({ op: 'roles', jid, roles: [...have] });
+    } catch (e) {
+      // Not written: not granted.
+      if (before) this.db.data.roles[jid] = before;
+      else delete this.db.data.roles[jid];
+      throw e;
+    }
   }
 
   private record(entry: Entry): Promise<void> {
@@ -338,9 +350,9 @@ export class InviteStore {
     this.closing ??= (async () => {
       await this.archiving?.catch(() => {});
       try {
-        await this.flush();
-        await this.journal.close();
+        await this.flush(); // a failure is reported; the journal still holds every change
       } finally {
+        await this.journal.close().catch(() => {});
         await this.lock.release();
       }
     })();

@@ -2,7 +2,7 @@
 // lowdb's Adapter interface. Written in slices to a temp file, fsynced, then
 // renamed over the old one: a crash leaves the old or the new file, and no
 // single JSON.stringify of 100k invites stalls the event loop (~120 ms).
-import { open, readFile, rename } from 'node:fs/promises';
+import { open, readFile, rename, unlink } from 'node:fs/promises';
 import type { Adapter } from 'lowdb';
 import type { Invite, Role } from '../invites/types.js';
 import { StoreCorruptError } from './corrupt.js';
@@ -77,9 +77,13 @@ export class SnapshotFile implements Adapter<StoreData> {
       await put(tail);
       // Always synced: this is off the hot path, and the journal is deleted on the strength of it.
       await fh.sync();
-    } finally {
-      await fh.close();
+    } catch (e) {
+      // A full disk: leave no half snapshot behind to keep it full (the old one and the journals hold everything).
+      await fh.close().catch(() => {});
+      await unlink(tmp).catch(() => {});
+      throw e;
     }
+    await fh.close();
     await rename(tmp, this.path);
     await syncDirOf(this.path);
     this.bytes = bytes;

@@ -11,6 +11,9 @@ import { runScript, spawnScript } from '../helpers/scripts.js';
 import { registerWith } from '../helpers/ibr.js';
 import { connectUser } from '../helpers/xmpp-user.js';
 
+/** Every service started here, so a failed test leaves none running (it would keep mocha alive). */
+const started = new Set<Service>();
+
 class Service {
   out = '';
   err = '';
@@ -18,6 +21,7 @@ class Service {
   readonly exited: Promise<number | null>;
   constructor(cwd: string) {
     this.proc = spawnScript('src/main.ts', [], { cwd });
+    started.add(this);
     this.proc.stdout!.on('data', (d) => (this.out += d));
     this.proc.stderr!.on('data', (d) => (this.err += d));
     this.exited = new Promise((r) => this.proc.on('exit', (code) => r(code)));
@@ -46,10 +50,11 @@ describe('npm start with nothing configured (real processes)', function () {
     cwd = await mkdtemp(join(tmpdir(), 'invites-start-'));
   });
   after(async () => {
-    if (service?.proc.exitCode === null) {
-      service.proc.kill('SIGKILL');
-      await service.exited;
-    }
+    // SIGTERM first: a service stops its own Prosody; then SIGKILL whatever is left.
+    for (const s of started) if (s.proc.exitCode === null && s.proc.signalCode === null) s.proc.kill('SIGTERM');
+    await Promise.race([Promise.all([...started].map((s) => s.exited)), new Promise((r) => setTimeout(r, 8000))]);
+    for (const s of started) if (s.proc.exitCode === null && s.proc.signalCode === null) s.proc.kill('SIGKILL');
+    await Promise.all([...started].map((s) => s.exited));
     await rm(cwd, { recursive: true, force: true });
   });
 

@@ -180,6 +180,20 @@ describe('web pages of the running service (real Prosody)', function () {
     await (await InviteStore.open(env.STORE_FILE)).close();
   });
 
+  it('npm start\'s own choice of a web port, taken meanwhile, moves to a free one (with the links)', async () => {
+    const env = { ...stack.env, STORE_FILE: join(stack.dir, 'third.json'), BOT_RESOURCE: 'third', COMPONENT_SECRET: '' };
+    const taken = Number(new URL(stack.env.PUBLIC_URL!).port);
+    const app = await App.start({ ...parseConfig(env), httpPort: taken, publicUrl: `http://127.0.0.1:${taken}`, httpPortChosen: true });
+    try {
+      const port = (app.web!.server.address() as { port: number }).port;
+      expect(port).to.not.equal(taken);
+      const made = await app.service.create({ system: 'cli' }, { kind: 'account' });
+      expect(made.ok && made.landingUrl).to.match(new RegExp(`^http://127\\.0\\.0\\.1:${port}/invite/`));
+    } finally {
+      await app.stop();
+    }
+  });
+
   it('an inviter with a strange but valid name, and a hostile username, are rendered harmless', async () => {
     // JID local parts cannot hold < > & ' " but may hold these; the percent signs must never be decoded into markup.
     const weird = `%3cb%3ex{y}*!#;?+~`;
