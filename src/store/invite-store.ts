@@ -7,6 +7,7 @@ import { open, readdir, stat, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { Low } from 'lowdb';
 import type { Invite, Role } from '../invites/types.js';
+import { log } from '../log.js';
 import { ensurePrivateDir } from '../private-files.js';
 import { StoreCorruptError } from './corrupt.js';
 import { WriterLock } from './writer-lock.js';
@@ -148,6 +149,9 @@ export class InviteStore {
     const journals = [];
     for (const path of [paths.rotated, paths.journal]) {
       const read = await readJournal(path);
+      if (read?.torn) {
+        log.warn(`${path}: its last line was cut short (${read.tornBytes} bytes) and is dropped: a write that was never acknowledged (a crash while writing)`);
+      }
       if (read) journals.push({ path, lines: read.lines, torn: read.torn });
     }
     const replayed = journals.some((j) => j.lines.length > 0 || j.torn);

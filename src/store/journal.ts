@@ -1,15 +1,31 @@
-// The store's append-only journal: one JSON line per change, beside the snapshot.
-// A change is written (and fdatasync'ed when asked) before its promise resolves;
-// changes queued while a write is in flight share the next write (group commit).
+// The store's append-only journal: one JSON line per change, beside the snapshot,
+// each followed by a tab and its CRC-32, so a damaged block or a changed byte is
+// found instead of read. A change is written (and fdatasync'ed when asked) before
+// its promise resolves; changes queued while a write is in flight share the next
+// write (group commit).
 import { constants, writeSync } from 'node:fs';
+import { crc32 } from 'node:zlib';
 import { type FileHandle, open, readFile, rename } from 'node:fs/promises';
 import { StoreCorruptError } from './corrupt.js';
 import { syncDirOf, yieldToLoop } from './fs-sync.js';
 
 export interface JournalRead {
   lines: unknown[];
-  /** A last line cut short by a crash (no newline, not JSON) was dropped. */
+  /** A last line cut short by a crash (no newline, not whole) was dropped. */
   torn: boolean;
+  /** Its bytes, for the report. */
+  tornBytes: number;
+}
+
+const checksum = (json: string) => crc32(json).toString(16).padStart(8, '0');
+
+/** The JSON of one line: checked against its CRC when it has one (lines of earlier versions have none). Throws a sentence. */
+function lineJson(line: string): string {
+  const tab = line.lastIndexOf('\t');
+  if (tab < 0) return line;
+  const json = line.slice(0, tab);
+  if (line.slice(tab + 1) !== checksum(json)) throw new Error('its checksum does not match: a damaged block or a changed byte');
+  return json;
 }
 
 /**
@@ -30,20 +46,21 @@ export async function readJournal(path: string): Promise<JournalRead | null> {
   const lines: unknown[] = [];
   parts.forEach((line, i) => {
     try {
-      lines.push(JSON.parse(line));
+      lines.push(JSON.parse(lineJson(line)));
     } catch (e) {
-      throw new StoreCorruptError(`${path} line ${i + 1} is not readable (${(e as Error).message}); move it away or repair it`);
+      throw new StoreCorruptError(`${path} line ${i + 1} is damaged (${(e as Error).message}). The store will not start over it: `
+        + 'restore the file from a backup, or move it away to start from the snapshot alone (changes since the last compaction are then lost)');
     }
   });
   let torn = false;
   if (last !== '') {
     try {
-      lines.push(JSON.parse(last));
+      lines.push(JSON.parse(lineJson(last)));
     } catch {
       torn = true;
     }
   }
-  return { lines, torn };
+  return { lines, torn, tornBytes: torn ? Buffer.byteLength(last) : 0 };
 }
 
 interface Batch {
@@ -80,7 +97,7 @@ export class Journal {
   /** Append one line of JSON (no newline); resolves once it is written (and synced). */
   append(json: string): Promise<void> {
     if (this.broken) return Promise.reject(this.broken);
-    const line = json + '\n';
+    const line = `${json}\t${checksum(json)}\n`;
     if (!this.batch) {
       const batch: Batch = { lines: [], done: Promise.resolve() };
       batch.done = this.enqueue(() => {

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { expect } from 'chai';
 import { InviteService } from '../../src/invites/service.js';
 import { InviteStore, type StoreOptions, StoreCorruptError } from '../../src/store/invite-store.js';
+import { captureStderr } from '../helpers/stderr.js';
 import { baseSettings } from '../helpers/core.js';
 import { spawnScript } from '../helpers/scripts.js';
 
@@ -100,7 +101,10 @@ describe('invite store on disk', () => {
     const s = await track(openAt(file));
     const token = await create(s);
     await use(s, token, 'x@example.org');
-    const lines = (await readFile(`${file}.journal`, 'utf8')).trim().split('\n').map((l) => JSON.parse(l));
+    const raw = (await readFile(`${file}.journal`, 'utf8')).trim().split('\n');
+    // Each line: the change as JSON, a tab, its CRC-32 in hex.
+    for (const l of raw) expect(l).to.match(/^\{.*\}\t[0-9a-f]{8}$/);
+    const lines = raw.map((l) => JSON.parse(l.slice(0, l.lastIndexOf('\t'))));
     // Created; held (a pending use, before the server makes the account); confirmed.
     expect(lines.map((l) => l.op)).to.deep.equal(['invite', 'invite', 'invite']);
     expect(lines[1].invite.uses).to.deep.equal([{ jid: 'x@example.org', at: lines[1].invite.uses[0].at, pending: 'register' }]);
@@ -159,6 +163,37 @@ describe('invite store on disk', () => {
     expect((err as Error).message).to.include('invites.json.journal line 1');
     expect(await readFile(image, 'utf8')).to.equal(before.snap);
     expect(await readFile(`${image}.journal`, 'utf8')).to.equal(before.journal);
+  });
+
+  it('refuses a journal line with one byte changed (its checksum), naming the file, the line and what to do', async () => {
+    const s = await track(openAt(file));
+    const a = await create(s);
+    await create(s);
+    const image = await crashImage();
+    const text = await readFile(`${image}.journal`, 'utf8');
+    // A changed letter in the first line's token hash: still JSON, still an invite, but another one.
+    const at = text.indexOf('"tokenHash":"') + 14;
+    const flipped = text.slice(0, at) + (text[at] === 'A' ? 'B' : 'A') + text.slice(at + 1);
+    await writeFile(`${image}.journal`, flipped);
+    const err = await InviteStore.open(image).then(() => null, (e: unknown) => e);
+    expect(err).to.be.instanceOf(StoreCorruptError);
+    expect((err as Error).message).to.match(/invites\.json\.journal line 1 is damaged \(its checksum does not match: a damaged block or a changed byte\)\. The store will not start over it: restore the file from a backup, or move it away/);
+    expect(await readFile(`${image}.journal`, 'utf8'), 'left as it is').to.equal(flipped);
+    expect(a).to.be.a('string');
+  });
+
+  it('reports a last line cut short (a crash while writing) and starts with every whole line', async () => {
+    const s = await track(openAt(file));
+    const kept = await create(s);
+    await create(s);
+    const image = await crashImage();
+    const text = await readFile(`${image}.journal`, 'utf8');
+    const cut = text.slice(0, text.lastIndexOf('\n', text.length - 2) + 1 + 40); // the second line, 40 bytes of it
+    await writeFile(`${image}.journal`, cut);
+    const { result: reopened, stderr } = await captureStderr(() => openAt(image));
+    expect(stderr).to.match(/invites\.json\.journal: its last line was cut short \(40 bytes\) and is dropped/);
+    expect(reopened.service.lookup(kept).state).to.equal('valid');
+    await reopened.store.close();
   });
 
   it('refuses a journal line that is JSON but not a store change', async () => {
