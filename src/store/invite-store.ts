@@ -147,23 +147,24 @@ export class InviteStore {
     await db.read();
     // A journal moved aside by an unfinished compaction comes first, then the live one.
     const journals = [];
+    let live = 0;
     for (const path of [paths.rotated, paths.journal]) {
       const read = await readJournal(path);
       if (read?.torn) {
         log.warn(`${path}: its last line was cut short (${read.tornBytes} bytes) and is dropped: a write that was never acknowledged (a crash while writing)`);
       }
       if (read) journals.push({ path, lines: read.lines, torn: read.torn });
+      if (read && path === paths.journal) live = read.wholeBytes;
     }
-    const replayed = journals.some((j) => j.lines.length > 0 || j.torn);
-    if (replayed) db.data = replay(db.data, journals);
-    if (replayed) {
-      // Fold them into the snapshot before anything new is written; until the
-      // journals are deleted, replaying them again over it gives the same state.
-      await db.write();
-    }
-    await unlink(paths.rotated).catch(ignoreMissing);
-    const journal = await Journal.create(paths.journal, opts.fsync ?? false);
-    return new InviteStore(db, snapshot, journal, file, opts, lock);
+    const rotated = journals.some((j) => j.path === paths.rotated);
+    if (journals.some((j) => j.lines.length > 0)) db.data = replay(db.data, journals);
+    // Both journals stay as they are (replaying a line again is harmless) and writing goes on
+    // after the live one's last whole line: start-up writes nothing the size of the snapshot.
+    // The next compaction folds them in (a .journal.old first, as after a compaction that failed).
+    const journal = await Journal.resume(paths.journal, opts.fsync ?? false, live);
+    const store = new InviteStore(db, snapshot, journal, file, opts, lock);
+    store.rotatedPending = rotated;
+    return store;
   }
 
   private index(inv: Invite): void {

@@ -15,6 +15,8 @@ export interface JournalRead {
   torn: boolean;
   /** Its bytes, for the report. */
   tornBytes: number;
+  /** Bytes of the whole lines: where writing goes on. */
+  wholeBytes: number;
 }
 
 const checksum = (json: string) => crc32(json).toString(16).padStart(8, '0');
@@ -60,7 +62,8 @@ export async function readJournal(path: string): Promise<JournalRead | null> {
       torn = true;
     }
   }
-  return { lines, torn, tornBytes: torn ? Buffer.byteLength(last) : 0 };
+  const tornBytes = torn ? Buffer.byteLength(last) : 0;
+  return { lines, torn, tornBytes, wholeBytes: Buffer.byteLength(text) - tornBytes };
 }
 
 interface Batch {
@@ -87,6 +90,25 @@ export class Journal {
     const fh = await open(path, constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC, 0o600);
     if (fsync) await syncDirOf(path);
     return new Journal(fh, path, fsync);
+  }
+
+  /**
+   * Go on writing the journal at `path` after its `wholeBytes` of whole lines (a torn
+   * tail is cut off): start-up replays it and keeps it, instead of rewriting the
+   * snapshot first, which needed free space the size of the snapshot.
+   */
+  static async resume(path: string, fsync: boolean, wholeBytes: number): Promise<Journal> {
+    const fh = await open(path, constants.O_WRONLY | constants.O_CREAT, 0o600);
+    try {
+      await fh.truncate(wholeBytes);
+      if (fsync) await syncDirOf(path);
+    } catch (e) {
+      await fh.close();
+      throw e;
+    }
+    const journal = new Journal(fh, path, fsync);
+    journal.size = wholeBytes;
+    return journal;
   }
 
   /** Bytes written so far. */

@@ -92,9 +92,32 @@ describe('invite store on disk', () => {
     expect(again.service.lookup(b).state).to.equal('revoked');
     expect(again.service.lookup(c).state).to.equal('valid');
     expect(again.service.isAdmin('new@example.org')).to.equal(true);
-    // Opening folded the journal into the snapshot and started an empty journal.
-    expect(JSON.parse(await readFile(image, 'utf8')).invites).to.have.length(4);
+    // Opening wrote no snapshot (no free space needed for one): the journal goes on where it ended.
+    expect(existsSync(image), 'no snapshot written by opening').to.equal(false);
+    const journal = await readFile(`${image}.journal`, 'utf8');
+    const d = await create(again);
+    expect((await readFile(`${image}.journal`, 'utf8')).startsWith(journal), 'appended after the replayed lines').to.equal(true);
+    // The next compaction folds it all in.
+    await again.store.flush();
+    expect(JSON.parse(await readFile(image, 'utf8')).invites).to.have.length(5);
     expect(await readFile(`${image}.journal`, 'utf8')).to.equal('');
+    expect(again.service.lookup(d).state).to.equal('valid');
+  });
+
+  it('starts on a disk with no room for a second snapshot, and keeps every acknowledged change', async () => {
+    const s = await track(openAt(file));
+    const tokens = [await create(s), await create(s)];
+    const image = await crashImage();
+    // A .journal.old left by a compaction cut short, and a live journal after it.
+    await writeFile(`${image}.journal.old`, await readFile(`${image}.journal`, 'utf8'));
+    const again = await track(openAt(image));
+    for (const t of tokens) expect(again.service.lookup(t).state).to.equal('valid');
+    expect(existsSync(`${image}.journal.old`), 'kept until a compaction has folded it').to.equal(true);
+    await again.store.flush();
+    expect(existsSync(`${image}.journal.old`)).to.equal(false);
+    await again.store.close();
+    const third = await track(openAt(image));
+    for (const t of tokens) expect(third.service.lookup(t).state).to.equal('valid');
   });
 
   it('writes one journal line per change, not the whole file', async () => {
