@@ -6,7 +6,7 @@ import { Adhoc } from './adhoc/adhoc.js';
 import { attachAdhoc, type IqRouter } from './adhoc/attach.js';
 import type { SessionLimits } from './adhoc/sessions.js';
 import { Bot } from './bot/bot.js';
-import { PREAUTH_PER_STREAM, serveBridge } from './component/bridge.js';
+import { serveBridge } from './component/bridge.js';
 import { Component } from './component/component.js';
 import { Dispatcher } from './bot/dispatch.js';
 import type { Config } from './config.js';
@@ -86,7 +86,6 @@ export class App {
       }) : undefined;
       if (component) {
         serveBridge(component.iqCallee, service, config.xmppDomain, {
-          perStream: new SenderLimit(PREAUTH_PER_STREAM),
           perAddress: new SenderLimit(config.preauthRateLimit),
           exempt: config.preauthLimitExempt,
         });
