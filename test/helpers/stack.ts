@@ -76,6 +76,7 @@ export async function startStack(env: Record<string, string> = {}, opts: { proso
     if (opts.app !== false) await stack.startApp();
   } catch (e) {
     await prosody.stop();
+    await rm(dir, { recursive: true, force: true }); // a failed start leaves nothing behind either
     throw e;
   }
   return stack;
