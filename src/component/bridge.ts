@@ -76,10 +76,15 @@ const tooManyTokens = (seconds: number) =>
  */
 class StreamCounts {
   private readonly seen = new Map<string, { n: number; until: number }>();
+  private nextSweep = 0;
 
   /** Seconds to wait when this stream has had its share, else undefined (and it is counted). */
   take(stream: string, now = Date.now()): number | undefined {
-    if (this.seen.size > 10_000) for (const [k, v] of this.seen) if (v.until <= now) this.seen.delete(k);
+    // Ended streams are forgotten in one sweep a second at most, not on every token IQ.
+    if (this.seen.size > 10_000 && now >= this.nextSweep) {
+      this.nextSweep = now + 1000;
+      for (const [k, v] of this.seen) if (v.until <= now) this.seen.delete(k);
+    }
     let s = this.seen.get(stream);
     if (!s || s.until <= now) this.seen.set(stream, (s = { n: 0, until: now + PER_STREAM.ms }));
     if (s.n >= PER_STREAM.points) return Math.ceil((s.until - now) / 1000);

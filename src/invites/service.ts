@@ -145,14 +145,13 @@ export class InviteService extends EventEmitter<{ used: [UsedEvent] }> {
     const server = this.server;
     if (!server || !isLocal(jid, this.domain) || this.settings.admins.includes(jid)) return;
     const known = this.serverAdmins.get(jid);
-    const now = Date.now();
     if (known?.asking) return known.asking;
-    if (known && now - known.at < SERVER_ADMIN_TTL_MS) return;
-    const asking = server.account(jid).then(
-      (a) => { this.serverAdmins.set(jid, a ? { admin: a.exists && a.admin, at: Date.now() } : { admin: known?.admin ?? false, at: known?.at ?? 0 }); },
-      () => { this.serverAdmins.set(jid, { admin: known?.admin ?? false, at: known?.at ?? 0 }); },
-    );
-    this.serverAdmins.set(jid, { admin: known?.admin ?? false, at: known?.at ?? 0, asking });
+    if (known && Date.now() - known.at < SERVER_ADMIN_TTL_MS) return;
+    const before = { admin: known?.admin ?? false, at: known?.at ?? 0 };
+    const asking = server.account(jid).catch(() => undefined).then((a) => {
+      this.serverAdmins.set(jid, a ? { admin: a.exists && a.admin, at: Date.now() } : before);
+    });
+    this.serverAdmins.set(jid, { ...before, asking });
     return asking;
   }
 

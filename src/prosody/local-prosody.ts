@@ -289,13 +289,18 @@ export class LocalProsody {
     await this.#prosodyctl('unregister', username, host);
   }
 
-  async userExists(username: string, host = this.domain): Promise<boolean> {
-    // Read the store directly (much faster than prosodyctl): internal storage keeps
-    // DATA/<host>/accounts/<user>.dat, names escaped like util/datamanager. Prosody
-    // stores nodeprepped names; NFKC + lower case matches that for realistic input.
+  /**
+   * A user's file in a store of Prosody's internal storage, read directly (much faster
+   * than prosodyctl): DATA/<host>/<store>/<user>.dat, names escaped like util/datamanager.
+   * Prosody stores nodeprepped names; NFKC + lower case matches that for realistic input.
+   */
+  #userFile(store: string, username: string, host: string): string {
     const norm = (s: string) => datamanagerEncode(s.normalize('NFKC').toLowerCase());
-    const file = path.join(this.dir, 'data', norm(host), 'accounts', `${norm(username)}.dat`);
-    return fsp.access(file).then(() => true, () => false);
+    return path.join(this.dir, 'data', norm(host), store, `${norm(username)}.dat`);
+  }
+
+  async userExists(username: string, host = this.domain): Promise<boolean> {
+    return fsp.access(this.#userFile('accounts', username, host)).then(() => true, () => false);
   }
 
   /**
@@ -304,9 +309,8 @@ export class LocalProsody {
    * role set. Read from the store files, as userExists() does.
    */
   async roles(username: string, host = this.domain): Promise<string[]> {
-    const norm = (s: string) => datamanagerEncode(s.normalize('NFKC').toLowerCase());
     const store = this.build.version === '13' ? 'account_roles' : 'roles';
-    const text = await fsp.readFile(path.join(this.dir, 'data', norm(host), store, `${norm(username)}.dat`), 'utf8').catch(() => '');
+    const text = await fsp.readFile(this.#userFile(store, username, host), 'utf8').catch(() => '');
     const flags = [...text.matchAll(/\["([^"]+)"\]\s*=\s*true/g)].map((m) => m[1]!);
     if (this.build.version === '0.12') return flags;
     const primary = /\["_default"\]\s*=\s*"([^"]+)"/.exec(text)?.[1] ?? 'prosody:registered';
@@ -326,8 +330,7 @@ export class LocalProsody {
 
   /** The stored credentials of an account (internal storage), to tell whether its password changed; undefined when absent. */
   async accountRecord(username: string, host = this.domain): Promise<string | undefined> {
-    const file = path.join(this.dir, 'data', datamanagerEncode(host), 'accounts', `${datamanagerEncode(username)}.dat`);
-    return fsp.readFile(file, 'utf8').catch(() => undefined);
+    return fsp.readFile(this.#userFile('accounts', username, host), 'utf8').catch(() => undefined);
   }
 
   async readLog(): Promise<string> {

@@ -153,7 +153,7 @@ export class InviteStore {
       if (read?.torn) {
         log.warn(`${path}: its last line was cut short (${read.tornBytes} bytes) and is dropped: a write that was never acknowledged (a crash while writing)`);
       }
-      if (read) journals.push({ path, lines: read.lines, torn: read.torn });
+      if (read) journals.push({ path, lines: read.lines });
       if (read && path === paths.journal) live = read.wholeBytes;
     }
     const rotated = journals.some((j) => j.path === paths.rotated);
