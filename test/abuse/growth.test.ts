@@ -4,8 +4,8 @@
 // Now each asker has an ad-hoc rate limit and a budget of invites per 24 hours that
 // revoking does not refund. Real Prosody, the attack as a client sends it.
 import { expect } from 'chai';
-import xml, { type Element } from '@xmpp/xml';
-import { command, errorOf, fieldsOf, formOf, NS_COMMANDS } from '../helpers/adhoc.js';
+import type { Element } from '@xmpp/xml';
+import { command, errorOf, fieldsOf, formOf, runCommand } from '../helpers/adhoc.js';
 import { COMPONENT, DOMAIN, type Stack, startStack } from '../helpers/stack.js';
 import type { User } from '../helpers/xmpp-user.js';
 
@@ -13,17 +13,7 @@ const INVITE = 'urn:xmpp:invite#invite';
 const REVOKE = 'urn:xmpp-invites:revoke';
 
 /** One ad-hoc request at the component; the <command/> or the <error/> of the reply. */
-async function adhoc(user: User, el: Element): Promise<Element> {
-  try {
-    const res = await user.xmpp.iqCaller.request(xml('iq', { type: 'set', to: COMPONENT }, el), 10_000);
-    return res.getChild('command', NS_COMMANDS)!;
-  } catch (e) {
-    // xmpp.js rejects with a StanzaError whose element is the <error/>.
-    const el = (e as { element?: Element }).element;
-    if (el?.name === 'error') return el;
-    throw e;
-  }
-}
+const adhoc = (user: User, el: Element) => runCommand(user, COMPONENT, el);
 
 describe('abuse: one account making and revoking invites (real Prosody, ad-hoc at the component)', function () {
   this.timeout(60_000);

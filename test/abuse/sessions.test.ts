@@ -3,18 +3,15 @@
 // admin's form in progress failed with bad-sessionid. Replayed at a smaller scale
 // (limits 6 per pool, 2 per account) through the component on a real Prosody.
 import { expect } from 'chai';
-import xml, { type Element } from '@xmpp/xml';
-import { command, NS_COMMANDS } from '../helpers/adhoc.js';
+import type { Element } from '@xmpp/xml';
+import { command, runCommand } from '../helpers/adhoc.js';
 import { COMPONENT, DOMAIN, type Stack, startStack } from '../helpers/stack.js';
 import type { User } from '../helpers/xmpp-user.js';
 
 const RESET = 'urn:xmpp-invites:reset';
 const REVOKE = 'urn:xmpp-invites:revoke';
 
-async function ask(user: User, el: Element): Promise<Element> {
-  const res = await user.xmpp.iqCaller.request(xml('iq', { type: 'set', to: COMPONENT }, el), 10_000);
-  return res.getChild('command', NS_COMMANDS)!;
-}
+const ask = (user: User, el: Element) => runCommand(user, COMPONENT, el);
 
 describe('abuse: many accounts holding ad-hoc forms open (real Prosody, at the component)', function () {
   this.timeout(60_000);

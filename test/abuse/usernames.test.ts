@@ -6,25 +6,18 @@
 // Prosody writes it (asked through the bridge).
 import { expect } from 'chai';
 import { botInviteUri } from '../helpers/bot-reply.js';
-import { openUnauthenticated } from '../helpers/raw-iq.js';
 import { BOT, DOMAIN, PASSWORD, type Stack, startStack } from '../helpers/stack.js';
 import { connectUser, type User } from '../helpers/xmpp-user.js';
-import { conversations } from '../conformance/clients.js';
+import { conversations, registerLike } from '../conformance/clients.js';
 import { tokenOf } from '../helpers/adhoc.js';
 
 const NEW_PASSWORD = 'a-new-password-7';
 
 /** In-band registration with a token, as Conversations sends it; the server's answer (result or error). */
 async function registerAs(stack: Stack, token: string, username: string, password = NEW_PASSWORD): Promise<string> {
-  const stream = await openUnauthenticated(stack.prosody.service, DOMAIN);
-  try {
-    const pre = await stream.iq.request(conversations.preauth(DOMAIN, token), 10_000);
-    if (pre.attrs.type !== 'result') return `preauth ${pre.toString()}`;
-    const reg = await conversations.register(stream, DOMAIN, username, password);
-    return reg.attrs.type === 'result' ? 'registered' : reg.getChild('error')!.getChildText('text', 'urn:ietf:params:xml:ns:xmpp-stanzas') ?? 'error';
-  } finally {
-    await stream.close();
-  }
+  const { preauth, register } = await registerLike(conversations, stack.prosody.service, DOMAIN, token, username, password);
+  if (preauth?.attrs.type !== 'result') return `preauth ${preauth?.toString()}`;
+  return register?.attrs.type === 'result' ? 'registered' : register?.getChild('error')?.getChildText('text', 'urn:ietf:params:xml:ns:xmpp-stanzas') ?? 'error';
 }
 
 const logsIn = (stack: Stack, jid: string, password: string) =>

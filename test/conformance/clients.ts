@@ -5,7 +5,7 @@
 // sends, not our reading of the XEPs.
 import { randomUUID } from 'node:crypto';
 import xml, { type Element } from '@xmpp/xml';
-import type { UnauthenticatedStream } from '../helpers/raw-iq.js';
+import { openUnauthenticated, type UnauthenticatedStream } from '../helpers/raw-iq.js';
 import type { User } from '../helpers/xmpp-user.js';
 
 export const NS_PARS = 'urn:xmpp:pars:0';
@@ -217,5 +217,23 @@ export const siskin: ClientProfile = {
   },
   grantsBack: false, // it sent `subscribed` right after asking
 };
+
+/**
+ * What `client` does on opening a register invite, on a stream of its own: the token (if the
+ * server offers the feature it checks), then, if that was accepted, its registration. The
+ * replies it got; the stream is closed.
+ */
+export async function registerLike(client: ClientProfile, service: string, domain: string, token: string, username: string, password: string):
+  Promise<{ preauth?: Element; register?: Element }> {
+  const stream = await openUnauthenticated(service, domain);
+  try {
+    if (!stream.features.getChild('register', client.tokenFeature)) return {};
+    const preauth = await stream.iq.request(client.preauth(domain, token), 10_000);
+    if (preauth.attrs.type !== 'result') return { preauth };
+    return { preauth, register: await client.register(stream, domain, username, password) };
+  } finally {
+    await stream.close();
+  }
+}
 
 export const CLIENTS: readonly ClientProfile[] = [conversations, conversations2023, cheogram, snikket, monal, siskin];

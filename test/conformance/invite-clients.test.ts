@@ -5,10 +5,10 @@ import { expect } from 'chai';
 import xml, { type Element } from '@xmpp/xml';
 import { botInviteUri } from '../helpers/bot-reply.js';
 import { eventually } from '../helpers/eventually.js';
-import { iqError, openUnauthenticated, type UnauthenticatedStream } from '../helpers/raw-iq.js';
+import { iqError, openUnauthenticated } from '../helpers/raw-iq.js';
 import { BOT, DOMAIN, PASSWORD, type Stack, startStack } from '../helpers/stack.js';
 import { connectUser, type User } from '../helpers/xmpp-user.js';
-import { CLIENTS, type ClientProfile, parseInviteUri } from './clients.js';
+import { CLIENTS, type ClientProfile, parseInviteUri, registerLike } from './clients.js';
 
 const BOSS = `boss@${DOMAIN}`;
 const NS_ROSTER = 'jabber:iq:roster';
@@ -22,15 +22,9 @@ async function rosterItem(user: User, jid: string): Promise<{ subscription: stri
 /** An invite URI from the bot, as the person would get it in chat. */
 const uriFrom = (user: User, command: string) => botInviteUri(user, BOT, command);
 
-/** What the client does on opening a register URI: the token (if the server offers its feature), then its registration. */
-async function openRegisterInvite(stack: Stack, client: ClientProfile, token: string, username: string): Promise<{ preauth?: Element; register?: Element; stream: UnauthenticatedStream }> {
-  const stream = await openUnauthenticated(stack.prosody.service, DOMAIN);
-  if (!stream.features.getChild('register', client.tokenFeature)) return { stream };
-  const preauth = await stream.iq.request(client.preauth(DOMAIN, token), 10_000);
-  if (preauth.attrs.type !== 'result') return { preauth, stream };
-  const register = await client.register(stream, DOMAIN, username, PASSWORD);
-  return { preauth, register, stream };
-}
+/** What the client does on opening a register URI (see registerLike). */
+const openRegisterInvite = (stack: Stack, client: ClientProfile, token: string, username: string) =>
+  registerLike(client, stack.prosody.service, DOMAIN, token, username, PASSWORD);
 
 /** Log in as the client would after registering; when it grants subscriptions back, it answers the inviter's request. */
 async function login(stack: Stack, client: ClientProfile, jid: string, inviter: string): Promise<User> {
@@ -80,8 +74,7 @@ describe(`client conformance: invites opened as real apps open them (real Prosod
         const uri = parseInviteUri(await uriFrom(boss, 'invite account'));
         expect(uri).to.deep.include({ jid: DOMAIN, action: 'register' });
         const username = `${name}${n}a`;
-        const { preauth, register, stream } = await openRegisterInvite(stack, client, uri.params.preauth!, username);
-        await stream.close();
+        const { preauth, register } = await openRegisterInvite(stack, client, uri.params.preauth!, username);
         expect(preauth?.attrs.type, preauth?.toString()).to.equal('result');
         expect(register?.attrs.type, register?.toString()).to.equal('result');
         const user = await login(stack, client, `${username}@${DOMAIN}`, BOSS);
@@ -95,11 +88,9 @@ describe(`client conformance: invites opened as real apps open them (real Prosod
         expect(uri).to.deep.include({ jid: `${username}@${DOMAIN}`, action: 'register' });
         // The app fixes the username to the URI's (MagicCreateActivity, MLRegisterViewController, RegisterAccountController).
         const made = await openRegisterInvite(stack, client, uri.params.preauth!, uri.jid.split('@')[0]!);
-        await made.stream.close();
         expect(made.register?.attrs.type, made.register?.toString()).to.equal('result');
         const reset = parseInviteUri(await uriFrom(boss, `invite reset ${username}`));
         const again = await openRegisterInvite(stack, client, reset.params.preauth!, username);
-        await again.stream.close();
         expect(again.register?.attrs.type, again.register?.toString()).to.equal('result');
         expect(stack.app.service.lookup(reset.params.preauth!).state).to.equal('used');
       });
@@ -107,11 +98,9 @@ describe(`client conformance: invites opened as real apps open them (real Prosod
       it(`a bogus or spent token is answered item-not-found, which it takes as an invalid invite (${client.onPreauthError})`, async () => {
         const used = parseInviteUri(await uriFrom(boss, 'invite account')).params.preauth!;
         const first = await openRegisterInvite(stack, client, used, `${name}${n}c`);
-        await first.stream.close();
         expect(first.register?.attrs.type).to.equal('result');
         for (const token of ['bogusbogusbogusbogusbogu', used]) {
-          const { preauth, register, stream } = await openRegisterInvite(stack, client, token, `${name}${n}d`);
-          await stream.close();
+          const { preauth, register } = await openRegisterInvite(stack, client, token, `${name}${n}d`);
           // Conversations-family apps go on without the token on any other error; item-not-found stops every one of them.
           expect(iqError(preauth!), token === used ? 'spent' : 'bogus').to.deep.include({ type: 'cancel', condition: 'item-not-found' });
           expect(register).to.equal(undefined);
@@ -127,8 +116,7 @@ describe(`client conformance: invites opened as real apps open them (real Prosod
         expect(uri.params.ibr).to.equal('y');
         const username = `${name}${n}e`;
         // With no account yet, the app registers on the inviter's domain with the token (UriHandlerActivity, handleXMPPURL:, AppDelegate).
-        const { register, stream } = await openRegisterInvite(stack, client, uri.params.preauth!, username);
-        await stream.close();
+        const { register } = await openRegisterInvite(stack, client, uri.params.preauth!, username);
         expect(register?.attrs.type, register?.toString()).to.equal('result');
         const user = await login(stack, client, `${username}@${DOMAIN}`, admin.jid);
         await client.subscribe(user, admin.jid, uri.params.preauth!);

@@ -3,7 +3,7 @@
 // written by the next compaction: 221 invites reported as failed existed after a
 // restart), and a failed compaction left its .tmp behind, keeping the disk full.
 import { execFile } from 'node:child_process';
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { mkdtemp, open, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -13,29 +13,21 @@ import { type Core, makeCore } from '../helpers/core.js';
 const run = promisify(execFile);
 const ADMIN = { jid: 'boss@example.org' };
 
-/** Fill the file system at `dir` until a write fails; returns the filler's path. */
-async function fill(dir: string): Promise<string> {
-  const filler = join(dir, 'filler');
-  const chunk = Buffer.alloc(64 * 1024, 1);
-  const { open } = await import('node:fs/promises');
-  const fh = await open(filler, 'w');
-  try {
-    for (;;) await fh.write(chunk);
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'ENOSPC') throw e;
-  } finally {
-    await fh.close().catch(() => {});
+/**
+ * Fill the file system at `dir` until a write fails: `filler` in 64 KiB writes, then
+ * what is left (less than one of those) in 512-byte writes to `filler2`.
+ */
+async function fill(dir: string): Promise<void> {
+  for (const [name, size] of [['filler', 64 * 1024], ['filler2', 512]] as const) {
+    const fh = await open(join(dir, name), 'w');
+    try {
+      for (;;) await fh.write(Buffer.alloc(size, 1));
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOSPC') throw e;
+    } finally {
+      await fh.close().catch(() => {});
+    }
   }
-  // Whatever is left is less than one chunk: fill that too, a byte at a time in small writes.
-  const fh2 = await open(join(dir, 'filler2'), 'w');
-  try {
-    for (;;) await fh2.write(Buffer.alloc(512, 1));
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'ENOSPC') throw e;
-  } finally {
-    await fh2.close().catch(() => {});
-  }
-  return filler;
 }
 
 describe('faults: a full disk (tmpfs mounted by the test)', function () {
@@ -61,7 +53,7 @@ describe('faults: a full disk (tmpfs mounted by the test)', function () {
       if (!r.ok) throw new Error(r.message);
       acknowledged.push(r.invite.id);
     }
-    const filler = await fill(mnt);
+    await fill(mnt);
     let failed = 0;
     for (let i = 0; i < 50; i++) {
       const r = await core.service.create(ADMIN, { kind: 'account' }).catch((e: NodeJS.ErrnoException) => e);
@@ -78,7 +70,7 @@ describe('faults: a full disk (tmpfs mounted by the test)', function () {
     expect(['done', 'ENOSPC']).to.include(compacted);
     expect((await readdir(dir)).filter((f) => f.endsWith('.tmp'))).to.deep.equal([]);
 
-    await rm(filler);
+    await rm(join(mnt, 'filler'));
     await rm(join(mnt, 'filler2'));
     const after = await core.service.create(ADMIN, { kind: 'account' });
     expect(after.ok, 'space back: creates work again').to.equal(true);

@@ -20,6 +20,19 @@ export function command(node: string, attrs: Record<string, string> = {}, values
       ...Object.entries(values).map(([v, val]) => xml('field', { var: v }, ...[val].flat().map((s) => xml('value', {}, s)))))] : []));
 }
 
+/** Send a <command/> to `to` as `user`: the <command/> of the reply, or the <error/> when refused. */
+export async function runCommand(user: { xmpp: { iqCaller: { request(el: Element, timeout?: number): Promise<Element> } } }, to: string, el: Element): Promise<Element> {
+  try {
+    const res = await user.xmpp.iqCaller.request(xml('iq', { type: 'set', to }, el), 10_000);
+    return res.getChild('command', NS_COMMANDS)!;
+  } catch (e) {
+    // xmpp.js rejects with a StanzaError whose element is the <error/>.
+    const error = (e as { element?: Element }).element;
+    if (error?.name === 'error') return error;
+    throw e;
+  }
+}
+
 export function formOf(cmd: Element): Element | undefined {
   return cmd.getChild('x', NS_DATA);
 }

@@ -8,11 +8,10 @@ import { freePorts } from '../../src/prosody/free-port.js';
 import { command, fieldsOf, formOf, notesOf, NS_COMMANDS, tokenOf } from '../helpers/adhoc.js';
 import { botInviteUri, botReply } from '../helpers/bot-reply.js';
 import { eventually } from '../helpers/eventually.js';
-import { openUnauthenticated } from '../helpers/raw-iq.js';
 import { BOT, DOMAIN, PASSWORD, type Stack, startStack } from '../helpers/stack.js';
 import { WebClient } from '../helpers/web.js';
 import { connectUser, type User } from '../helpers/xmpp-user.js';
-import { conversations } from '../conformance/clients.js';
+import { conversations, registerLike } from '../conformance/clients.js';
 
 const NATIVE = 'native.localhost';
 const NS_DISCO_ITEMS = 'http://jabber.org/protocol/disco#items';
@@ -27,15 +26,9 @@ async function adminCommands(user: User, host: string): Promise<string[]> {
 
 /** Register in-band with a token the way Conversations does (preauth, then the legacy fields). */
 async function registerInBand(stack: Stack, host: string, token: string, username: string): Promise<void> {
-  const stream = await openUnauthenticated(stack.prosody.service, host);
-  try {
-    const pre = await stream.iq.request(conversations.preauth(host, token), 10_000);
-    expect(pre.attrs.type, pre.toString()).to.equal('result');
-    const reg = await conversations.register(stream, host, username, PASSWORD);
-    expect(reg.attrs.type, reg.toString()).to.equal('result');
-  } finally {
-    await stream.close();
-  }
+  const { preauth, register } = await registerLike(conversations, stack.prosody.service, host, token, username, PASSWORD);
+  expect(preauth?.attrs.type, preauth?.toString()).to.equal('result');
+  expect(register?.attrs.type, register?.toString()).to.equal('result');
 }
 
 const login = async (stack: Stack, jid: string) => {
