@@ -104,7 +104,20 @@ const DAY_MS = 86_400_000;
 /** How long the server's word that someone is (or is not) an admin is believed. */
 const SERVER_ADMIN_TTL_MS = 60_000;
 
-export class InviteService extends EventEmitter<{ used: [UsedEvent] }> {
+/** Emitted as 'refused' when a token could not be used (for metrics and logs; the front end tells the person). */
+export interface RefusedEvent {
+  code: Refusal['code'];
+  purpose: Purpose;
+}
+
+/** The events front ends and metrics listen to. */
+export interface ServiceEvents {
+  created: [{ invite: Invite }];
+  used: [UsedEvent];
+  refused: [RefusedEvent];
+}
+
+export class InviteService extends EventEmitter<ServiceEvents> {
   private readonly reservations = new Map<string, Reservation>();
   /** Invites being written, per creator: not in the store yet, but counted by the quotas. */
   private readonly creating = new Map<string, number>();
@@ -239,6 +252,7 @@ export class InviteService extends EventEmitter<{ used: [UsedEvent] }> {
       if (n > 0) this.creating.set(invite.createdBy, n);
       else this.creating.delete(invite.createdBy);
     }
+    this.emit('created', { invite });
     const landingUrl = this.landingUrl(token);
     return { ok: true, invite, token, uri: this.uri(invite, token), ...(landingUrl ? { landingUrl } : {}) };
   }
@@ -295,6 +309,12 @@ export class InviteService extends EventEmitter<{ used: [UsedEvent] }> {
    * while an account made with it exists.
    */
   reserve(token: string, use: Use): Result<{ reservation: string; invite: Invite; saved: Promise<void> }> {
+    const held = this.hold(token, use);
+    if (!held.ok) this.emit('refused', { code: held.code, purpose: use.purpose });
+    return held;
+  }
+
+  private hold(token: string, use: Use): Result<{ reservation: string; invite: Invite; saved: Promise<void> }> {
     const found = this.lookup(token);
     if (found.state !== 'valid') return this.refusalFor(found.state, found.invite);
     const { invite } = found;
