@@ -80,7 +80,7 @@ export function parseOpenMetrics(text: string): Map<string, Family> {
     }
     const m = SAMPLE.exec(line);
     if (!m) throw new Error(`${where}: not a sample`);
-    const [, name, , labelText = '', value] = m as unknown as [string, string, string?, string?, string];
+    const [, name, , labelText = '', value] = m as unknown as [string, string, string | undefined, string | undefined, string];
     if (!VALUE.test(value)) throw new Error(`${where}: bad value`);
     const family = [...families.keys()].find((f) => f === current && (SUFFIXES[families.get(f)!.type] ?? ['']).some((s) => name === f + s));
     if (!family) throw new Error(`${where}: sample of no declared family, or a name its type does not allow`);
