@@ -43,6 +43,8 @@ export interface Config {
   httpPortChosen?: boolean;
   /** Proxies whose X-Forwarded-For is believed (the web rate limits count per client address): true, or addresses/CIDRs. */
   trustProxy: boolean | string[];
+  /** Bearer token that /metrics asks for; undefined: /metrics answers only unproxied loopback requests. */
+  metricsToken?: string;
   /** JSON list of recommended clients for the web pages; undefined: the shipped list. */
   clientsFile?: string;
   inviteExpiry: number;
@@ -168,6 +170,13 @@ function trustProxy(env: Env, name: string): boolean | string[] {
   return list;
 }
 
+/** A bearer token: long enough not to be guessed, and only characters a header carries unchanged. */
+function metricsToken(env: Env, name: string): string | undefined {
+  const v = readSecret(env, name);
+  if (v !== undefined && !/^[A-Za-z0-9._~+/=-]{16,}$/.test(v)) throw new ConfigError(name, 'at least 16 letters, digits or ._~+/=- (e.g. openssl rand -hex 32)');
+  return v;
+}
+
 /**
  * Parse the environment. With `localDefaults` (npm start with no XMPP_SERVICE)
  * the server settings may be absent: the caller fills them from the local Prosody.
@@ -213,6 +222,7 @@ export function parseConfig(env: Env, opts: { localDefaults?: boolean } = {}): C
     httpHost: read(env, 'HTTP_HOST') ?? '127.0.0.1',
     httpPort: int(env, 'HTTP_PORT', 8080, 0, 65535),
     trustProxy: trustProxy(env, 'TRUST_PROXY'),
+    metricsToken: metricsToken(env, 'METRICS_TOKEN'),
     clientsFile: read(env, 'CLIENTS_FILE'),
     inviteExpiry: int(env, 'INVITE_EXPIRY', 604800, 60),
     resetExpiry: int(env, 'RESET_EXPIRY', 86400, 60),

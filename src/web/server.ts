@@ -1,7 +1,7 @@
 // The web side's HTTP server: fastify with its plugins for security headers,
 // cookies + CSRF, form bodies and per-address rate limits; the pages are in
 // landing.ts and register-form.ts.
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import cookie from '@fastify/cookie';
 import csrf from '@fastify/csrf-protection';
@@ -12,6 +12,7 @@ import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, ty
 import type { Config } from '../config.js';
 import type { InviteService } from '../invites/service.js';
 import { log } from '../log.js';
+import type { Metrics } from '../metrics.js';
 import type { AccountAdmin } from '../xmpp/admin-commands.js';
 import type { ClientList } from './clients.js';
 import { landingRoutes } from './landing.js';
@@ -27,15 +28,35 @@ export interface WebOptions {
 }
 
 export interface WebContext {
-  config: Pick<Config, 'publicUrl' | 'httpHost' | 'httpPort' | 'trustProxy' | 'xmppDomain'>;
+  config: Pick<Config, 'publicUrl' | 'httpHost' | 'httpPort' | 'trustProxy' | 'xmppDomain' | 'metricsToken'>;
   service: InviteService;
   admin: AccountAdmin;
   clients: ClientList;
   now?: () => Date;
+  /** /metrics and /health; absent: neither is served. */
+  metrics?: Metrics;
 }
 
 const STYLE = readFileSync(new URL('./static/style.css', import.meta.url));
 const ICON = readFileSync(new URL('./static/icon.svg', import.meta.url));
+
+const sha256 = (s: string) => createHash('sha256').update(s).digest();
+
+/**
+ * Who may read /metrics: with METRICS_TOKEN, whoever sends it as a bearer token; without,
+ * only a request made on this machine and not relayed by a proxy (a proxy on this machine
+ * connects from loopback too, but adds the header that names the visitor).
+ */
+function metricsRefusal(req: FastifyRequest, token: string | undefined): 401 | 403 | undefined {
+  if (token !== undefined) {
+    const given = /^Bearer +(\S+)$/i.exec(req.headers.authorization ?? '')?.[1] ?? '';
+    return timingSafeEqual(sha256(given), sha256(token)) ? undefined : 401;
+  }
+  const peer = req.socket.remoteAddress ?? ''; // the socket's, never X-Forwarded-For's
+  const loopback = /^(127\.|::ffff:127\.)/.test(peer) || peer === '::1';
+  const relayed = ['forwarded', 'x-forwarded-for', 'x-real-ip'].some((h) => req.headers[h] !== undefined);
+  return loopback && !relayed ? undefined : 403;
+}
 
 /** The route pattern (`/invite/:token`), never the URL: URLs carry tokens and must not reach the log. */
 function route(req: FastifyRequest): string {
@@ -130,6 +151,26 @@ export async function buildWeb(ctx: WebContext, opts: WebOptions = {}): Promise<
     return sendMessage(site, reply, 500, 'Something went wrong', 'Something went wrong on our side. Nothing was changed; please try again later.');
   });
   app.setNotFoundHandler((_req, reply) => sendMessage(site, reply, 404, 'Page not found', 'There is no page here.'));
+
+  // For the operator, at the root whatever PUBLIC_URL's path: a proxy that forwards only the
+  // pages' path never shows them. Not rate-limited: visitors behind one proxy address must
+  // not make the load balancer's probe fail.
+  const { metrics } = ctx;
+  if (metrics) {
+    const ops = { config: { rateLimit: false } } as const;
+    app.get('/health', ops, async (_req, reply) => {
+      const { httpStatus, body } = await metrics.health();
+      return reply.code(httpStatus).header('Cache-Control', 'no-store').send(body);
+    });
+    app.get('/metrics', ops, async (req, reply) => {
+      reply.header('Cache-Control', 'no-store').type('text/plain; charset=utf-8');
+      const refused = metricsRefusal(req, ctx.config.metricsToken);
+      if (refused === 401) return reply.code(401).header('WWW-Authenticate', 'Bearer realm="metrics"').send('A bearer token (METRICS_TOKEN) is needed.\n');
+      if (refused === 403) return reply.code(403).send('Served only to requests from this machine, not through a proxy; set METRICS_TOKEN to scrape from elsewhere.\n');
+      const { contentType, body } = await metrics.render(req.headers.accept);
+      return reply.type(contentType).send(body);
+    });
+  }
 
   // Under PUBLIC_URL's path: the pages are where the links point, through a proxy that keeps the path.
   await app.register(async (pages) => {
