@@ -16,6 +16,7 @@ import { openCore } from './core.js';
 import { followUps } from './follow-ups.js';
 import type { InviteService } from './invites/service.js';
 import { log } from './log.js';
+import { createMetrics, type Metrics } from './metrics.js';
 import { freePorts } from './prosody/free-port.js';
 import { SenderLimit } from './rate-limit.js';
 import type { InviteStore } from './store/invite-store.js';
@@ -53,6 +54,8 @@ export class App {
     readonly bot: Bot,
     readonly component: Component | undefined,
     private readonly control: Server,
+    /** /metrics and /health; leader election calls its setLeader. */
+    readonly metrics: Metrics,
   ) {}
 
   static async start(config: Config, opts: AppOptions = {}): Promise<App> {
@@ -64,6 +67,14 @@ export class App {
     try {
       core = await openCore(config); // first: the store's writer lock (StoreLockedError)
       const { store, service } = core;
+      // Subscribed before anything can create or use an invite; the rest is read at each scrape.
+      const metrics = createMetrics(service, {
+        store: () => store.stats(),
+        // Open, and answering (a database store may not be).
+        storeOpen: () => !app.stopping && store.stats().then(() => true, () => false),
+        botOnline: () => bot?.xmpp.status === 'online',
+        componentOnline: config.componentSecret ? () => component?.online ?? false : undefined,
+      });
       // One limit over both addresses (the bot's full JID, the component): no doubling by asking both.
       const adhocOpts = { limit: new SenderLimit(config.adhocRateLimit), limitAdmins: config.rateLimitAdmins, sessions: opts.adhocSessions };
       control = await serveControl(controlSocketPath(config.storeFile), (op) => runOperation(service, op));
@@ -109,7 +120,7 @@ export class App {
         log.warn('COMPONENT_SECRET is not set: no component, so in-band registration with tokens and contact auto-approval are off');
       }
       followUps(service, { bot, component, domain: config.xmppDomain });
-      const app = new App(config, store, service, bot, component, control);
+      const app: App = new App(config, store, service, bot, component, control, metrics);
       await app.startWeb(opts.web);
       await app.prune();
       app.timer = setInterval(() => void app.prune(), PRUNE_EVERY_MS).unref();
@@ -131,7 +142,7 @@ export class App {
     const admin = new AdminCommands(this.bot.xmpp.iqCaller, this.config.xmppDomain);
     const clients = loadClients(this.config.clientsFile);
     try {
-      this.web = await startWeb({ config: this.config, service: this.service, admin, clients }, opts);
+      this.web = await startWeb({ config: this.config, service: this.service, admin, clients, metrics: this.metrics }, opts);
     } catch (e) {
       // A port npm start picked as free, taken before we listened (another start at the same moment): any free one.
       if (!this.config.httpPortChosen || !/EADDRINUSE/.test((e as Error).message)) throw e;
@@ -140,7 +151,7 @@ export class App {
       log.warn(`web pages: port ${this.config.httpPort} was taken meanwhile; using ${port}`);
       this.config = { ...this.config, httpPort: port!, publicUrl };
       this.service.settings.publicUrl = publicUrl; // the links of invites made from now on
-      this.web = await startWeb({ config: this.config, service: this.service, admin, clients }, opts);
+      this.web = await startWeb({ config: this.config, service: this.service, admin, clients, metrics: this.metrics }, opts);
     }
   }
 
