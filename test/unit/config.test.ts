@@ -46,6 +46,7 @@ describe('parseConfig', () => {
       httpHost: '127.0.0.1',
       httpPort: 8080,
       trustProxy: false,
+      metricsToken: undefined,
       clientsFile: undefined,
       inviteExpiry: 604800,
       resetExpiry: 86400,
