@@ -63,17 +63,17 @@ export async function run(): Promise<BenchReport> {
       // (the invites made while measuring stay: one more per sample of our three methods).
       let startOurs = 0;
       await b.withCore(async (service) => {
-        const pending = () => {
-          const r = service.listPending(SYSTEM, { all: true });
+        const pending = async () => {
+          const r = await service.listPending(SYSTEM, { all: true, limit: 1000 });
           if (!r.ok) throw new Error(r.message);
           return r.invites.length;
         };
-        const missing = size - pending();
+        const missing = size - await pending();
         for (let done = 0; done < missing; done += 1000) {
           await Promise.all(Array.from({ length: Math.min(1000, missing - done) }, () =>
             service.create({ jid: OUR_ADMIN }, { kind: 'account' }).then((r) => { if (!r.ok) throw new Error(r.message); })));
         }
-        startOurs = pending();
+        startOurs = await pending();
       });
       // Native: its host file holds exactly `size` pending invites before every sample.
       const nativeFile = nativeInviteFile(size, NATIVE, `${NATIVE_ADMIN}/bench`);

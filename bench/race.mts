@@ -85,7 +85,7 @@ const refusals = (o: Outcome) => [...o.refused].map(([k, v]) => `${v}× "${k}"`)
 async function settledUses(b: BenchStack, tokens: string[], expected: number): Promise<number[]> {
   let uses: number[] = [];
   for (const until = Date.now() + 10_000; ; await new Promise((r) => setTimeout(r, 50))) {
-    await b.withCore(async (service) => { uses = tokens.map((t) => service.lookup(t).invite?.uses.length ?? 0); });
+    await b.withCore(async (service) => { uses = await Promise.all(tokens.map(async (t) => (await service.lookup(t)).invite?.uses.length ?? 0)); });
     if (uses.reduce((a, x) => a + x, 0) >= expected || Date.now() > until) return uses;
   }
 }

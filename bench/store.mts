@@ -11,7 +11,7 @@ import { parseArgs } from 'node:util';
 import { InviteService } from '../src/invites/service.js';
 import { hashToken, newId, newToken } from '../src/invites/tokens.js';
 import type { Invite, InviteKind } from '../src/invites/types.js';
-import { InviteStore } from '../src/store/invite-store.js';
+import { LowdbStore } from '../src/store/lowdb/lowdb-store.js';
 
 export interface StoreBenchOptions {
   sizes?: number[];
@@ -77,7 +77,7 @@ async function measure(size: number, ops: number, fsync: boolean): Promise<Row> 
     await writeFile(file, JSON.stringify({ version: 1, invites: old.map((h) => h.invite), roles: { [`new0@${DOMAIN}`]: ['admin'] } }));
 
     let t = performance.now();
-    const store = await InviteStore.open(file, { fsync });
+    const store = await LowdbStore.open(file, { fsync });
     const openMs = performance.now() - t;
     const service = new InviteService(store, {
       domain: DOMAIN, admins: [ADMIN.jid], allowUserInvites: false, allowContactInvites: true,
@@ -88,10 +88,9 @@ async function measure(size: number, ops: number, fsync: boolean): Promise<Row> 
     for (let i = 0; i < WARM_UP; i++) {
       const c = await service.create(ADMIN, { kind: 'account' });
       if (!c.ok) throw new Error(c.message);
-      service.lookup(c.token);
-      const r = service.reserve(c.token, { purpose: 'register', username: `warm${i}` });
+      await service.lookup(c.token);
+      const r = await service.reserve(c.token, { purpose: 'register', username: `warm${i}` });
       if (!r.ok) throw new Error(r.message);
-      await r.saved;
       if (!(await service.commit(r.reservation, `warm${i}@${DOMAIN}`)).ok) throw new Error('warm-up failed');
     }
 
@@ -118,16 +117,15 @@ async function measure(size: number, ops: number, fsync: boolean): Promise<Row> 
       // Alternate a fresh token and a historical one (used, expired or revoked).
       const token = i % 2 ? tokens[i]! : old[(i * 104729) % size]!.token;
       t = performance.now();
-      const found = service.lookup(token);
+      const found = await service.lookup(token);
       samples.lookup!.push(performance.now() - t);
       if (found.state === 'unknown') throw new Error('lookup lost an invite');
     }
     for (let i = 0; i < ops; i++) {
       t = performance.now();
-      const r = service.reserve(tokens[i]!, { purpose: 'register', username: `bench${i}` });
+      const r = await service.reserve(tokens[i]!, { purpose: 'register', username: `bench${i}` });
       if (!r.ok) throw new Error(r.message);
       // As the bridge does: the hold is on disk before the server makes the account.
-      await r.saved;
       const done = await service.commit(r.reservation, `bench${i}@${DOMAIN}`);
       samples.consume!.push(performance.now() - t);
       if (!done.ok) throw new Error(done.message);

@@ -7,5 +7,5 @@ export const invite: Command = {
   summary: 'an invite that makes someone your contact (and creates their account, where allowed)',
   who: 'local',
   args: [0, 0],
-  run: (ctx) => createAndDescribe(ctx, { kind: ctx.service.defaultContactKind({ jid: ctx.sender }) }),
+  run: async (ctx) => createAndDescribe(ctx, { kind: await ctx.service.defaultContactKind({ jid: ctx.sender }) }),
 };

@@ -19,7 +19,7 @@ import { log } from './log.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { freePorts } from './prosody/free-port.js';
 import { SenderLimit } from './rate-limit.js';
-import type { InviteStore } from './store/invite-store.js';
+import type { InviteStore } from './store/store.js';
 import type { FastifyInstance } from 'fastify';
 import { loadClients } from './web/clients.js';
 import { startWeb, type WebOptions } from './web/server.js';

@@ -8,7 +8,7 @@ import { askService, controlSocketPath } from './control/socket.js';
 import { openCore } from './core.js';
 import { parseRoles } from './invites/roles.js';
 import { SecretFileError } from './private-files.js';
-import { StoreLockedError } from './store/writer-lock.js';
+import { StoreLockedError } from './store/lowdb/writer-lock.js';
 
 const USAGE = `Usage:
   npm run invites -- create account [--admin] [--role ROLE]... [--username USER] [--uses N]

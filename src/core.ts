@@ -2,10 +2,11 @@
 // CLI (under the writer lock) build them the same way.
 import type { Config } from './config.js';
 import { InviteService } from './invites/service.js';
-import { InviteStore } from './store/invite-store.js';
+import { openStore } from './store/open-store.js';
+import type { InviteStore } from './store/store.js';
 
 export async function openCore(config: Config): Promise<{ store: InviteStore; service: InviteService }> {
-  const store = await InviteStore.open(config.storeFile, { fsync: config.storeFsync });
+  const store = await openStore(config);
   const service = new InviteService(store, {
     domain: config.xmppDomain,
     admins: config.admins,

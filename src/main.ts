@@ -5,8 +5,8 @@ import { describeCreated } from './invites/describe.js';
 import { startLocalServer } from './local-server.js';
 import { SecretFileError } from './private-files.js';
 import { log } from './log.js';
-import { StoreCorruptError } from './store/invite-store.js';
-import { StoreLockedError } from './store/writer-lock.js';
+import { StoreCorruptError } from './store/corrupt.js';
+import { StoreLockedError } from './store/lowdb/writer-lock.js';
 import { type ProsodyBuild, ProsodyVersionError, prosodyBuild } from './prosody/builds.js';
 import { type LocalProsody, ProsodyNotInstalledError, prosodyInstalled } from './prosody/local-prosody.js';
 
@@ -25,8 +25,7 @@ async function welcome(app: App, prosody: LocalProsody): Promise<void> {
   if (!service.hasAdmins()) {
     // One first-run invite valid at a time: the one printed by the last start is revoked.
     const firstRun = { system: 'first-run' } as const;
-    const old = service.listPending(firstRun);
-    for (const inv of old.ok ? old.invites : []) await service.revoke(firstRun, inv.id);
+    for await (const old of service.eachPending(firstRun)) for (const inv of old) await service.revoke(firstRun, inv.id);
     const admin = await service.create(firstRun, { kind: 'account', roles: ['admin'] });
     if (admin.ok) {
       lines.push(

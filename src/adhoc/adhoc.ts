@@ -55,14 +55,15 @@ export class Adhoc {
   }
 
   /** Why this asker may not run the command, or undefined when they may (a quota refusal is told by the command itself). */
-  refusal(asker: string, command: AdhocCommand): (Decision & { ok: false }) | undefined {
-    const d = command.access(this.context(asker));
+  async refusal(asker: string, command: AdhocCommand): Promise<(Decision & { ok: false }) | undefined> {
+    const d = await command.access(this.context(asker));
     return !d.ok && FORBIDDING.has(d.code) ? d : undefined;
   }
 
   /** The commands this asker may run, for disco#items. */
-  available(asker: string): AdhocCommand[] {
-    return this.commands.filter((c) => !this.refusal(asker, c));
+  async available(asker: string): Promise<AdhocCommand[]> {
+    const refused = await Promise.all(this.commands.map((c) => this.refusal(asker, c)));
+    return this.commands.filter((_, i) => !refused[i]);
   }
 
   /** Answer one <command/> from `asker` (bare JID): a <command/> reply, or an <error/> for the IQ. */
@@ -92,7 +93,7 @@ export class Adhoc {
     if (sessionid === undefined) {
       // Nothing started yet: any action starts the command, except cancelling it.
       if (action === 'cancel') return commandReply({ node: command.node, sessionid: randomUUID(), status: 'canceled' });
-      const refused = this.refusal(ctx.asker, command);
+      const refused = await this.refusal(ctx.asker, command);
       if (refused) return this.reply(ctx, command, forbidden(refused.message));
       return this.reply(ctx, command, await command.start(ctx));
     }
@@ -111,9 +112,9 @@ export class Adhoc {
       return commandError('modify', 'bad-request', 'bad-action', 'This command has no previous stage; complete or cancel it.');
     }
     // Rights are checked at every stage: an admin may have lost the role meanwhile.
-    const refused = this.refusal(ctx.asker, command);
+    const refused = await this.refusal(ctx.asker, command);
     if (refused) return this.reply(ctx, command, forbidden(refused.message), session);
-    return this.reply(ctx, command, await command.submit(ctx, formValues(x), session.state), session);
+    return this.reply(ctx, command, await command.submit(ctx, formValues(x), session.state, action as 'execute' | 'next' | 'complete'), session);
   }
 
   private reply(ctx: AskerContext, command: AdhocCommand, step: Step, session?: Session<unknown>): Element {
@@ -123,7 +124,7 @@ export class Adhoc {
         session = this.sessions.open(ctx.asker, command.node, step.state, this.service.isAdmin(ctx.asker) ? 'admin' : 'user');
         if (!session) return stanzaError('wait', 'resource-constraint', 'Too many commands are in progress here right now; try again in a few minutes.');
       }
-      return commandReply({ node: command.node, sessionid: session.id, status: 'executing', notes: step.notes, form: step.form });
+      return commandReply({ node: command.node, sessionid: session.id, status: 'executing', notes: step.notes, form: step.form, canGoOn: step.canGoOn });
     }
     if (session) this.sessions.close(session.id);
     if (step.status === 'error') return step.error;

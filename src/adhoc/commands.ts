@@ -26,17 +26,17 @@ export type Values = Map<string, string[]>;
 /** What one stage gives: the end, another form to fill in (with its state), or an IQ error. */
 export type Step =
   | { status: 'completed'; form?: Element; notes?: Note[] }
-  | { status: 'executing'; form: Element; notes?: Note[]; state?: unknown }
+  | { status: 'executing'; form: Element; notes?: Note[]; state?: unknown; canGoOn?: boolean }
   | { status: 'error'; error: Element };
 
 export interface AdhocCommand {
   node: string;
   name: string;
   /** Who may run it, decided by the core; refusals about quota still let them in (the note says why nothing was made). */
-  access(ctx: AskerContext): Decision;
+  access(ctx: AskerContext): Decision | Promise<Decision>;
   start(ctx: AskerContext): Promise<Step> | Step;
   /** The submitted form of the stage `start` (or an earlier `submit`) returned. */
-  submit?(ctx: AskerContext, values: Values, state: unknown): Promise<Step> | Step;
+  submit?(ctx: AskerContext, values: Values, state: unknown, action: 'execute' | 'next' | 'complete'): Promise<Step> | Step;
 }
 
 /** Refusals that are about who the asker is: answered with `forbidden` and the command is not listed. */
@@ -77,9 +77,9 @@ const localOnly = (ctx: AskerContext): Decision => isLocal(ctx.asker, ctx.servic
 export const inviteCommand: AdhocCommand = {
   node: NODE.invite,
   name: 'Create new contact invite',
-  access: (ctx) => ctx.service.mayCreate(actor(ctx), ctx.service.defaultContactKind(actor(ctx))),
+  access: async (ctx) => ctx.service.mayCreate(actor(ctx), await ctx.service.defaultContactKind(actor(ctx))),
   async start(ctx) {
-    const kind = ctx.service.defaultContactKind(actor(ctx));
+    const kind = await ctx.service.defaultContactKind(actor(ctx));
     // Single stage: a refusal such as the quota ends the command with its reason.
     return created(ctx, await ctx.service.create(actor(ctx), { kind }), (m) => ({ status: 'completed', notes: [problem(m)] }));
   },
@@ -146,12 +146,39 @@ export const resetCommand: AdhocCommand = {
   },
 };
 
-function listing(ctx: AskerContext, all: boolean): Step {
-  const result = ctx.service.listPending(actor(ctx), { all });
+/** Invites per page of the list command, and most listed as choices by the revoke command. */
+const LIST_PAGE = 20;
+const REVOKE_CHOICES = 100;
+
+/** Where a list shown page by page has got to. */
+interface ListState {
+  all: boolean;
+  next: string;
+  shown: number;
+}
+
+function isListState(s: unknown): s is ListState {
+  return typeof (s as ListState | undefined)?.next === 'string';
+}
+
+async function listing(ctx: AskerContext, all: boolean, from?: ListState): Promise<Step> {
+  const result = await ctx.service.listPending(actor(ctx), { all, after: from?.next, limit: LIST_PAGE });
   if (!result.ok) return FORBIDDING.has(result.code) ? forbidden(result.message) : { status: 'completed', notes: [problem(result.message)] };
   const n = result.invites.length;
-  if (n === 0) return { status: 'completed', notes: [info(all ? 'There are no pending invites.' : 'You have no pending invites.')] };
-  return { status: 'completed', form: inviteTable(result.invites), notes: [info(`${n} pending invite${n === 1 ? '' : 's'}.`)] };
+  const shown = from?.shown ?? 0;
+  if (n === 0 && !from) return { status: 'completed', notes: [info(all ? 'There are no pending invites.' : 'You have no pending invites.')] };
+  const range = `${shown + 1}–${shown + n}`;
+  if (result.next) {
+    // One page at a time: a long list is never built whole, here or in the client.
+    return {
+      status: 'executing', form: inviteTable(result.invites), canGoOn: true,
+      state: { all, next: result.next, shown: shown + n } satisfies ListState,
+      notes: [info(`Pending invites ${range}; "next" shows more.`)],
+    };
+  }
+  const total = shown + n;
+  const text = from ? `Pending invites ${range}, the last of ${total}.` : `${n} pending invite${n === 1 ? '' : 's'}.`;
+  return { status: 'completed', form: inviteTable(result.invites), notes: [info(text)] };
 }
 
 export const listCommand: AdhocCommand = {
@@ -160,16 +187,22 @@ export const listCommand: AdhocCommand = {
   access: localOnly,
   // Only admins have a choice to make; everyone else gets their list at once.
   start: (ctx) => (ctx.service.isAdmin(ctx.asker) ? { status: 'executing', form: listChoiceForm() } : listing(ctx, false)),
-  submit: (ctx, values) => listing(ctx, booleanValue(values, FIELD.all) ?? false),
+  submit(ctx, values, state, action) {
+    if (!isListState(state)) return listing(ctx, booleanValue(values, FIELD.all) ?? false);
+    if (action === 'complete') return { status: 'completed', notes: [info(`${state.shown} pending invites shown.`)] };
+    return listing(ctx, state.all, state);
+  },
 };
 
 /** The revoke form over what the asker may revoke now (admins: everyone's), or the end when there is nothing. */
-function revokeStage(ctx: AskerContext, notes: Note[] = []): Step {
-  const result = ctx.service.listPending(actor(ctx), { all: ctx.service.isAdmin(ctx.asker) });
+async function revokeStage(ctx: AskerContext, notes: Note[] = []): Promise<Step> {
+  const result = await ctx.service.listPending(actor(ctx), { all: ctx.service.isAdmin(ctx.asker), limit: REVOKE_CHOICES });
   if (!result.ok) return forbidden(result.message);
   if (result.invites.length === 0) {
     return { status: 'completed', notes: [...notes, info('You have no invites that can be revoked.')] };
   }
+  // Too many to choose from: the id is typed instead (the list command shows them).
+  if (result.next) return { status: 'executing', form: revokeForm(undefined, ctx.now), notes };
   return { status: 'executing', form: revokeForm(result.invites, ctx.now), notes };
 }
 

@@ -8,7 +8,7 @@ import { discoInfo, discoItems, type Identity, NS_COMMANDS, NS_DISCO_INFO, NS_DI
 const notFound = () => stanzaError('cancel', 'item-not-found', 'There is no such node here.');
 
 /** disco#info at the address (no node), on the command list node, or on one command's node. */
-export function infoFor(adhoc: Adhoc, asker: string, node: string | undefined, identity: Identity, features: readonly string[] = []): Element {
+export async function infoFor(adhoc: Adhoc, asker: string, node: string | undefined, identity: Identity, features: readonly string[] = []): Promise<Element> {
   if (node === undefined) {
     return discoInfo(undefined, [identity], [NS_DISCO_INFO, NS_DISCO_ITEMS, NS_COMMANDS, NS_DATA, ...features]);
   }
@@ -17,15 +17,15 @@ export function infoFor(adhoc: Adhoc, asker: string, node: string | undefined, i
   }
   const command = adhoc.find(node);
   if (!command) return notFound();
-  const refused = adhoc.refusal(asker, command);
+  const refused = await adhoc.refusal(asker, command);
   if (refused) return stanzaError('auth', 'forbidden', refused.message);
   return discoInfo(node, [{ category: 'automation', type: 'command-node', name: command.name }], [NS_COMMANDS, NS_DATA]);
 }
 
 /** disco#items: on the command list node, the commands this asker may run, each at `jid`. */
-export function itemsFor(adhoc: Adhoc, asker: string, node: string | undefined, jid: string): Element {
+export async function itemsFor(adhoc: Adhoc, asker: string, node: string | undefined, jid: string): Promise<Element> {
   if (node === NS_COMMANDS) {
-    return discoItems(node, adhoc.available(asker).map((c) => ({ jid, node: c.node, name: c.name })));
+    return discoItems(node, (await adhoc.available(asker)).map((c) => ({ jid, node: c.node, name: c.name })));
   }
   if (node === undefined || adhoc.find(node)) return discoItems(node, []);
   return notFound();

@@ -111,7 +111,15 @@ export function inviteTable(invites: readonly Invite[]): Element {
   });
 }
 
-export function revokeForm(invites: readonly Invite[], now: Date): Element {
+/** A choice of the invites, or (undefined: too many to list) a field to type the id in. */
+export function revokeForm(invites: readonly Invite[] | undefined, now: Date): Element {
+  if (!invites) {
+    return dataForm('form', {
+      title: 'Revoke an invite',
+      instructions: 'Type the id of the invite to revoke ("List pending invites" shows them).',
+      fields: [{ var: FIELD.id, type: 'text-single', label: 'Invite id', required: true }],
+    });
+  }
   return dataForm('form', {
     title: 'Revoke an invite',
     fields: [{

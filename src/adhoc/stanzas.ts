@@ -18,12 +18,16 @@ export interface CommandReply {
   status: 'executing' | 'completed' | 'canceled';
   notes?: readonly Note[];
   form?: Element;
+  /** An executing stage that can go on: "next" (the default action) besides "complete". */
+  canGoOn?: boolean;
 }
 
 export function commandReply(r: CommandReply): Element {
   return xml('command', { xmlns: NS_COMMANDS, node: r.node, sessionid: r.sessionid, status: r.status },
-    // Every form we show has one stage left: completing it is the only way on.
-    ...(r.status === 'executing' ? [xml('actions', { execute: 'complete' }, xml('complete', {}))] : []),
+    // A form has one stage left (completing it is the only way on), or a list has another page.
+    ...(r.status === 'executing'
+      ? [r.canGoOn ? xml('actions', { execute: 'next' }, xml('next', {}), xml('complete', {})) : xml('actions', { execute: 'complete' }, xml('complete', {}))]
+      : []),
     ...(r.notes ?? []).map((n) => xml('note', { type: n.type }, n.text)),
     ...(r.form ? [r.form] : []));
 }

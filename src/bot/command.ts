@@ -17,6 +17,9 @@ export interface CommandContext {
   available: readonly Command[];
   /** Send `url` after the reply as an inline attachment (XEP-0066), e.g. the invite's QR code. */
   attach(url: string): void;
+  /** What this command kept for this sender last time (e.g. where a long list got to), for a while. */
+  kept: unknown;
+  keep(value: unknown): void;
 }
 
 export interface Command {

@@ -6,6 +6,10 @@ import { type InviteService, printable } from '../invites/service.js';
 import { log } from '../log.js';
 import type { Command, CommandContext } from './command.js';
 
+/** How long, and for how many senders, a command's kept value (a list's place) lasts. */
+const KEPT_MS = 15 * 60_000;
+const KEPT_MAX = 10_000;
+
 /** Longer than any command could be: answered without parsing. */
 export const MAX_COMMAND_CHARS = 1000;
 
@@ -31,11 +35,31 @@ export function parseCommand(text: string, commands: readonly Command[]): { comm
 }
 
 export class Dispatcher {
+  /** Per sender and command, oldest first (so the cap drops the oldest). */
+  private readonly kept = new Map<string, { value: unknown; at: number }>();
+
   constructor(
     private readonly service: InviteService,
     private readonly commands: readonly Command[],
     private readonly now: () => Date = () => new Date(),
   ) {}
+
+  private recall(key: string): unknown {
+    const k = this.kept.get(key);
+    if (!k) return undefined;
+    if (this.now().getTime() - k.at > KEPT_MS) {
+      this.kept.delete(key);
+      return undefined;
+    }
+    return k.value;
+  }
+
+  private keep(key: string, value: unknown): void {
+    this.kept.delete(key);
+    if (value === undefined) return;
+    this.kept.set(key, { value, at: this.now().getTime() });
+    if (this.kept.size > KEPT_MAX) this.kept.delete(this.kept.keys().next().value!);
+  }
 
   private allowed(c: Command, sender: string, admin: boolean): boolean {
     if (c.who === 'admin') return admin;
@@ -79,7 +103,11 @@ export class Dispatcher {
     if (args.length < min || args.length > max) return usage;
     const available = this.commands.filter((c) => this.allowed(c, sender, admin));
     try {
-      return await command.run({ sender, admin, args, options, service: this.service, now: this.now(), available, attach });
+      const key = `${sender} ${command.name}`;
+      return await command.run({
+        sender, admin, args, options, service: this.service, now: this.now(), available, attach,
+        kept: this.recall(key), keep: (value) => this.keep(key, value),
+      });
     } catch (e) {
       log.error(`command "${command.name}" from ${sender} failed: ${(e as Error).stack ?? e}`);
       return 'Something went wrong on our side; please try again later.';

@@ -125,7 +125,7 @@ export function serveBridge(callee: IQCallee<any>, service: InviteService, host:
     if (!token) return badRequest('The token attribute is required.');
     const limited = await turn(attr(el, 'stream'), attr(el, 'ip'));
     if (limited) return limited;
-    const found = service.lookup(token);
+    const found = await service.lookup(token);
     if (found.state !== 'valid') return refuse(service.refusalFor(found.state, found.invite));
     if (found.invite.kind === 'contact') return refuse({ ok: false, code: 'wrong-purpose', message: 'This invite does not allow creating an account.' });
     return bridgeElement('token', { kind: found.invite.kind, username: found.invite.username });
@@ -140,9 +140,9 @@ export function serveBridge(callee: IQCallee<any>, service: InviteService, host:
       return service.registrationInviteOnly ? bridgeRefusal('modify', 'not-acceptable', INVITE_ONLY_TEXT) : bridgeElement('register');
     }
     const exists = attr(el, 'exists');
-    const r = service.reserve(token, { purpose: 'register', username, accountExists: exists === undefined ? undefined : exists === 'true' });
+    // Resolves once the hold is on disk, before the server makes the account.
+    const r = await service.reserve(token, { purpose: 'register', username, accountExists: exists === undefined ? undefined : exists === 'true' });
     if (!r.ok) return refuse(r);
-    await r.saved; // the hold is on disk before the server makes the account
     // The bridge gives the account its roles as it is made, before the client can log in.
     return bridgeElement('register', {
       reservation: r.reservation, reset: r.invite.kind === 'reset' ? 'true' : undefined, roles: prosodyRoles(r.invite),
@@ -158,10 +158,10 @@ export function serveBridge(callee: IQCallee<any>, service: InviteService, host:
     return r.ok ? bridgeElement('commit') : refuse(r);
   }));
 
-  callee.set(NS_BRIDGE, 'release', from((el) => {
+  callee.set(NS_BRIDGE, 'release', from(async (el) => {
     const reservation = attr(el, 'reservation');
     if (!reservation) return badRequest('The reservation attribute is required.');
-    service.release(reservation);
+    await service.release(reservation);
     return bridgeElement('release');
   }));
 
@@ -173,9 +173,8 @@ export function serveBridge(callee: IQCallee<any>, service: InviteService, host:
     if (!token || !user || !contact || !splitBareJid(contact)) {
       return badRequest('token, a local user and a bare contact jid are required.');
     }
-    const r = service.reserve(token, { purpose: 'roster', user, contact });
+    const r = await service.reserve(token, { purpose: 'roster', user, contact });
     if (!r.ok) return refuse(r);
-    await r.saved;
     const done = await service.commit(r.reservation, contact);
     if (!done.ok) return refuse(done);
     log.info(`invite ${r.invite.id}: ${contact} subscribed to ${user}`);

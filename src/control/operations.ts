@@ -22,9 +22,9 @@ export async function runOperation(service: InviteService, operation: Operation,
       return r.ok ? { ok: true, text: describeCreated(r, service.domain, now) } : { ok: false, text: r.message };
     }
     case 'list': {
-      const r = service.listPending(CLI, { all: true });
-      if (!r.ok) return { ok: false, text: r.message };
-      return { ok: true, text: r.invites.length ? r.invites.map((i) => describeListed(i, now)).join('\n') : 'No pending invites.' };
+      const lines: string[] = [];
+      for await (const page of service.eachPending(CLI, { all: true })) for (const i of page) lines.push(describeListed(i, now));
+      return { ok: true, text: lines.length ? lines.join('\n') : 'No pending invites.' };
     }
     case 'revoke': {
       const r = await service.revoke(CLI, operation.id);

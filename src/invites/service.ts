@@ -2,7 +2,7 @@
 // an invite. Bot, component, web and CLI translate their protocol to these calls.
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import type { InviteStore } from '../store/invite-store.js';
+import type { Changed, InviteStore } from '../store/store.js';
 import { type Decision, type PolicySettings, type RefusalCode, type Subject, contactKindFor, isLocal, mayCreate } from './policy.js';
 import { sortRoles } from './roles.js';
 import { hashToken, looksLikeToken, newId, newToken } from './tokens.js';
@@ -86,10 +86,19 @@ const NOT_REVOCABLE: Record<Exclude<InviteState, 'valid' | 'unknown'>, string> =
 };
 
 interface Reservation {
-  invite: Invite;
-  /** The pending entry in invite.uses. */
-  use: InviteUse;
+  inviteId: string;
+  /** The pending use's `ref`. */
+  ref: string;
+  jid: string;
+  purpose: Purpose;
   timer: NodeJS.Timeout;
+}
+
+/** A pending use, found by its reservation's ref, or (written by earlier versions, without one) by its account. */
+type UseKey = { ref: string } | { jid: string };
+
+function findUse(inv: Invite, key: UseKey): InviteUse | undefined {
+  return 'ref' in key ? inv.uses.find((u) => u.ref === key.ref) : inv.uses.find((u) => u.pending && u.jid === key.jid);
 }
 
 /** What the server says of an account; undefined: it cannot be asked now (ask again later). */
@@ -100,6 +109,9 @@ export interface ServerAccounts {
 }
 
 const DAY_MS = 86_400_000;
+/** Invites per page of a list, unless asked otherwise, and at most. */
+export const DEFAULT_PAGE = 20;
+const MAX_PAGE = 1000;
 
 /** How long the server's word that someone is (or is not) an admin is believed. */
 const SERVER_ADMIN_TTL_MS = 60_000;
@@ -176,12 +188,12 @@ export class InviteService extends EventEmitter<ServiceEvents> {
     return 'valid';
   }
 
-  private subject(actor: Actor): Subject {
+  private async subject(actor: Actor): Promise<Subject> {
     if ('system' in actor) return { jid: null, admin: true, pending: 0 };
     const admin = this.isAdmin(actor.jid);
     // Only non-admins have a quota; skip the scan for admins.
     if (admin) return { jid: actor.jid, admin, pending: 0 };
-    const mine = this.store.createdBy(actor.jid);
+    const mine = await this.store.createdBy(actor.jid);
     const inFlight = this.creating.get(actor.jid) ?? 0;
     // Ended invites stay in the live store for a day after they end (prune()), so every one made in the last 24 hours is here.
     const since = this.now().getTime() - DAY_MS;
@@ -197,17 +209,17 @@ export class InviteService extends EventEmitter<ServiceEvents> {
   }
 
   /** The kind a plain "invite" gives this actor: account+contact when they may invite new users. */
-  defaultContactKind(actor: Actor): 'contact' | 'account-contact' {
-    return contactKindFor(this.subject(actor), this.settings);
+  async defaultContactKind(actor: Actor): Promise<'contact' | 'account-contact'> {
+    return contactKindFor(await this.subject(actor), this.settings);
   }
 
   /** May this actor create this kind? (For offering commands; create() checks again.) */
-  mayCreate(actor: Actor, kind: InviteKind): Decision {
-    return mayCreate(kind, this.subject(actor), this.settings);
+  async mayCreate(actor: Actor, kind: InviteKind): Promise<Decision> {
+    return mayCreate(kind, await this.subject(actor), this.settings);
   }
 
   async create(actor: Actor, req: CreateRequest): Promise<Result<CreatedInvite>> {
-    const decision = this.mayCreate(actor, req.kind);
+    const decision = await this.mayCreate(actor, req.kind);
     if (!decision.ok) return decision;
 
     let username: string | undefined;
@@ -227,7 +239,7 @@ export class InviteService extends EventEmitter<ServiceEvents> {
     const now = this.now();
     const token = newToken();
     let id = newId();
-    while (this.store.get(id)) id = newId();
+    while (await this.store.get(id)) id = newId();
     const ttl = req.kind === 'reset' ? this.settings.resetExpiry : this.settings.inviteExpiry;
     const invite: Invite = {
       id,
@@ -284,8 +296,8 @@ export class InviteService extends EventEmitter<ServiceEvents> {
   }
 
   /** Find the invite a token names, and whether it can be used now. */
-  lookup(token: string): Lookup {
-    const invite = looksLikeToken(token) ? this.store.findByHash(hashToken(token)) : undefined;
+  async lookup(token: string): Promise<Lookup> {
+    const invite = looksLikeToken(token) ? await this.store.findByHash(hashToken(token)) : undefined;
     if (!invite) return { state: 'unknown' };
     return { state: this.stateOf(invite), invite } as Lookup;
   }
@@ -302,37 +314,39 @@ export class InviteService extends EventEmitter<ServiceEvents> {
 
   /**
    * Hold one use of the invite for a registration or subscription in progress.
-   * The check and the hold are synchronous, so concurrent callers are decided
-   * one at a time: a single-use token is held by at most one of them. The hold
-   * is a pending use, durable once `saved` resolves: wait for it before the
-   * server makes the account, so no crash or lost message can free the token
-   * while an account made with it exists.
+   * The check and the hold are one change of the store, so concurrent callers,
+   * in this process or another on the same database, are decided one at a time:
+   * a single-use token is held by at most one of them. The hold is a pending use,
+   * durable once this resolves (a failed write rejects, and holds nothing): the
+   * server makes the account only after, so no crash or lost message can free
+   * the token while an account made with it exists.
    */
-  reserve(token: string, use: Use): Result<{ reservation: string; invite: Invite; saved: Promise<void> }> {
-    const held = this.hold(token, use);
+  async reserve(token: string, use: Use): Promise<Result<{ reservation: string; invite: Invite }>> {
+    const held = await this.hold(token, use);
     if (!held.ok) this.emit('refused', { code: held.code, purpose: use.purpose });
     return held;
   }
 
-  private hold(token: string, use: Use): Result<{ reservation: string; invite: Invite; saved: Promise<void> }> {
-    const found = this.lookup(token);
+  private async hold(token: string, use: Use): Promise<Result<{ reservation: string; invite: Invite }>> {
+    const found = await this.lookup(token);
     if (found.state !== 'valid') return this.refusalFor(found.state, found.invite);
-    const { invite } = found;
-    const refusal = use.purpose === 'register' ? this.refuseRegister(invite, use) : this.refuseRoster(invite, use);
-    if (refusal) return refusal;
-    if (invite.uses.length >= invite.maxUses) return this.inUse();
+    const ref = randomUUID();
     const jid = use.purpose === 'register' ? `${use.username}@${this.domain}` : use.contact.toLowerCase();
-    const entry: InviteUse = { jid, at: this.now().toISOString(), pending: use.purpose };
-    invite.uses.push(entry);
-    const id = randomUUID();
-    const timer = setTimeout(() => void this.expire(id), RESERVATION_TTL_MS).unref();
-    this.reservations.set(id, { invite, use: entry, timer });
-    // A hold that could not be written was never made: the use goes back at once.
-    const saved = this.store.update(invite).catch((e: unknown) => {
-      if (this.take(id)) remove(invite.uses, entry);
-      throw e;
+    const changed = await this.store.change(found.invite.id, (invite): Changed<Refusal | undefined> => {
+      // Decided again on the invite as it is now: another hold may have come first.
+      const state = this.stateOf(invite);
+      if (state !== 'valid') return { write: false, value: this.refusalFor(state, invite) };
+      const refusal = use.purpose === 'register' ? this.refuseRegister(invite, use) : this.refuseRoster(invite, use);
+      if (refusal) return { write: false, value: refusal };
+      if (invite.uses.length >= invite.maxUses) return { write: false, value: this.inUse() };
+      invite.uses.push({ jid, at: this.now().toISOString(), pending: use.purpose, ref });
+      return { write: true, value: undefined };
     });
-    return { ok: true, reservation: id, invite, saved };
+    if (!changed) return this.refusalFor('unknown');
+    if (changed.value) return changed.value;
+    const timer = setTimeout(() => void this.expire(ref), RESERVATION_TTL_MS).unref();
+    this.reservations.set(ref, { inviteId: changed.invite.id, ref, jid, purpose: use.purpose, timer });
+    return { ok: true, reservation: ref, invite: changed.invite };
   }
 
   private inUse(): Refusal {
@@ -369,19 +383,21 @@ export class InviteService extends EventEmitter<ServiceEvents> {
     return r;
   }
 
-  /** The registration or subscription failed: give the use back. */
-  release(reservation: string): boolean {
+  /** The registration or subscription failed: give the use back (false: no such reservation here). */
+  async release(reservation: string): Promise<boolean> {
     const r = this.take(reservation);
     if (!r) return false;
-    this.drop(r.invite, r.use);
+    await this.drop(r.inviteId, { ref: r.ref });
     return true;
   }
 
-  private drop(invite: Invite, use: InviteUse): void {
-    const i = invite.uses.indexOf(use);
-    if (i < 0) return;
-    invite.uses.splice(i, 1);
-    this.store.update(invite).catch(() => {}); // a lost write leaves the use pending: fail closed
+  private async drop(inviteId: string, key: UseKey): Promise<void> {
+    await this.store.change(inviteId, (invite) => {
+      const use = findUse(invite, key);
+      if (!use?.pending) return { write: false, value: undefined };
+      invite.uses.splice(invite.uses.indexOf(use), 1);
+      return { write: true, value: undefined };
+    }).catch(() => {}); // a lost write leaves the use pending: fail closed
   }
 
   /**
@@ -391,53 +407,60 @@ export class InviteService extends EventEmitter<ServiceEvents> {
    * `rolesApplied`: the server has already given the account the invite's roles.
    */
   async commit(reservation: string, usedBy: string, token?: string, opts: { rolesApplied?: boolean } = {}): Promise<Result<{ invite: Invite }>> {
-    const r = this.take(reservation) ?? this.held(token, usedBy);
-    if (!r) return fail('no-reservation', 'This invite reservation has expired; start again.');
-    // Already confirmed (settled while the commit was on its way): nothing more to do.
-    if (!r.use.pending && r.invite.uses.includes(r.use)) return { ok: true, invite: r.invite };
-    return this.confirm(r.invite, r.use, usedBy, opts.rolesApplied ?? false);
+    const r = this.take(reservation);
+    const target = r ? { inviteId: r.inviteId, key: { ref: r.ref } as UseKey } : await this.heldByToken(token, usedBy);
+    if (!target) return fail('no-reservation', 'This invite reservation has expired; start again.');
+    const done = await this.confirm(target.inviteId, target.key, usedBy, opts.rolesApplied ?? false);
+    return done ?? fail('no-reservation', 'This invite reservation has expired; start again.');
   }
 
-  private async confirm(invite: Invite, use: InviteUse, usedBy: string, rolesApplied = false): Promise<Result<{ invite: Invite }>> {
-    const purpose = use.pending ?? 'register';
-    const before = { jid: use.jid, pending: use.pending, listed: invite.uses.includes(use) };
-    use.jid = usedBy;
-    delete use.pending;
-    if (!before.listed) invite.uses.push(use);
-    const grant = invite.roles.length > 0 && invite.kind === 'account' && !invite.revokedAt;
-    try {
-      await Promise.all([this.store.update(invite), ...(grant ? [this.store.grantRoles(usedBy, invite.roles)] : [])]);
-    } catch (e) {
-      // Not confirmed on disk: as it was (a pending use stays pending, so the token stays spent).
-      use.jid = before.jid;
-      if (before.pending) use.pending = before.pending;
-      if (!before.listed) remove(invite.uses, use);
-      throw e;
-    }
+  /** Confirm a use (recording one when it is not found); undefined when the invite is gone. */
+  private async confirm(inviteId: string, key: UseKey, usedBy: string, rolesApplied = false): Promise<Result<{ invite: Invite }> | undefined> {
+    const before = await this.store.get(inviteId);
+    if (!before) return undefined;
+    // Granted first: granting again is harmless, and a failure here leaves the use
+    // pending (the token stays spent) for settlePending() to finish.
+    const grant = before.roles.length > 0 && before.kind === 'account' && !before.revokedAt;
+    if (grant) await this.store.grantRoles(usedBy, before.roles);
+    const changed = await this.store.change(inviteId, (invite): Changed<Purpose | null> => {
+      const use = findUse(invite, key) ?? invite.uses.find((u) => u.jid === usedBy && u.pending);
+      // Already confirmed (settled while the commit was on its way): nothing more to do.
+      if (!use && invite.uses.some((u) => u.jid === usedBy && !u.pending)) return { write: false, value: null };
+      const purpose = use?.pending ?? 'register';
+      if (use) {
+        use.jid = usedBy;
+        delete use.pending;
+        delete use.ref;
+      } else {
+        invite.uses.push({ jid: usedBy, at: this.now().toISOString() });
+      }
+      return { write: true, value: purpose };
+    });
+    if (!changed) return undefined;
     if (grant) this.serverAdmins.delete(usedBy); // ask the server afresh
-    this.emit('used', { invite, usedBy, purpose, rolesApplied });
-    return { ok: true, invite };
+    if (changed.value) this.emit('used', { invite: changed.invite, usedBy, purpose: changed.value, rolesApplied });
+    return { ok: true, invite: changed.invite };
   }
 
-  private held(token: string | undefined, usedBy: string): Pick<Reservation, 'invite' | 'use'> | undefined {
-    const invite = token && looksLikeToken(token) ? this.store.findByHash(hashToken(token)) : undefined;
+  private async heldByToken(token: string | undefined, usedBy: string): Promise<{ inviteId: string; key: UseKey } | undefined> {
+    const invite = token && looksLikeToken(token) ? await this.store.findByHash(hashToken(token)) : undefined;
     if (!invite || !REGISTER_KINDS.has(invite.kind)) return undefined;
-    const use = invite.uses.find((u) => u.jid === usedBy) ?? { jid: usedBy, at: this.now().toISOString() };
-    return { invite, use };
+    // Confirmed already by someone (a settle): the change below finds it so and records nothing twice.
+    return { inviteId: invite.id, key: { jid: usedBy } };
   }
 
   /** A reservation nobody finished: settle it by whether its account exists. */
   private async expire(reservation: string): Promise<void> {
     const r = this.take(reservation);
-    if (r) await this.settle(r.invite, r.use);
+    if (r) await this.settle(r.inviteId, { ref: r.ref }, r.jid, r.purpose);
   }
 
-  private async settle(invite: Invite, use: InviteUse): Promise<void> {
+  private async settle(inviteId: string, key: UseKey, jid: string, purpose: Purpose): Promise<void> {
     // Only an account can be checked; a subscription in doubt stays spent (fail closed).
-    if (use.pending !== 'register' || !this.server) return;
-    const exists = await this.accountExists(use.jid);
-    if (exists === true) await this.confirm(invite, use, use.jid);
-    else if (exists === false) this.drop(invite, use);
+    if (purpose !== 'register' || !this.server) return;
+    const exists = await this.accountExists(jid);
+    if (exists === true) await this.confirm(inviteId, key, jid);
+    else if (exists === false) await this.drop(inviteId, key);
   }
 
   /**
@@ -445,19 +468,26 @@ export class InviteService extends EventEmitter<ServiceEvents> {
    * (a crash), and, after the connection to the server was back, those still held
    * here whose account already exists (their commit was lost on the way). A held
    * use whose account does not exist yet may still be in progress: left alone.
-   * Returns how many pending uses were looked at.
+   * On a store shared by several instances, another one's hold is only settled
+   * once older than a reservation lives. Returns how many pending uses were looked at.
    */
   async settlePending(): Promise<number> {
-    const held = new Map([...this.reservations].map(([id, r]) => [r.use, id] as const));
-    const pending = this.store.all().flatMap((inv) => inv.uses.filter((u) => u.pending).map((u) => [inv, u] as const));
-    for (const [inv, use] of pending) {
-      const id = held.get(use);
-      if (id === undefined) await this.settle(inv, use);
-      else if (use.pending === 'register' && (await this.accountExists(use.jid)) === true && this.take(id)) {
-        await this.confirm(inv, use, use.jid);
+    let looked = 0;
+    const young = this.now().getTime() - RESERVATION_TTL_MS;
+    for (const inv of await this.store.withPendingUses()) {
+      for (const use of inv.uses.filter((u) => u.pending)) {
+        looked++;
+        const key: UseKey = use.ref ? { ref: use.ref } : { jid: use.jid };
+        const mine = use.ref ? this.reservations.get(use.ref) : undefined;
+        if (!mine) {
+          if (this.store.shared && Date.parse(use.at) > young) continue;
+          await this.settle(inv.id, key, use.jid, use.pending!);
+        } else if (use.pending === 'register' && (await this.accountExists(use.jid)) === true && this.take(mine.ref)) {
+          await this.confirm(inv.id, key, use.jid);
+        }
       }
     }
-    return pending.length;
+    return looked;
   }
 
   private async accountExists(jid: string): Promise<boolean | undefined> {
@@ -466,31 +496,47 @@ export class InviteService extends EventEmitter<ServiceEvents> {
   }
 
   async revoke(actor: Actor, id: string): Promise<Result<{ invite: Invite }>> {
-    const invite = this.store.get(id.trim().toLowerCase());
-    const subject = this.subject(actor);
+    const found = await this.store.get(id.trim().toLowerCase());
+    const subject = await this.subject(actor);
     // Non-admins learn nothing about invites that are not theirs.
-    if (!invite || (!subject.admin && invite.createdBy !== subject.jid)) {
+    if (!found || (!subject.admin && found.createdBy !== subject.jid)) {
       return fail('not-found', `You have no invite with the id "${printable(id)}".`);
     }
-    const state = this.stateOf(invite);
-    if (state !== 'valid' && state !== 'unknown') return fail('not-found', `Invite ${invite.id} cannot be revoked: ${NOT_REVOCABLE[state]}.`);
-    invite.revokedAt = this.now().toISOString();
-    try {
-      await this.store.update(invite);
-    } catch (e) {
-      delete invite.revokedAt; // not written: not revoked
-      throw e;
-    }
-    return { ok: true, invite };
+    const changed = await this.store.change(found.id, (invite): Changed<Refusal | undefined> => {
+      const state = this.stateOf(invite);
+      if (state !== 'valid') return { write: false, value: fail('not-found', `Invite ${invite.id} cannot be revoked: ${NOT_REVOCABLE[state as keyof typeof NOT_REVOCABLE]}.`) };
+      invite.revokedAt = this.now().toISOString();
+      return { write: true, value: undefined };
+    });
+    if (!changed) return fail('not-found', `You have no invite with the id "${printable(id)}".`);
+    return changed.value ?? { ok: true, invite: changed.invite };
   }
 
-  /** Invites that can still be used: the actor's own, or everyone's for admins with `all`. */
-  listPending(actor: Actor, opts: { all?: boolean } = {}): Result<{ invites: Invite[] }> {
-    const subject = this.subject(actor);
+  /**
+   * One page of the invites that can still be used: the actor's own, or everyone's
+   * for admins with `all`; `after` is the `next` of the page before.
+   */
+  async listPending(actor: Actor, opts: { all?: boolean; after?: string; limit?: number } = {}): Promise<Result<{ invites: Invite[]; next?: string }>> {
+    const subject = await this.subject(actor);
     if (opts.all && !subject.admin) return fail('not-admin', 'Only administrators can list all invites.');
-    const candidates = opts.all ? this.store.all() : this.store.createdBy(this.creator(actor));
-    const invites = candidates.filter((i) => this.stateOf(i) === 'valid');
-    return { ok: true, invites };
+    const page = await this.store.page({
+      ...(opts.all ? {} : { createdBy: this.creator(actor) }),
+      openAt: this.now(),
+      ...(opts.after ? { after: opts.after } : {}),
+      limit: Math.min(Math.max(1, opts.limit ?? DEFAULT_PAGE), MAX_PAGE),
+    });
+    return { ok: true, ...page };
+  }
+
+  /** Every page of listPending in turn (the CLI's whole list; first-run's old invites). */
+  async *eachPending(actor: Actor, opts: { all?: boolean } = {}): AsyncGenerator<Invite[]> {
+    let after: string | undefined;
+    do {
+      const page = await this.listPending(actor, { ...opts, after, limit: MAX_PAGE });
+      if (!page.ok) throw new Error(page.message);
+      yield page.invites;
+      after = page.next;
+    } while (after);
   }
 
   /** When an invite stopped being usable, or undefined while it still is. */
@@ -517,11 +563,6 @@ export class InviteService extends EventEmitter<ServiceEvents> {
     for (const r of this.reservations.values()) clearTimeout(r.timer);
     this.reservations.clear();
   }
-}
-
-function remove<T>(list: T[], item: T): void {
-  const i = list.indexOf(item);
-  if (i >= 0) list.splice(i, 1);
 }
 
 /** Echo user input safely in a sentence: short, one line, no control characters. */

@@ -16,6 +16,8 @@ export interface InviteUse {
    * in between, the token stays spent until the account's existence is checked.
    */
   pending?: 'register' | 'roster';
+  /** While pending: the reservation holding it, so any instance can find this use. */
+  ref?: string;
 }
 
 export interface Invite {

@@ -10,7 +10,7 @@ type TokenParams = { Params: { token: string } };
 export function landingRoutes(app: FastifyInstance, site: Site): void {
   app.get<TokenParams>('/invite/:token', async (req, reply) => {
     const { token } = req.params;
-    const found = site.service.lookup(token);
+    const found = await site.service.lookup(token);
     if (found.state !== 'valid') return sendState(site, reply, found.state);
     const { invite } = found;
     const uri = site.service.uri(invite, token);
@@ -31,7 +31,7 @@ export function landingRoutes(app: FastifyInstance, site: Site): void {
 
   app.get<TokenParams>('/invite/:token/qr.png', async (req, reply) => {
     const { token } = req.params;
-    const found = site.service.lookup(token);
+    const found = await site.service.lookup(token);
     if (found.state !== 'valid') return sendState(site, reply, found.state);
     const png = await QRCode.toBuffer(site.service.uri(found.invite, token), { type: 'png', errorCorrectionLevel: 'M', margin: 2, scale: 8 });
     return reply

@@ -60,7 +60,7 @@ export function registerRoutes(app: FastifyInstance, site: Site, limit: Register
   const attempts = new RateLimiterMemory({ points: limit.max, duration: Math.max(1, Math.ceil(limit.windowMs / 1000)) });
   app.get<FormRoute>('/invite/:token/register', async (req, reply) => {
     const { token } = req.params;
-    const found = site.service.lookup(token);
+    const found = await site.service.lookup(token);
     if (found.state !== 'valid') return sendState(site, reply, found.state);
     // A contact invite makes no account: its landing page says what to do.
     if (!hasForm(found.invite)) return reply.header('Cache-Control', 'no-store').redirect(invitePath(site, token), 303);
@@ -74,7 +74,7 @@ export function registerRoutes(app: FastifyInstance, site: Site, limit: Register
   };
   app.post<FormRoute>('/invite/:token/register', post, async (req, reply) => {
     const { token } = req.params;
-    const found = site.service.lookup(token);
+    const found = await site.service.lookup(token);
     if (found.state !== 'valid') return sendState(site, reply, found.state);
     if (!hasForm(found.invite)) return reply.header('Cache-Control', 'no-store').redirect(invitePath(site, token), 303);
     try {
@@ -104,7 +104,7 @@ export function registerRoutes(app: FastifyInstance, site: Site, limit: Register
     }
     if ('state' in result) return sendState(site, reply, result.state);
     // The form again, for the invite as it is now.
-    const now = site.service.lookup(token);
+    const now = await site.service.lookup(token);
     if (now.state !== 'valid') return sendState(site, reply, now.state);
     return sendForm(site, reply, result.status, token, now.invite, { username: body.username, error: result.message, errorField: result.field });
   });

@@ -31,7 +31,7 @@ export function hasForm(invite: Invite): boolean {
 }
 
 export async function registerWithInvite(service: InviteService, admin: AccountAdmin, form: RegistrationForm): Promise<RegistrationResult> {
-  const found = service.lookup(form.token);
+  const found = await service.lookup(form.token);
   if (found.state !== 'valid') return { ok: false, state: found.state };
   const { invite } = found;
   if (!hasForm(invite)) return { ok: false, status: 400, message: 'This invite adds a contact; it does not create an account.' };
@@ -44,7 +44,13 @@ export async function registerWithInvite(service: InviteService, admin: AccountA
   const weak = passwordProblem(form.password, form.confirm, username);
   if (weak) return { ok: false, status: 422, field: 'password', message: weak };
 
-  const held = service.reserve(form.token, { purpose: 'register', username });
+  let held: Awaited<ReturnType<InviteService['reserve']>>;
+  try {
+    held = await service.reserve(form.token, { purpose: 'register', username }); // on disk before the server makes the account
+  } catch (e) {
+    log.error(`web: could not record the hold on invite ${invite.id}: ${(e as Error).message}`);
+    return { ok: false, status: 503, message: 'Something went wrong on our side. Nothing was changed; please try again in a few minutes.' };
+  }
   if (!held.ok) {
     switch (held.code) {
       case 'unknown': case 'expired': case 'revoked':
@@ -63,17 +69,10 @@ export async function registerWithInvite(service: InviteService, admin: AccountA
 
   const jid = `${username}@${service.domain}`;
   const reset = invite.kind === 'reset';
-  try {
-    await held.saved; // the hold is on disk before the server makes the account
-  } catch (e) {
-    service.release(held.reservation);
-    log.error(`web: could not record the hold on invite ${invite.id}: ${(e as Error).message}`);
-    return { ok: false, status: 503, message: 'Something went wrong on our side. Nothing was changed; please try again in a few minutes.' };
-  }
   const done = reset ? await admin.changePassword(username, form.password) : await admin.addUser(username, form.password);
   if (!done.ok) {
     // No answer is taken as "not made" (a lost reply to a made account is the rare case).
-    service.release(held.reservation);
+    await service.release(held.reservation);
     switch (done.reason) {
       case 'exists':
         return { ok: false, status: 409, field: 'username', message: `The username "${username}" is already taken. Choose another one.` };

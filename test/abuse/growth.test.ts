@@ -32,7 +32,7 @@ describe('abuse: one account making and revoking invites (real Prosody, ad-hoc a
       expect(made.length).to.be.at.most(20);
       expect(refused.length).to.equal(40);
       for (const r of refused) expect(errorOf(r)).to.deep.include({ type: 'wait', condition: 'resource-constraint' });
-      expect(stack.app.store.createdBy(mallory.jid).length).to.be.at.most(20);
+      expect((await stack.app.store.createdBy(mallory.jid)).length).to.be.at.most(20);
     });
   });
 
@@ -57,7 +57,7 @@ describe('abuse: one account making and revoking invites (real Prosody, ad-hoc a
       }
       expect(created).to.equal(30);
       expect(refusal).to.equal('You have created 30 invites in the last 24 hours, the most allowed; try again tomorrow.');
-      expect(stack.app.store.createdBy(mallory.jid)).to.have.length(30);
+      expect(await stack.app.store.createdBy(mallory.jid)).to.have.length(30);
       // Someone else on the server is not affected.
       const ann = await stack.user(`ann@${DOMAIN}`);
       expect((await adhoc(ann, command(INVITE, { action: 'execute' }))).attrs.status).to.equal('completed');

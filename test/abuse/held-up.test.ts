@@ -21,7 +21,7 @@ describe('abuse: attempts that are refused, and stay refused (real Prosody)', fu
     const pre = iqError(await stream.iq.request(conversations.preauth(DOMAIN, c.token), 10_000));
     await stream.close();
     expect(pre).to.deep.include({ type: 'cancel', condition: 'not-allowed', text: 'This invite does not allow creating an account.' });
-    expect(stack.app.service.lookup(c.token).state).to.equal('valid');
+    expect((await stack.app.service.lookup(c.token)).state).to.equal('valid');
   });
 
   it('a token shown on one stream does not let another stream register', async () => {
@@ -34,7 +34,7 @@ describe('abuse: attempts that are refused, and stay refused (real Prosody)', fu
     await Promise.all([shown.close(), other.close()]);
     expect(iqError(reg)).to.deep.include({ condition: 'not-acceptable', text: 'Registration on this server is through invitation only.' });
     expect(await stack.prosody.userExists('crossover')).to.equal(false);
-    expect(stack.app.service.lookup(a.token).state).to.equal('valid');
+    expect((await stack.app.service.lookup(a.token)).state).to.equal('valid');
   });
 
   it('an unauthenticated stream cannot speak the bridge protocol to the component, nor to the server', async () => {
@@ -54,6 +54,6 @@ describe('abuse: attempts that are refused, and stay refused (real Prosody)', fu
       if (stream.closed()) break;
     }
     await stream.close();
-    expect(stack.app.service.lookup(a.token).state).to.equal('valid');
+    expect((await stack.app.service.lookup(a.token)).state).to.equal('valid');
   });
 });

@@ -42,7 +42,7 @@ describe('abuse: guessing invite tokens (real Prosody, unauthenticated streams)'
     const real = iqError(await third.iq.request(conversations.preauth(DOMAIN, made.token), 10_000));
     await third.close();
     expect(real?.condition).to.equal('resource-constraint');
-    expect(stack.app.service.lookup(made.token).state, 'nothing spent').to.equal('valid');
+    expect((await stack.app.service.lookup(made.token)).state, 'nothing spent').to.equal('valid');
   });
 });
 

@@ -37,7 +37,7 @@ describe('abuse: many accounts holding ad-hoc forms open (real Prosody, at the c
     const done = await ask(boss, command(RESET, { action: 'complete', sessionid: String(adminForm.attrs.sessionid) },
       { accountjid: `ann@${DOMAIN}` }));
     expect(done.attrs.status, done.toString()).to.equal('completed');
-    const id = stack.app.service.listPending({ jid: ann.jid });
+    const id = await stack.app.service.listPending({ jid: ann.jid });
     const annDone = await ask(ann, command(REVOKE, { action: 'complete', sessionid: String(annForm.attrs.sessionid) },
       { id: id.ok ? id.invites[0]!.id : '' }));
     expect(annDone.attrs.status, annDone.toString()).to.equal('completed');

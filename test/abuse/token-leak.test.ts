@@ -40,6 +40,6 @@ describe('abuse: tokens in subscription requests that are not approved (real Pro
     const stored = await readFile(join(stack.prosody.dir, 'data', 'localhost', 'roster', 'offline.dat'), 'utf8');
     expect(stored).to.include('mallory@localhost');
     expect(stored).to.not.include(token);
-    expect(stack.app.service.lookup(token).state, 'not spent').to.equal('valid');
+    expect((await stack.app.service.lookup(token)).state, 'not spent').to.equal('valid');
   });
 });

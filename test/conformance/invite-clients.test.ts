@@ -79,7 +79,7 @@ describe(`client conformance: invites opened as real apps open them (real Prosod
         expect(register?.attrs.type, register?.toString()).to.equal('result');
         const user = await login(stack, client, `${username}@${DOMAIN}`, BOSS);
         expect(String(user.xmpp.jid)).to.match(new RegExp(`^${username}@${DOMAIN}/`));
-        expect(stack.app.service.lookup(uri.params.preauth!).state).to.equal('used');
+        expect((await stack.app.service.lookup(uri.params.preauth!)).state).to.equal('used');
       });
 
       it('xmpp:USER@HOST?register;preauth=T (bound, and a password reset): only that account', async () => {
@@ -92,7 +92,7 @@ describe(`client conformance: invites opened as real apps open them (real Prosod
         const reset = parseInviteUri(await uriFrom(boss, `invite reset ${username}`));
         const again = await openRegisterInvite(stack, client, reset.params.preauth!, username);
         expect(again.register?.attrs.type, again.register?.toString()).to.equal('result');
-        expect(stack.app.service.lookup(reset.params.preauth!).state).to.equal('used');
+        expect((await stack.app.service.lookup(reset.params.preauth!)).state).to.equal('used');
       });
 
       it(`a bogus or spent token is answered item-not-found, which it takes as an invalid invite (${client.onPreauthError})`, async () => {
@@ -137,7 +137,7 @@ describe(`client conformance: invites opened as real apps open them (real Prosod
         await client.subscribe(carol, alice.jid, uri.params.preauth!);
         // Both ways: alice's approval, and her own request back (answered by the app, or by a pre-approval).
         await mutual(alice, carol);
-        expect(stack.app.service.lookup(uri.params.preauth!).state).to.equal('used');
+        expect((await stack.app.service.lookup(uri.params.preauth!)).state).to.equal('used');
         expect(requests.map((r) => r.toString())).to.deep.equal([]);
       });
     });

@@ -291,10 +291,10 @@ describe(`faults: malformed input fuzzing (real Prosody, in-process service, see
       if (to === DOMAIN && element === 'befriend' && type === 'set') expect(e, what).to.deep.include({ condition: 'forbidden', text: 'Only the invite component may ask this' });
     });
     // Nothing was reserved, committed or spent through all that.
-    const probe = stack.app.service.reserve(tokens.probe, { purpose: 'register', username: 'probe' });
+    const probe = await stack.app.service.reserve(tokens.probe, { purpose: 'register', username: 'probe' });
     expect(probe.ok, 'the probe token is still free').to.equal(true);
-    if (probe.ok) stack.app.service.release(probe.reservation);
-    expect(stack.app.service.lookup(tokens.probe).invite!.uses).to.deep.equal([]);
+    if (probe.ok) await stack.app.service.release(probe.reservation);
+    expect((await stack.app.service.lookup(tokens.probe)).invite!.uses).to.deep.equal([]);
   });
 
   it(`answers ${COUNT.registrationStreams} generated token and registration IQs on unauthenticated streams`, async () => {
@@ -451,7 +451,7 @@ describe(`faults: malformed input fuzzing (real Prosody, in-process service, see
     const fresh = await stack.app.service.create({ jid: `boss@${DOMAIN}` }, { kind: 'account' });
     if (!fresh.ok) throw new Error(fresh.message);
     await registerWith(stack.prosody.service, DOMAIN, { token: fresh.token, username: 'survivor', password: PASSWORD });
-    expect(stack.app.service.lookup(fresh.token).invite!.uses.map((u) => u.jid)).to.deep.equal([`survivor@${DOMAIN}`]);
+    expect((await stack.app.service.lookup(fresh.token)).invite!.uses.map((u) => u.jid)).to.deep.equal([`survivor@${DOMAIN}`]);
     const page = await fetch(`http://127.0.0.1:${webPort}${BASE}/invite/${tokens.multi}`);
     expect(page.status).to.equal(200);
   });

@@ -2,7 +2,7 @@
 // creations and in-band registrations, then a restart on the same store.
 //
 // What the design guarantees, and so what is asserted (docs/store.md, docs/bridge-protocol.md):
-// - The store is never half-written: after the kill it opens (InviteStore.open, whatever
+// - The store is never half-written: after the kill it opens (LowdbStore.open, whatever
 //   the on-disk format is), the stale lock of the dead process is taken over on restart.
 // - An invite is shown only once it is on disk: every token the bot sent to an admin
 //   (received at any time, even after the kill) is in the store.
@@ -29,7 +29,7 @@ import xml, { type Element } from '@xmpp/xml';
 import { InviteService } from '../../src/invites/service.js';
 import { bridgeOptions } from '../../src/prosody/bridge-setup.js';
 import { LocalProsody } from '../../src/prosody/local-prosody.js';
-import { InviteStore } from '../../src/store/invite-store.js';
+import { LowdbStore } from '../../src/store/lowdb/lowdb-store.js';
 import { openRegistration, refusal, registerWith, type Registration } from '../helpers/ibr.js';
 import { ServiceProcess, type ServiceVars } from '../helpers/service-process.js';
 import { connectUser, type User } from '../helpers/xmpp-user.js';
@@ -158,9 +158,9 @@ describe('faults: kill -9 of the service during a burst (real Prosody, service a
     const inspect = join(dir, 'inspect');
     await mkdir(inspect);
     for (const f of await readdir(dir)) if (f.startsWith('invites.') && !f.endsWith('.lock')) await copyFile(join(dir, f), join(inspect, f));
-    const store = await InviteStore.open(join(inspect, 'invites.json'));
+    const store = await LowdbStore.open(join(inspect, 'invites.json'));
     const core = new InviteService(store, { domain: DOMAIN, admins: ADMINS, allowUserInvites: false, allowContactInvites: true, maxInvitesPerUser: 10, inviteExpiry: 604800, resetExpiry: 86400 });
-    const states = new Map([...shown.keys()].map((t) => [t, core.lookup(t)]));
+    const states = new Map(await Promise.all([...shown.keys()].map(async (t) => [t, await core.lookup(t)] as const)));
     for (const [token, found] of states) {
       expect(found.state, `an invite shown to ${shown.get(token)} is in the store`).to.be.oneOf(['valid', 'used']);
     }
@@ -200,9 +200,9 @@ describe('faults: kill -9 of the service during a burst (real Prosody, service a
       if (el!.getChildText('body')?.startsWith(`afterwards@${DOMAIN} joined`)) break;
     }
     await second.stop();
-    const afterStore = await InviteStore.open(join(dir, 'invites.json'));
+    const afterStore = await LowdbStore.open(join(dir, 'invites.json'));
     const after = new InviteService(afterStore, core.settings);
-    expect(after.lookup(fresh).invite?.uses.map((u) => u.jid)).to.deep.equal([`afterwards@${DOMAIN}`]);
+    expect((await after.lookup(fresh)).invite?.uses.map((u) => u.jid)).to.deep.equal([`afterwards@${DOMAIN}`]);
     await afterStore.close();
   });
 });

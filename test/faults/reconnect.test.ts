@@ -82,7 +82,7 @@ describe('faults: the component\'s connection cut during registration (real Pros
       const refused = await refusal(stream.register('midway', PASSWORD));
       expect(refused).to.deep.equal(TRY_AGAIN);
       expect(await stack.prosody.userExists('midway')).to.equal(false);
-      expect(stack.app.service.lookup(token).state, 'nothing spent').to.equal('valid');
+      expect((await stack.app.service.lookup(token)).state, 'nothing spent').to.equal('valid');
 
       const back = online(component.xmpp);
       hold.release();
@@ -92,7 +92,7 @@ describe('faults: the component\'s connection cut during registration (real Pros
       await stream.close();
     }
     expect(await stack.prosody.userExists('midway')).to.equal(true);
-    expect(stack.app.service.lookup(token).invite!.uses.map((u) => u.jid)).to.deep.equal([`midway@${DOMAIN}`]);
+    expect((await stack.app.service.lookup(token)).invite!.uses.map((u) => u.jid)).to.deep.equal([`midway@${DOMAIN}`]);
   });
 
   it('cut after the reservation, before the commit: the account exists, the lost commit is logged, nobody else gets the token', async () => {
@@ -189,9 +189,9 @@ describe('faults: Prosody down and back up (real Prosody, in-process service)', 
     users.push(phoenix);
     const notice = await boss.next(BOT, 5000);
     expect(notice?.getChildText('body')).to.match(/^phoenix@localhost joined with your invite \w+\.$/);
-    expect(app.service.lookup(token!).invite!.uses.map((u) => u.jid)).to.deep.equal([`phoenix@${DOMAIN}`]);
+    expect((await app.service.lookup(token!)).invite!.uses.map((u) => u.jid)).to.deep.equal([`phoenix@${DOMAIN}`]);
     // An invite made before the restart works after it.
     await registerWith(prosody.service, DOMAIN, { token: before.token, username: 'survivor', password: PASSWORD });
-    expect(app.service.lookup(before.token).state).to.equal('used');
+    expect((await app.service.lookup(before.token)).state).to.equal('used');
   });
 });

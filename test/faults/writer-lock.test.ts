@@ -1,15 +1,15 @@
 // The store's one-writer rule rests on a kernel lock (flock on STORE_FILE.lock),
-// taken by InviteStore.open itself. Found before: a reused PID (PID 1 in a
+// taken by LowdbStore.open itself. Found before: a reused PID (PID 1 in a
 // container after kill -9) blocked every start, two processes taking over a stale
-// lock both won in 19 of 30 tries, and InviteStore.open took no lock at all.
+// lock both won in 19 of 30 tries, and LowdbStore.open took no lock at all.
 import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { expect } from 'chai';
-import { InviteStore } from '../../src/store/invite-store.js';
-import { StoreLockedError } from '../../src/store/writer-lock.js';
+import { LowdbStore } from '../../src/store/lowdb/lowdb-store.js';
+import { StoreLockedError } from '../../src/store/lowdb/writer-lock.js';
 import { ROOT, TSX_LOADER } from '../helpers/scripts.js';
 
 const HOLDER = join(ROOT, 'test/helpers/store-holder.ts');
@@ -43,18 +43,18 @@ describe('faults: one writer per store file, by a kernel lock (real processes)',
   afterEach(async () => { await rm(dir, { recursive: true, force: true }); });
 
   it('a second open in the same process is refused, and allowed once the first is closed', async () => {
-    const first = await InviteStore.open(file);
-    const err = await InviteStore.open(file).then(() => null, (e: unknown) => e);
+    const first = await LowdbStore.open(file);
+    const err = await LowdbStore.open(file).then(() => null, (e: unknown) => e);
     expect(err).to.be.instanceOf(StoreLockedError);
     expect((err as Error).message).to.equal(`${file} is in use by process ${process.pid}`);
     await first.close();
-    await (await InviteStore.open(file)).close();
+    await (await LowdbStore.open(file)).close();
   });
 
   it('a lock file naming a live process that holds no lock (a reused PID), or empty (a full disk), is no lock', async () => {
     for (const text of ['1', String(process.ppid), '']) {
       await writeFile(`${file}.lock`, text);
-      const s = await InviteStore.open(file);
+      const s = await LowdbStore.open(file);
       expect(await readFile(`${file}.lock`, 'utf8')).to.equal(String(process.pid));
       await s.close();
     }

@@ -3,7 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type InviteSettings, InviteService } from '../../src/invites/service.js';
-import { InviteStore } from '../../src/store/invite-store.js';
+import { LowdbStore } from '../../src/store/lowdb/lowdb-store.js';
 
 export const baseSettings: InviteSettings = {
   domain: 'example.org',
@@ -18,7 +18,7 @@ export const baseSettings: InviteSettings = {
 export interface Core {
   dir: string;
   file: string;
-  store: InviteStore;
+  store: LowdbStore;
   service: InviteService;
   clock: { now: Date };
   reopen(): Promise<Core>;
@@ -28,7 +28,7 @@ export interface Core {
 export async function makeCore(settings: Partial<InviteSettings> = {}, dir?: string): Promise<Core> {
   dir ??= await mkdtemp(join(tmpdir(), 'invites-unit-'));
   const file = join(dir, 'invites.json');
-  const store = await InviteStore.open(file);
+  const store = await LowdbStore.open(file);
   const clock = { now: new Date('2026-11-21T12:00:00Z') };
   const service = new InviteService(store, { ...baseSettings, ...settings }, () => clock.now);
   const core: Core = {

@@ -3,7 +3,7 @@
 // invites and consumes every other one, printing "created TOKEN" / "used TOKEN"
 // only after that change resolved, until it is killed.
 import { InviteService } from '../../src/invites/service.js';
-import { InviteStore } from '../../src/store/invite-store.js';
+import { LowdbStore } from '../../src/store/lowdb/lowdb-store.js';
 import { baseSettings } from './core.js';
 
 const ADMIN = { jid: 'boss@example.org' };
@@ -14,9 +14,8 @@ async function loop(service: InviteService, w: number): Promise<never> {
     if (!c.ok) throw new Error(c.message);
     process.stdout.write(`created ${c.token}\n`);
     if (i % 2) continue;
-    const r = service.reserve(c.token, { purpose: 'register', username: `w${w}n${i}` });
+    const r = await service.reserve(c.token, { purpose: 'register', username: `w${w}n${i}` });
     if (!r.ok) throw new Error(r.message);
-    await r.saved;
     const done = await service.commit(r.reservation, `w${w}n${i}@example.org`);
     if (!done.ok) throw new Error(done.message);
     process.stdout.write(`used ${c.token}\n`);
@@ -25,7 +24,7 @@ async function loop(service: InviteService, w: number): Promise<never> {
 
 async function main(): Promise<void> {
   const [file, compactAt] = process.argv.slice(2);
-  const store = await InviteStore.open(file!, { compactAt: Number(compactAt) });
+  const store = await LowdbStore.open(file!, { compactAt: Number(compactAt) });
   const service = new InviteService(store, baseSettings);
   process.stdout.write('ready\n');
   await Promise.all(Array.from({ length: 8 }, (_, w) => loop(service, w)));

@@ -53,7 +53,7 @@ describe('in-band registration with invite tokens (real Prosody, bridge + compon
     const again = await refusal(register(stack, { token, username: 'ann2' }));
     expect(again).to.deep.equal({ condition: 'item-not-found', text: 'This invite has already been used.' });
     expect(await stack.prosody.userExists('ann2')).to.equal(false);
-    const inv = stack.app.service.lookup(token).invite!;
+    const inv = (await stack.app.service.lookup(token)).invite!;
     expect(inv.uses.map((u) => u.jid)).to.deep.equal([`ann@${DOMAIN}`]);
   });
 
@@ -61,10 +61,10 @@ describe('in-band registration with invite tokens (real Prosody, bridge + compon
     expect(await refusal(register(stack, { token: 'A'.repeat(24), username: 'u1' })))
       .to.deep.equal({ condition: 'item-not-found', text: 'This invite is not valid.' });
     const expiring = await mint(stack, BOSS, { kind: 'account' });
-    stack.app.service.lookup(expiring).invite!.expiresAt = new Date(Date.now() - 1000).toISOString();
+    (await stack.app.service.lookup(expiring)).invite!.expiresAt = new Date(Date.now() - 1000).toISOString();
     expect((await refusal(register(stack, { token: expiring, username: 'u2' }))).text).to.equal('This invite has expired.');
     const revoked = await mint(stack, BOSS, { kind: 'account' });
-    await stack.app.service.revoke(BOSS, stack.app.service.lookup(revoked).invite!.id);
+    await stack.app.service.revoke(BOSS, (await stack.app.service.lookup(revoked)).invite!.id);
     expect((await refusal(register(stack, { token: revoked, username: 'u3' }))).text).to.equal('This invite has been revoked.');
     for (const u of ['u1', 'u2', 'u3']) expect(await stack.prosody.userExists(u)).to.equal(false);
   });
@@ -84,7 +84,7 @@ describe('in-band registration with invite tokens (real Prosody, bridge + compon
     expect((await refusal(register(stack, { token: open, username: 'taken' }))).condition).to.equal('conflict');
     await register(stack, { token, username: 'dora' });
     expect(await stack.prosody.userExists('dora')).to.equal(true);
-    expect(stack.app.service.lookup(open).state, 'a refused attempt does not spend the token').to.equal('valid');
+    expect((await stack.app.service.lookup(open)).state, 'a refused attempt does not spend the token').to.equal('valid');
   });
 
   it('gives the use back when the account is not created after all (same name taken meanwhile)', async () => {
@@ -98,12 +98,13 @@ describe('in-band registration with invite tokens (real Prosody, bridge + compon
     // second; under load the component may refuse it first. Either way: conflict, use kept.
     expect(lost?.reason?.condition).to.equal('conflict');
     // The loser's reservation was released when its stream closed: the second use is still there.
-    await eventually(async () => stack.app.service.reserve(token, { purpose: 'register', username: 'probe' }), (r) => {
-      if (r.ok) stack.app.service.release(r.reservation);
-      return r.ok;
-    });
+    await eventually(async () => {
+      const r = await stack.app.service.reserve(token, { purpose: 'register', username: 'probe' });
+      if (r.ok) await stack.app.service.release(r.reservation);
+      return r;
+    }, (r) => r.ok);
     await register(stack, { token, username: 'twin2' });
-    expect(stack.app.service.lookup(token).invite!.uses.map((u) => u.jid)).to.deep.equal([`twin@${DOMAIN}`, `twin2@${DOMAIN}`]);
+    expect((await stack.app.service.lookup(token)).invite!.uses.map((u) => u.jid)).to.deep.equal([`twin@${DOMAIN}`, `twin2@${DOMAIN}`]);
   });
 
   it('allows token-less registration when the service is not invitation-only', async () => {
@@ -121,7 +122,7 @@ describe('in-band registration with invite tokens (real Prosody, bridge + compon
     await register(stack, { token, username: 'multi1' });
     await register(stack, { token, username: 'multi2' });
     expect((await refusal(register(stack, { token, username: 'multi3' }))).text).to.equal('This invite has already been used.');
-    expect(stack.app.service.lookup(token).invite!.uses.map((u) => u.jid)).to.deep.equal([`multi1@${DOMAIN}`, `multi2@${DOMAIN}`]);
+    expect((await stack.app.service.lookup(token)).invite!.uses.map((u) => u.jid)).to.deep.equal([`multi1@${DOMAIN}`, `multi2@${DOMAIN}`]);
   });
 
   it('makes inviter and invitee mutual contacts with an account+contact invite, and tells the inviter', async () => {
@@ -157,7 +158,7 @@ describe('in-band registration with invite tokens (real Prosody, bridge + compon
     const u = await login(stack, `forgetful@${DOMAIN}`, NEW_PASSWORD);
     expect(String(u.xmpp.jid)).to.match(/^forgetful@/);
     await login(stack, `bystander@${DOMAIN}`); // unchanged password still works
-    expect(stack.app.service.lookup(token).state).to.equal('used');
+    expect((await stack.app.service.lookup(token)).state).to.equal('used');
     expect((await refusal(register(stack, { token, username: 'forgetful', password: 'third-password' }))).text)
       .to.equal('This invite has already been used.');
   });
@@ -169,7 +170,7 @@ describe('in-band registration with invite tokens (real Prosody, bridge + compon
     expect(won).to.have.length(1);
     const exist = await Promise.all(Array.from({ length: 50 }, (_, i) => stack.prosody.userExists(`racer${i}`)));
     expect(exist.filter(Boolean)).to.have.length(1);
-    expect(stack.app.service.lookup(token).invite!.uses.map((u) => u.jid)).to.deep.equal([`${won[0]}@${DOMAIN}`]);
+    expect((await stack.app.service.lookup(token)).invite!.uses.map((u) => u.jid)).to.deep.equal([`${won[0]}@${DOMAIN}`]);
   });
 });
 
@@ -198,7 +199,7 @@ describe('XEP-0379 pre-authenticated subscriptions (real Prosody, bridge + compo
         expect(carolRoster.get(`alice@${DOMAIN}`)?.subscription).to.equal('to');
         const notice = await alice.next(stack.env.BOT_JID!);
         expect(notice?.getChildText('body')).to.match(/^carol@localhost added you as a contact with your invite \w+\.$/);
-        expect(stack.app.service.lookup(token).state).to.equal('used');
+        expect((await stack.app.service.lookup(token)).state).to.equal('used');
       });
 
       it('passes a request with someone else\'s or a spent token on to the user, unapproved', async () => {
@@ -213,7 +214,7 @@ describe('XEP-0379 pre-authenticated subscriptions (real Prosody, bridge + compo
         await request;
         const roster = await rosterOf(alice);
         expect(roster.get(`dave@${DOMAIN}`)?.subscription ?? 'none').to.equal('none');
-        expect(stack.app.service.lookup(bossToken).state, 'not spent by a refused use').to.equal('valid');
+        expect((await stack.app.service.lookup(bossToken)).state, 'not spent by a refused use').to.equal('valid');
       });
     });
   }
@@ -268,7 +269,7 @@ describe('the bridge without its component (real Prosody)', function () {
     await register(stack, { token, username: 'first' });
     expect(await stack.prosody.userExists('first')).to.equal(true);
     await online;
-    const inv = await eventually(async () => stack.app.service.lookup(token), (l) => l.state === 'used');
+    const inv = await eventually(async () => await stack.app.service.lookup(token), (l) => l.state === 'used');
     expect(inv.state).to.equal('used');
     expect(inv.invite!.uses).to.deep.equal([{ jid: `first@${DOMAIN}`, at: inv.invite!.uses[0]!.at }]);
     expect((await refusal(register(stack, { token, username: 'second' }))).text).to.equal('This invite has already been used.');
@@ -298,7 +299,7 @@ describe('the bridge without its component (real Prosody)', function () {
       const r = await refusal(eve.xmpp.iqCaller.request(xml('iq', { type, to: COMPONENT }, xml(name, { xmlns: 'urn:xmpp-invites:bridge:0', ...attrs }))));
       expect(r.condition, name).to.equal('forbidden');
     }
-    expect(stack.app.service.lookup(token).state).to.equal('valid');
+    expect((await stack.app.service.lookup(token)).state).to.equal('valid');
     // Nor may a user ask the bridge to befriend anyone.
     const mallory = await stack.user(`mallory@${DOMAIN}`);
     const r = await refusal(eve.xmpp.iqCaller.request(xml('iq', { type: 'set', to: DOMAIN },
@@ -323,6 +324,6 @@ describe('the bridge without its component (real Prosody)', function () {
     await stack.app.component!.xmpp.send(xml('presence', { from: `gw@${COMPONENT}`, to: `alice@${DOMAIN}`, type: 'subscribe' },
       xml('preauth', { xmlns: 'urn:xmpp:pars:0', token })));
     expect(String((await delivered).attrs.from)).to.equal(`gw@${COMPONENT}`);
-    expect(stack.app.service.lookup(token).state).to.equal('valid');
+    expect((await stack.app.service.lookup(token)).state).to.equal('valid');
   });
 });

@@ -90,7 +90,7 @@ describe('web pages of the running service (real Prosody)', function () {
     const again = await refusal(registerWith(stack.prosody.service, DOMAIN, { token: inv.token, username: 'webuser2', password: PASSWORD }));
     expect(again.condition).to.be.oneOf(['forbidden', 'item-not-found', 'not-allowed']);
     expect(await stack.prosody.userExists('webuser2')).to.equal(false);
-    expect(stack.app.service.reserve(inv.token, { purpose: 'register', username: 'webuser3' })).to.include({ ok: false, code: 'used' });
+    expect(await stack.app.service.reserve(inv.token, { purpose: 'register', username: 'webuser3' })).to.include({ ok: false, code: 'used' });
     const landing = await web.get(inv.path);
     expect([landing.status, heading(landing.body)]).to.deep.equal([410, 'This invite has already been used']);
     // The bot tells the admin who made the invite.
@@ -119,7 +119,7 @@ describe('web pages of the running service (real Prosody)', function () {
     const res = await web.submit(`${inv.path}/register`, form('Zoe'));
     expect(res.status).to.equal(409);
     expect(res.body).to.include('The username &quot;zoe&quot; is already taken. Choose another one.');
-    expect(stack.app.service.lookup(inv.token).state).to.equal('valid');
+    expect((await stack.app.service.lookup(inv.token)).state).to.equal('valid');
     // Zoe's password is untouched.
     await login(`zoe@${DOMAIN}`, PASSWORD);
     expect((await web.submit(`${inv.path}/register`, form('zoe2'))).status).to.equal(200);
@@ -150,7 +150,7 @@ describe('web pages of the running service (real Prosody)', function () {
     expect(results.map((r) => r.status).sort()).to.deep.equal([200, 409]);
     const made = [await stack.prosody.userExists('racer1'), await stack.prosody.userExists('racer2')];
     expect(made.filter(Boolean)).to.have.length(1);
-    expect(stack.app.service.lookup(inv.token).state).to.equal('used');
+    expect((await stack.app.service.lookup(inv.token)).state).to.equal('used');
     await boss.next(BOT, 5000);
   });
 
@@ -176,8 +176,8 @@ describe('web pages of the running service (real Prosody)', function () {
     expect(await failure({})).to.match(/^web pages: cannot listen on 127\.0\.0\.1:\d+: .*EADDRINUSE/);
     expect(await failure({ CLIENTS_FILE: join(stack.dir, 'absent.json') })).to.match(/^CLIENTS_FILE .*absent\.json: ENOENT/);
     // The failed starts let go of the store: it opens.
-    const { InviteStore } = await import('../../src/store/invite-store.js');
-    await (await InviteStore.open(env.STORE_FILE)).close();
+    const { LowdbStore } = await import('../../src/store/lowdb/lowdb-store.js');
+    await (await LowdbStore.open(env.STORE_FILE)).close();
   });
 
   it('npm start\'s own choice of a web port, taken meanwhile, moves to a free one (with the links)', async () => {

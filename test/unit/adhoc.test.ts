@@ -141,47 +141,47 @@ describe('ad-hoc commands (engine)', () => {
   afterEach(() => core.cleanup());
 
   /** The invitation result of a completed create command: its fields, and the token. */
-  function invitation(reply: Element) {
+  async function invitation(reply: Element) {
     expect(reply.name, reply.toString()).to.equal('command');
     const { fields, uri } = invitationOf(reply);
-    return { fields, uri, token: tokenOf(uri), lookup: core.service.lookup(tokenOf(uri)) };
+    return { fields, uri, token: tokenOf(uri), lookup: await core.service.lookup(tokenOf(uri)) };
   }
 
   describe('who sees what', () => {
-    it('lists every command for an admin, contact/list/revoke for a user, none for another domain', () => {
-      expect(adhoc.available(ADMIN).map((c) => c.node)).to.deep.equal(ALL_NODES);
-      expect(adhoc.available(USER).map((c) => c.node)).to.deep.equal([NODE.invite, NODE.list, NODE.revoke]);
-      expect(adhoc.available(FOREIGN)).to.deep.equal([]);
+    it('lists every command for an admin, contact/list/revoke for a user, none for another domain', async () => {
+      expect((await adhoc.available(ADMIN)).map((c) => c.node)).to.deep.equal(ALL_NODES);
+      expect((await adhoc.available(USER)).map((c) => c.node)).to.deep.equal([NODE.invite, NODE.list, NODE.revoke]);
+      expect(await adhoc.available(FOREIGN)).to.deep.equal([]);
     });
 
     it('hides the contact invite when contact invites are off, but not when the user is at the quota', async () => {
       const offCore = await makeCore({ allowContactInvites: false });
-      expect(new Adhoc(offCore.service).available(USER).map((c) => c.node)).to.deep.equal([NODE.list, NODE.revoke]);
+      expect((await new Adhoc(offCore.service).available(USER)).map((c) => c.node)).to.deep.equal([NODE.list, NODE.revoke]);
       await offCore.cleanup();
-      for (let i = 0; i < 3; i++) invitation(await start(USER, NODE.invite));
-      expect(adhoc.available(USER).map((c) => c.node)).to.include(NODE.invite);
+      for (let i = 0; i < 3; i++) await invitation(await start(USER, NODE.invite));
+      expect((await adhoc.available(USER)).map((c) => c.node)).to.include(NODE.invite);
     });
 
-    it('disco#items on the commands node names each command at the given JID; info per node', () => {
-      const items = itemsFor(adhoc, USER, 'http://jabber.org/protocol/commands', 'bot@example.org/r');
+    it('disco#items on the commands node names each command at the given JID; info per node', async () => {
+      const items = await itemsFor(adhoc, USER, 'http://jabber.org/protocol/commands', 'bot@example.org/r');
       expect(items.getChildren('item').map((i) => i.attrs)).to.deep.equal([
         { jid: 'bot@example.org/r', node: NODE.invite, name: 'Create new contact invite' },
         { jid: 'bot@example.org/r', node: NODE.list, name: 'List pending invites' },
         { jid: 'bot@example.org/r', node: NODE.revoke, name: 'Revoke an invite' },
       ]);
-      expect(itemsFor(adhoc, USER, undefined, 'j').getChildren('item')).to.have.length(0);
-      expect(errorOf(itemsFor(adhoc, USER, 'nope', 'j')).condition).to.equal('item-not-found');
+      expect((await itemsFor(adhoc, USER, undefined, 'j')).getChildren('item')).to.have.length(0);
+      expect(errorOf(await itemsFor(adhoc, USER, 'nope', 'j')).condition).to.equal('item-not-found');
 
-      const root = infoFor(adhoc, USER, undefined, { category: 'client', type: 'bot' });
+      const root = await infoFor(adhoc, USER, undefined, { category: 'client', type: 'bot' });
       expect(root.getChildren('feature').map((f) => f.attrs.var)).to.include('http://jabber.org/protocol/commands');
       expect(root.getChild('identity')!.attrs).to.include({ category: 'client', type: 'bot' });
-      expect(infoFor(adhoc, USER, 'http://jabber.org/protocol/commands', { category: 'client', type: 'bot' }).getChild('identity')!.attrs)
+      expect((await infoFor(adhoc, USER, 'http://jabber.org/protocol/commands', { category: 'client', type: 'bot' })).getChild('identity')!.attrs)
         .to.include({ category: 'automation', type: 'command-list' });
-      expect(infoFor(adhoc, ADMIN, NODE.reset, { category: 'client', type: 'bot' }).getChild('identity')!.attrs)
+      expect((await infoFor(adhoc, ADMIN, NODE.reset, { category: 'client', type: 'bot' })).getChild('identity')!.attrs)
         .to.include({ category: 'automation', type: 'command-node', name: 'Create password reset invite' });
-      const refused = errorOf(infoFor(adhoc, USER, NODE.reset, { category: 'client', type: 'bot' }));
+      const refused = errorOf(await infoFor(adhoc, USER, NODE.reset, { category: 'client', type: 'bot' }));
       expect(refused).to.include({ condition: 'forbidden' });
-      expect(errorOf(infoFor(adhoc, USER, 'nope', { category: 'client', type: 'bot' })).condition).to.equal('item-not-found');
+      expect(errorOf(await infoFor(adhoc, USER, 'nope', { category: 'client', type: 'bot' })).condition).to.equal('item-not-found');
     });
   });
 
@@ -208,19 +208,19 @@ describe('ad-hoc commands (engine)', () => {
       expect(first.getChild('actions')!.getChild('complete')).to.not.equal(undefined);
       const done = await submit(ADMIN, NODE.createAccount, first.attrs.sessionid, { username: 'juliet' });
       expect(done.attrs.sessionid).to.equal(first.attrs.sessionid);
-      expect(invitation(done).uri).to.match(/^xmpp:juliet@example\.org\?register;preauth=[A-Za-z0-9_-]{24}$/);
+      expect((await invitation(done)).uri).to.match(/^xmpp:juliet@example\.org\?register;preauth=[A-Za-z0-9_-]{24}$/);
       expect(adhoc.openSessions).to.equal(0);
     });
 
     it('accepts execute and next as well as complete for the submission', async () => {
       for (const action of ['execute', 'next']) {
         const first = await start(ADMIN, NODE.createAccount);
-        invitation(await submit(ADMIN, NODE.createAccount, first.attrs.sessionid, {}, action));
+        await invitation(await submit(ADMIN, NODE.createAccount, first.attrs.sessionid, {}, action));
       }
       // No action attribute at all is execute.
       const first = await run(ADMIN, command(NODE.createAccount));
       expect(first.attrs.status).to.equal('executing');
-      invitation(await run(ADMIN, command(NODE.createAccount, { sessionid: first.attrs.sessionid }, {})));
+      await invitation(await run(ADMIN, command(NODE.createAccount, { sessionid: first.attrs.sessionid }, {})));
     });
 
     it('cancel ends the session: status canceled, and the sessionid is gone', async () => {
@@ -258,7 +258,7 @@ describe('ad-hoc commands (engine)', () => {
         .to.include({ condition: 'bad-request', app: 'bad-action' });
       expect(errorOf(await run(ADMIN, command(NODE.reset, { action: 'explode' })))).to.include({ condition: 'bad-request', app: 'malformed-action' });
       // The session survives a refused action.
-      invitation(await submit(ADMIN, NODE.reset, first.attrs.sessionid, { accountjid: USER }));
+      await invitation(await submit(ADMIN, NODE.reset, first.attrs.sessionid, { accountjid: USER }));
     });
 
     it('checks the right again at the submission', async () => {
@@ -292,7 +292,7 @@ describe('ad-hoc commands (engine)', () => {
     it('one-stage commands complete at once, with a sessionid and no session kept', async () => {
       const reply = await start(USER, NODE.invite);
       expect(reply.attrs.sessionid).to.be.a('string');
-      invitation(reply);
+      await invitation(reply);
       expect(adhoc.openSessions).to.equal(0);
     });
 
@@ -346,7 +346,7 @@ describe('ad-hoc commands (engine)', () => {
         ids.push(String(r.attrs.sessionid ?? ''));
         if (user === 'u3@example.org') expect(errorOf(r)).to.deep.include({ type: 'wait', condition: 'resource-constraint' });
       }
-      const inv = core.service.listPending({ jid: 'u1@example.org' });
+      const inv = await core.service.listPending({ jid: 'u1@example.org' });
       const id = inv.ok ? inv.invites[0]!.id : '';
       expect((await a.execute('u1@example.org', command(NODE.revoke, { sessionid: ids[0]! }, { id }))).attrs.status).to.equal('completed');
     });
@@ -354,7 +354,7 @@ describe('ad-hoc commands (engine)', () => {
 
   describe('contact invite', () => {
     it('gives a user a contact invite the core accepts; no landing-url without PUBLIC_URL', async () => {
-      const { fields, uri, lookup } = invitation(await start(USER, NODE.invite));
+      const { fields, uri, lookup } = await invitation(await start(USER, NODE.invite));
       expect(uri).to.match(/^xmpp:ann@example\.org\?roster;preauth=[A-Za-z0-9_-]{24}$/);
       expect(lookup.state).to.equal('valid');
       expect(lookup.invite?.kind).to.equal('contact');
@@ -364,14 +364,14 @@ describe('ad-hoc commands (engine)', () => {
 
     it('gives an admin account+contact (ibr=y), and a landing-url when PUBLIC_URL is set', async () => {
       const c = await makeCore({ publicUrl: 'https://invites.example.org' });
-      const { fields, uri } = invitation(await new Adhoc(c.service).execute(ADMIN, command(NODE.invite)));
+      const { fields, uri } = await invitation(await new Adhoc(c.service).execute(ADMIN, command(NODE.invite)));
       expect(uri).to.match(/^xmpp:boss@example\.org\?roster;preauth=[A-Za-z0-9_-]{24};ibr=y$/);
       expect(fields['landing-url']).to.deep.include({ type: 'text-single', values: [`https://invites.example.org/invite/${tokenOf(uri)}`] });
       await c.cleanup();
     });
 
     it('at the quota: completed, with the core\'s sentence as an error note, nothing made', async () => {
-      for (let i = 0; i < 3; i++) invitation(await start(USER, NODE.invite));
+      for (let i = 0; i < 3; i++) await invitation(await start(USER, NODE.invite));
       const reply = await start(USER, NODE.invite);
       expect(reply.attrs.status).to.equal('completed');
       expect(formOf(reply)).to.equal(undefined);
@@ -395,17 +395,17 @@ describe('ad-hoc commands (engine)', () => {
 
     it('without a username: an open account invite; with the admin role: roles carried', async () => {
       let { sid } = await form();
-      const open = invitation(await submit(ADMIN, NODE.createAccount, sid, { username: '', 'roster-subscription': '0', role: 'none' }));
+      const open = await invitation(await submit(ADMIN, NODE.createAccount, sid, { username: '', 'roster-subscription': '0', role: 'none' }));
       expect(open.uri).to.match(/^xmpp:example\.org\?register;preauth=/);
       expect(open.lookup.invite).to.deep.include({ kind: 'account', roles: [] });
       ({ sid } = await form());
-      const admin = invitation(await submit(ADMIN, NODE.createAccount, sid, { role: 'admin' }));
+      const admin = await invitation(await submit(ADMIN, NODE.createAccount, sid, { role: 'admin' }));
       expect(admin.lookup.invite?.roles).to.deep.equal(['admin']);
     });
 
     it('roster-subscription makes an account+contact invite of the admin', async () => {
       const { sid } = await form();
-      const r = invitation(await submit(ADMIN, NODE.createAccount, sid, { 'roster-subscription': 'true' }));
+      const r = await invitation(await submit(ADMIN, NODE.createAccount, sid, { 'roster-subscription': 'true' }));
       expect(r.uri).to.match(/^xmpp:boss@example\.org\?roster;preauth=[^;]+;ibr=y$/);
       expect(r.lookup.invite).to.deep.include({ kind: 'account-contact', inviter: ADMIN });
     });
@@ -428,7 +428,7 @@ describe('ad-hoc commands (engine)', () => {
         expect(notes[0]!.text).to.match(message);
         expect(fieldsOf(formOf(again)).username!.values).to.deep.equal(values.username ? [values.username] : []);
       }
-      expect(invitation(await submit(ADMIN, NODE.createAccount, sid, { username: 'Juliet' })).lookup.invite?.username).to.equal('juliet');
+      expect((await invitation(await submit(ADMIN, NODE.createAccount, sid, { username: 'Juliet' }))).lookup.invite?.username).to.equal('juliet');
     });
 
     it('bad input of any shape never crashes: long, control characters, many values', async () => {
@@ -457,7 +457,7 @@ describe('ad-hoc commands (engine)', () => {
         expect(notesOf(again)[0]).to.deep.include({ type: 'error' });
         expect(notesOf(again)[0]!.text).to.match(message);
       }
-      const done = invitation(await submit(ADMIN, NODE.reset, sid, { accountjid: 'Ann@Example.org' }));
+      const done = await invitation(await submit(ADMIN, NODE.reset, sid, { accountjid: 'Ann@Example.org' }));
       expect(done.uri).to.match(/^xmpp:ann@example\.org\?register;preauth=/);
       expect(done.lookup.invite).to.deep.include({ kind: 'reset', username: 'ann' });
       expect(done.fields.expire!.values[0]).to.equal('2026-11-22T12:00:00Z');
@@ -469,8 +469,8 @@ describe('ad-hoc commands (engine)', () => {
       const empty = await start(USER, NODE.list);
       expect(empty.attrs.status).to.equal('completed');
       expect(notesOf(empty)).to.deep.equal([{ type: 'info', text: 'You have no pending invites.' }]);
-      invitation(await start(USER, NODE.invite));
-      invitation(await start(OTHER, NODE.invite));
+      await invitation(await start(USER, NODE.invite));
+      await invitation(await start(OTHER, NODE.invite));
       const listed = await start(USER, NODE.list);
       expect(listed.attrs.status).to.equal('completed');
       const rows = rowsOf(formOf(listed));
@@ -481,7 +481,7 @@ describe('ad-hoc commands (engine)', () => {
     });
 
     it('an admin chooses between theirs and all', async () => {
-      invitation(await start(USER, NODE.invite));
+      await invitation(await start(USER, NODE.invite));
       const first = await start(ADMIN, NODE.list);
       expect(first.attrs.status).to.equal('executing');
       expect(fieldsOf(formOf(first)).all).to.deep.include({ type: 'boolean', values: ['0'] });
@@ -494,8 +494,8 @@ describe('ad-hoc commands (engine)', () => {
 
     it('a user revokes one of their own from a list-single; unknown ids give the form again', async () => {
       expect(notesOf(await start(USER, NODE.revoke))).to.deep.equal([{ type: 'info', text: 'You have no invites that can be revoked.' }]);
-      const { token, lookup } = invitation(await start(USER, NODE.invite));
-      invitation(await start(OTHER, NODE.invite));
+      const { token, lookup } = await invitation(await start(USER, NODE.invite));
+      await invitation(await start(OTHER, NODE.invite));
       const first = await start(USER, NODE.revoke);
       const f = fieldsOf(formOf(first)).id!;
       expect(f).to.deep.include({ type: 'list-single', required: true, options: [lookup.invite!.id] });
@@ -507,15 +507,15 @@ describe('ad-hoc commands (engine)', () => {
       const done = await submit(USER, NODE.revoke, first.attrs.sessionid, { id: lookup.invite!.id });
       expect(done.attrs.status).to.equal('completed');
       expect(notesOf(done)).to.deep.equal([{ type: 'info', text: `Invite ${lookup.invite!.id} is revoked: it can no longer be used.` }]);
-      expect(core.service.lookup(token).state).to.equal('revoked');
+      expect((await core.service.lookup(token)).state).to.equal('revoked');
     });
 
     it('an admin may revoke anyone\'s', async () => {
-      const { token, lookup } = invitation(await start(USER, NODE.invite));
+      const { token, lookup } = await invitation(await start(USER, NODE.invite));
       const first = await start(ADMIN, NODE.revoke);
       expect(fieldsOf(formOf(first)).id!.options).to.deep.equal([lookup.invite!.id]);
       expect((await submit(ADMIN, NODE.revoke, first.attrs.sessionid, { id: lookup.invite!.id })).attrs.status).to.equal('completed');
-      expect(core.service.lookup(token).state).to.equal('revoked');
+      expect((await core.service.lookup(token)).state).to.equal('revoked');
     });
   });
 });

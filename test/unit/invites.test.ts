@@ -6,7 +6,7 @@ import { mayCreate, type PolicySettings } from '../../src/invites/policy.js';
 import { hashToken, looksLikeToken, newId, newToken } from '../../src/invites/tokens.js';
 import type { InviteKind } from '../../src/invites/types.js';
 import { inviteUri } from '../../src/invites/uri.js';
-import { InviteStore } from '../../src/store/invite-store.js';
+import { LowdbStore } from '../../src/store/lowdb/lowdb-store.js';
 import { type Core, makeCore } from '../helpers/core.js';
 
 const T = 'AAAAAAAAAAAAAAAAAAAAAAAA';
@@ -123,8 +123,8 @@ describe('InviteService', () => {
   });
 
   it('"invite" gives account+contact only to those who may invite new users', async () => {
-    expect(core.service.defaultContactKind(user)).to.equal('contact');
-    expect(core.service.defaultContactKind(admin)).to.equal('account-contact');
+    expect(await core.service.defaultContactKind(user)).to.equal('contact');
+    expect(await core.service.defaultContactKind(admin)).to.equal('account-contact');
   });
 
   it('never writes the token to the store file, only its hash', async () => {
@@ -141,17 +141,17 @@ describe('InviteService', () => {
   it('tells valid, unknown, expired, used and revoked apart', async () => {
     const mk = async () => { const r = await core.service.create(admin, { kind: 'account' }); if (!r.ok) throw new Error(); return r; };
     const [a, b, c] = [await mk(), await mk(), await mk()];
-    expect(core.service.lookup(a.token).state).to.equal('valid');
-    expect(core.service.lookup(newToken()).state).to.equal('unknown');
-    expect(core.service.lookup('<script>').state).to.equal('unknown');
-    const r = core.service.reserve(b.token, { purpose: 'register', username: 'someone' });
+    expect((await core.service.lookup(a.token)).state).to.equal('valid');
+    expect((await core.service.lookup(newToken())).state).to.equal('unknown');
+    expect((await core.service.lookup('<script>')).state).to.equal('unknown');
+    const r = await core.service.reserve(b.token, { purpose: 'register', username: 'someone' });
     if (!r.ok) throw new Error(r.message);
     await core.service.commit(r.reservation, 'new@example.org');
-    expect(core.service.lookup(b.token).state).to.equal('used');
+    expect((await core.service.lookup(b.token)).state).to.equal('used');
     await core.service.revoke(admin, c.invite.id);
-    expect(core.service.lookup(c.token).state).to.equal('revoked');
+    expect((await core.service.lookup(c.token)).state).to.equal('revoked');
     core.clock.now = addDays(core.clock.now, 8);
-    expect(core.service.lookup(a.token).state).to.equal('expired');
+    expect((await core.service.lookup(a.token)).state).to.equal('expired');
   });
 
   it('reserves a single-use token for exactly one of many concurrent callers', async () => {
@@ -159,25 +159,25 @@ describe('InviteService', () => {
     if (!c.ok) throw new Error();
     const attempts = await Promise.all(Array.from({ length: 50 }, async (_, i) => {
       await new Promise((r) => setImmediate(r));
-      const r = core.service.reserve(c.token, { purpose: 'register', username: `user${i}` });
+      const r = await core.service.reserve(c.token, { purpose: 'register', username: `user${i}` });
       if (!r.ok) return false;
       await new Promise((r) => setTimeout(r, 5)); // the server creates the account meanwhile
       const done = await core.service.commit(r.reservation, `user${i}@example.org`);
       return done.ok;
     }));
     expect(attempts.filter(Boolean)).to.have.length(1);
-    expect(core.service.lookup(c.token).state).to.equal('used');
+    expect((await core.service.lookup(c.token)).state).to.equal('used');
   });
 
   it('gives a released use back, and refuses while one is in flight', async () => {
     const c = await core.service.create(admin, { kind: 'account' });
     if (!c.ok) throw new Error();
-    const first = core.service.reserve(c.token, { purpose: 'register', username: 'someone' });
+    const first = await core.service.reserve(c.token, { purpose: 'register', username: 'someone' });
     if (!first.ok) throw new Error();
-    expect(core.service.reserve(c.token, { purpose: 'register', username: 'someone' }).ok).to.equal(false);
-    expect(core.service.release(first.reservation)).to.equal(true);
-    expect(core.service.release(first.reservation)).to.equal(false);
-    const second = core.service.reserve(c.token, { purpose: 'register', username: 'someone' });
+    expect((await core.service.reserve(c.token, { purpose: 'register', username: 'someone' })).ok).to.equal(false);
+    expect(await core.service.release(first.reservation)).to.equal(true);
+    expect(await core.service.release(first.reservation)).to.equal(false);
+    const second = await core.service.reserve(c.token, { purpose: 'register', username: 'someone' });
     expect(second.ok).to.equal(true);
     const stale = await core.service.commit(first.reservation, 'x@example.org');
     expect(stale.ok).to.equal(false);
@@ -187,49 +187,50 @@ describe('InviteService', () => {
     const c = await core.service.create(admin, { kind: 'account', maxUses: 3 });
     if (!c.ok) throw new Error();
     const results = await Promise.all(Array.from({ length: 10 }, async (_, i) => {
-      const r = core.service.reserve(c.token, { purpose: 'register', username: 'someone' });
+      const r = await core.service.reserve(c.token, { purpose: 'register', username: 'someone' });
       if (!r.ok) return false;
       await new Promise((r) => setTimeout(r, 5 * i));
       return (await core.service.commit(r.reservation, `u${i}@example.org`)).ok;
     }));
     expect(results.filter(Boolean)).to.have.length(3);
-    expect(c.invite.uses.map((u) => u.jid)).to.deep.equal(['u0@example.org', 'u1@example.org', 'u2@example.org']);
-    expect(c.invite.uses[0]!.at).to.equal('2026-11-21T12:00:00.000Z');
+    const uses = (await core.store.get(c.invite.id))!.uses;
+    expect(uses.map((u) => u.jid)).to.deep.equal(['u0@example.org', 'u1@example.org', 'u2@example.org']);
+    expect(uses[0]!.at).to.equal('2026-11-21T12:00:00.000Z');
   });
 
   it('enforces a bound username and the purpose of the token', async () => {
     const bound = await core.service.create(admin, { kind: 'account', username: 'bob' });
     const contact = await core.service.create(user, { kind: 'contact' });
     if (!bound.ok || !contact.ok) throw new Error();
-    const wrong = core.service.reserve(bound.token, { purpose: 'register', username: 'mallory' });
+    const wrong = await core.service.reserve(bound.token, { purpose: 'register', username: 'mallory' });
     expect(wrong.ok || wrong.code).to.equal('username-mismatch');
     // What the server sends is already nodeprepped ("BOB" arrives as "bob"): compared exactly.
-    expect(core.service.reserve(bound.token, { purpose: 'register', username: 'BOB' }).ok).to.equal(false);
-    expect(core.service.reserve(bound.token, { purpose: 'register', username: 'bob' }).ok).to.equal(true);
-    const reg = core.service.reserve(contact.token, { purpose: 'register', username: 'x' });
+    expect((await core.service.reserve(bound.token, { purpose: 'register', username: 'BOB' })).ok).to.equal(false);
+    expect((await core.service.reserve(bound.token, { purpose: 'register', username: 'bob' })).ok).to.equal(true);
+    const reg = await core.service.reserve(contact.token, { purpose: 'register', username: 'x' });
     expect(reg.ok || reg.code).to.equal('wrong-purpose');
-    expect(core.service.reserve(contact.token, { purpose: 'roster', user: user.jid, contact: 'cat@example.net' }).ok).to.equal(true);
+    expect((await core.service.reserve(contact.token, { purpose: 'roster', user: user.jid, contact: 'cat@example.net' })).ok).to.equal(true);
   });
 
   it('never lets a reset create an account, nor an account invite take one over', async () => {
     const reset = await core.service.create(admin, { kind: 'reset', username: 'ann' });
     const account = await core.service.create(admin, { kind: 'account' });
     if (!reset.ok || !account.ok) throw new Error();
-    const noAccount = core.service.reserve(reset.token, { purpose: 'register', username: 'ann', accountExists: false });
+    const noAccount = await core.service.reserve(reset.token, { purpose: 'register', username: 'ann', accountExists: false });
     expect(noAccount.ok || noAccount.code).to.equal('no-account');
-    const taken = core.service.reserve(account.token, { purpose: 'register', username: 'ann', accountExists: true });
+    const taken = await core.service.reserve(account.token, { purpose: 'register', username: 'ann', accountExists: true });
     expect(taken.ok || taken.code).to.equal('username-taken');
-    const bad = core.service.reserve(account.token, { purpose: 'register', username: 'a b' });
+    const bad = await core.service.reserve(account.token, { purpose: 'register', username: 'a b' });
     expect(bad.ok || bad.code).to.equal('bad-username');
-    expect(core.service.reserve(reset.token, { purpose: 'register', username: 'ann', accountExists: true }).ok).to.equal(true);
+    expect((await core.service.reserve(reset.token, { purpose: 'register', username: 'ann', accountExists: true })).ok).to.equal(true);
   });
 
   it('accepts a contact token only for a subscription to its inviter', async () => {
     const contact = await core.service.create(user, { kind: 'contact' });
     if (!contact.ok) throw new Error();
-    const other = core.service.reserve(contact.token, { purpose: 'roster', user: 'boss@example.org', contact: 'cat@example.net' });
+    const other = await core.service.reserve(contact.token, { purpose: 'roster', user: 'boss@example.org', contact: 'cat@example.net' });
     expect(other.ok || other.code).to.equal('not-yours');
-    expect(core.service.reserve(contact.token, { purpose: 'roster', user: 'ANN@example.org', contact: 'cat@example.net' }).ok).to.equal(true);
+    expect((await core.service.reserve(contact.token, { purpose: 'roster', user: 'ANN@example.org', contact: 'cat@example.net' })).ok).to.equal(true);
   });
 
   it('announces each committed use, once', async () => {
@@ -237,7 +238,7 @@ describe('InviteService', () => {
     if (!c.ok) throw new Error();
     const seen: string[] = [];
     core.service.on('used', (e) => seen.push(`${e.invite.id} ${e.usedBy}`));
-    const r = core.service.reserve(c.token, { purpose: 'register', username: 'neo' });
+    const r = await core.service.reserve(c.token, { purpose: 'register', username: 'neo' });
     if (!r.ok) throw new Error();
     await core.service.commit(r.reservation, 'neo@example.org');
     await core.service.commit(r.reservation, 'neo@example.org');
@@ -247,14 +248,14 @@ describe('InviteService', () => {
   it('grants the roles of an admin invite on commit, and they survive a restart', async () => {
     const c = await core.service.create(admin, { kind: 'account', roles: ['admin'] });
     if (!c.ok) throw new Error();
-    const r = core.service.reserve(c.token, { purpose: 'register', username: 'newboss' });
+    const r = await core.service.reserve(c.token, { purpose: 'register', username: 'newboss' });
     if (!r.ok) throw new Error();
     expect(core.service.isAdmin('newboss@example.org')).to.equal(false);
     await core.service.commit(r.reservation, 'newboss@example.org');
     expect(core.service.isAdmin('newboss@example.org')).to.equal(true);
     const again = await core.reopen();
     expect(again.service.isAdmin('newboss@example.org')).to.equal(true);
-    expect(again.service.lookup(c.token).state).to.equal('used');
+    expect((await again.service.lookup(c.token)).state).to.equal('used');
     core = again;
   });
 
@@ -274,7 +275,7 @@ describe('InviteService', () => {
     const r = await core.service.create(admin, { kind: 'account', username: 'Straße' });
     if (!r.ok) throw new Error(r.message);
     expect(r.invite.username).to.equal('strasse');
-    expect(core.service.reserve(r.token, { purpose: 'register', username: 'strasse' }).ok).to.equal(true);
+    expect((await core.service.reserve(r.token, { purpose: 'register', username: 'strasse' })).ok).to.equal(true);
   });
 
   it('compares a registration with a bound username exactly: no confusable maps onto it', async () => {
@@ -284,14 +285,14 @@ describe('InviteService', () => {
     const bound = await core.service.create(admin, { kind: 'account', username: 'sam' });
     if (!reset.ok || !bound.ok) throw new Error();
     for (const name of ['al\u0131ce', 'al\u0130ce', 'alic\u0065\u0301', 'alice\u200b', '\uff41lice', 'Alice']) {
-      const r = core.service.reserve(reset.token, { purpose: 'register', username: name, accountExists: true });
+      const r = await core.service.reserve(reset.token, { purpose: 'register', username: name, accountExists: true });
       expect(r.ok || r.code, name).to.be.oneOf(['username-mismatch', 'bad-username']);
     }
     for (const name of ['\u017fam', 'SAM', '\uff53am']) {
-      const r = core.service.reserve(bound.token, { purpose: 'register', username: name, accountExists: false });
+      const r = await core.service.reserve(bound.token, { purpose: 'register', username: name, accountExists: false });
       expect(r.ok || r.code, name).to.be.oneOf(['username-mismatch', 'bad-username']);
     }
-    expect(core.service.reserve(reset.token, { purpose: 'register', username: 'alice', accountExists: true }).ok).to.equal(true);
+    expect((await core.service.reserve(reset.token, { purpose: 'register', username: 'alice', accountExists: true })).ok).to.equal(true);
   });
 
   it('stores a bound username as the server writes it when the server can be asked', async () => {
@@ -314,12 +315,12 @@ describe('InviteService', () => {
   it('recorded late: a commit for a lost reservation still spends the token', async () => {
     const c = await core.service.create(admin, { kind: 'account' });
     if (!c.ok) throw new Error();
-    const r = core.service.reserve(c.token, { purpose: 'register', username: 'slow' });
+    const r = await core.service.reserve(c.token, { purpose: 'register', username: 'slow' });
     if (!r.ok) throw new Error();
     core.service.close(); // e.g. a restart between reservation and commit
     expect((await core.service.commit(r.reservation, 'slow@example.org')).ok).to.equal(false);
     expect((await core.service.commit(r.reservation, 'slow@example.org', c.token)).ok).to.equal(true);
-    expect(core.service.lookup(c.token).state).to.equal('used');
+    expect((await core.service.lookup(c.token)).state).to.equal('used');
   });
 
   it('keeps a hold across a restart and settles it by whether the account exists', async () => {
@@ -328,33 +329,32 @@ describe('InviteService', () => {
     const unsure = await core.service.create(admin, { kind: 'account' });
     if (!made.ok || !never.ok || !unsure.ok) throw new Error();
     for (const [c, name] of [[made, 'made'], [never, 'never'], [unsure, 'unsure']] as const) {
-      const r = core.service.reserve(c.token, { purpose: 'register', username: name });
+      const r = await core.service.reserve(c.token, { purpose: 'register', username: name });
       if (!r.ok) throw new Error(r.message);
-      await r.saved;
     }
     const again = await core.reopen(); // the commit never came: a crash, a lost message
     core = again;
-    expect(again.service.lookup(made.token).state, 'not used yet').to.equal('valid');
-    const blocked = again.service.reserve(made.token, { purpose: 'register', username: 'other' });
+    expect((await again.service.lookup(made.token)).state, 'not used yet').to.equal('valid');
+    const blocked = await again.service.reserve(made.token, { purpose: 'register', username: 'other' });
     expect(blocked.ok || blocked.code, 'but held').to.equal('in-use');
     const used: string[] = [];
     again.service.on('used', (e) => used.push(e.usedBy));
     const known: Record<string, boolean> = { 'made@example.org': true, 'never@example.org': false };
     again.service.server = { account: async (jid) => (jid in known ? { exists: known[jid]!, admin: false } : undefined) };
     expect(await again.service.settlePending()).to.equal(3);
-    expect(again.service.lookup(made.token).state).to.equal('used');
+    expect((await again.service.lookup(made.token)).state).to.equal('used');
     expect(again.service.isAdmin('made@example.org')).to.equal(true);
     expect(used).to.deep.equal(['made@example.org']);
-    expect(again.service.reserve(never.token, { purpose: 'register', username: 'second' }).ok, 'given back').to.equal(true);
-    const still = again.service.reserve(unsure.token, { purpose: 'register', username: 'second' });
+    expect((await again.service.reserve(never.token, { purpose: 'register', username: 'second' })).ok, 'given back').to.equal(true);
+    const still = await again.service.reserve(unsure.token, { purpose: 'register', username: 'second' });
     expect(still.ok || still.code, 'cannot tell: stays held').to.equal('in-use');
   });
 
   it('tells a second registrant the invite is in use right now, not used up', async () => {
     const c = await core.service.create(admin, { kind: 'account' });
     if (!c.ok) throw new Error();
-    expect(core.service.reserve(c.token, { purpose: 'register', username: 'one' }).ok).to.equal(true);
-    const second = core.service.reserve(c.token, { purpose: 'register', username: 'two' });
+    expect((await core.service.reserve(c.token, { purpose: 'register', username: 'one' })).ok).to.equal(true);
+    const second = await core.service.reserve(c.token, { purpose: 'register', username: 'two' });
     expect(second.ok || second.code).to.equal('in-use');
   });
 
@@ -381,7 +381,7 @@ describe('InviteService', () => {
       }
       const over = await limited.service.create(ann, { kind: 'contact' });
       expect(over.ok || over.message).to.equal('You have created 5 invites in the last 24 hours, the most allowed; try again tomorrow.');
-      expect(limited.store.createdBy(ann.jid)).to.have.length(5);
+      expect(await limited.store.createdBy(ann.jid)).to.have.length(5);
       limited.clock.now = addDays(limited.clock.now, 1);
       expect((await limited.service.create(ann, { kind: 'contact' })).ok, 'a day later').to.equal(true);
       for (let i = 0; i < 8; i++) expect((await limited.service.create(admin, { kind: 'account' })).ok, 'admins are not held to it').to.equal(true);
@@ -392,7 +392,7 @@ describe('InviteService', () => {
 
   it('deletes archive files of months that ended more than ARCHIVE_DAYS ago, and the old single archive file', async () => {
     const dir = core.dir;
-    const month = (m: string) => InviteStore.archivePath(core.file, new Date(`${m}-15T00:00:00Z`));
+    const month = (m: string) => LowdbStore.archivePath(core.file, new Date(`${m}-15T00:00:00Z`));
     for (const m of ['2026-01', '2026-08', '2026-09', '2026-11']) await writeFile(month(m), '{}\n');
     const legacy = core.file.replace(/\.json$/, '.archive.jsonl');
     await writeFile(legacy, '{}\n');
@@ -416,10 +416,10 @@ describe('InviteService', () => {
   it('lists own pending invites, and all of them for admins only', async () => {
     await core.service.create(user, { kind: 'contact' });
     await core.service.create(admin, { kind: 'account' });
-    const mine = core.service.listPending(user);
+    const mine = await core.service.listPending(user);
     expect(mine.ok && mine.invites.map((i) => i.createdBy)).to.deep.equal(['ann@example.org']);
-    expect(core.service.listPending(user, { all: true }).ok).to.equal(false);
-    const all = core.service.listPending(admin, { all: true });
+    expect((await core.service.listPending(user, { all: true })).ok).to.equal(false);
+    const all = await core.service.listPending(admin, { all: true });
     expect(all.ok && all.invites).to.have.length(2);
   });
 
@@ -428,15 +428,15 @@ describe('InviteService', () => {
     const live = await core.service.create(admin, { kind: 'account', maxUses: 2 });
     const expiring = await core.service.create(admin, { kind: 'reset', username: 'x' });
     if (!used.ok || !live.ok || !expiring.ok) throw new Error();
-    const r = core.service.reserve(used.token, { purpose: 'register', username: 'someone' });
+    const r = await core.service.reserve(used.token, { purpose: 'register', username: 'someone' });
     if (!r.ok) throw new Error();
     await core.service.commit(r.reservation, 'a@example.org');
     expect(await core.service.prune(86400)).to.equal(0);
     core.clock.now = addDays(core.clock.now, 3);
     expect(await core.service.prune(86400)).to.equal(2);
-    expect(core.service.lookup(live.token).state).to.equal('valid');
-    expect(core.service.lookup(used.token).state).to.equal('unknown');
-    const archive = (await readFile(InviteStore.archivePath(core.file, new Date()), 'utf8')).trim().split('\n').map((l) => JSON.parse(l));
+    expect((await core.service.lookup(live.token)).state).to.equal('valid');
+    expect((await core.service.lookup(used.token)).state).to.equal('unknown');
+    const archive = (await readFile(LowdbStore.archivePath(core.file, new Date()), 'utf8')).trim().split('\n').map((l) => JSON.parse(l));
     expect(archive.map((i: { id: string }) => i.id).sort()).to.deep.equal([used.invite.id, expiring.invite.id].sort());
     const again = await core.reopen();
     expect(again.store.all().map((i) => i.id)).to.deep.equal([live.invite.id]);

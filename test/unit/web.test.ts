@@ -152,7 +152,7 @@ describe('web pages (HTTP, stand-in server)', () => {
       const revoked = await create({ kind: 'account' });
       await core.service.revoke({ system: 'cli' }, revoked.invite.id);
       const used = await create({ kind: 'account' });
-      const r = core.service.reserve(used.token, { purpose: 'register', username: 'someone' });
+      const r = await core.service.reserve(used.token, { purpose: 'register', username: 'someone' });
       if (!r.ok) throw new Error(r.message);
       await core.service.commit(r.reservation, 'someone@example.org');
       const expired = await create({ kind: 'contact' }, { jid: 'alice@example.org' });
@@ -217,7 +217,7 @@ describe('web pages (HTTP, stand-in server)', () => {
       expect(admin.accounts.get('dora')).to.equal('correct horse');
       expect(used).to.deep.equal(['dora@example.org']);
       expect(core.service.isAdmin('dora@example.org')).to.equal(true);
-      expect(core.service.lookup(inv.token).state).to.equal('used');
+      expect((await core.service.lookup(inv.token)).state).to.equal('used');
       expect((await client.get(page(inv))).status).to.equal(410);
       // The same token again, on the web (a valid CSRF token from another form) and in the core: refused.
       expect(csrfOf((await client.get(page(inv, '/register'))).body, false)).to.equal(undefined);
@@ -226,7 +226,7 @@ describe('web pages (HTTP, stand-in server)', () => {
       const post = await client.post(page(inv, '/register'), { _csrf: csrf, ...form('dora2') });
       expect(post.status).to.equal(410);
       expect(heading(post.body)).to.equal('This invite has already been used');
-      expect(core.service.reserve(inv.token, { purpose: 'register', username: 'dora3' })).to.include({ ok: false, code: 'used' });
+      expect(await core.service.reserve(inv.token, { purpose: 'register', username: 'dora3' })).to.include({ ok: false, code: 'used' });
       expect(admin.accounts.has('dora2')).to.equal(false);
     });
 
@@ -250,7 +250,7 @@ describe('web pages (HTTP, stand-in server)', () => {
         expect(res.body, JSON.stringify(fields)).to.match(message);
         expect(res.body).to.include('<form method="post">');
         expect(res.body).to.not.include('correct horse'); // a password is never sent back
-        expect(core.service.lookup(inv.token).state).to.equal('valid');
+        expect((await core.service.lookup(inv.token)).state).to.equal('valid');
       }
       expect(admin.accounts.get('taken')).to.equal('x');
       // After all that, the invite still works.
@@ -291,7 +291,7 @@ describe('web pages (HTTP, stand-in server)', () => {
       const res2 = await client.submit(page(gone, '/register'), form('', 'new password 1'));
       expect(res2.status).to.equal(409);
       expect(res2.body).to.include('There is no account ghost@example.org to reset.');
-      expect(core.service.lookup(gone.token).state).to.equal('valid');
+      expect((await core.service.lookup(gone.token)).state).to.equal('valid');
     });
 
     it('server unreachable: 503, nothing used; other refusals are shown in the server\'s words', async () => {
@@ -304,7 +304,7 @@ describe('web pages (HTTP, stand-in server)', () => {
       const res2 = await client.submit(page(inv, '/register'), form('gina'));
       expect(res2.status).to.equal(422);
       expect(res2.body).to.include('The server refused this: Invalid &lt;JID&gt;');
-      expect(core.service.lookup(inv.token).state).to.equal('valid');
+      expect((await core.service.lookup(inv.token)).state).to.equal('valid');
     });
 
     it('two submissions at once on a single-use invite make one account', async () => {
@@ -324,7 +324,7 @@ describe('web pages (HTTP, stand-in server)', () => {
       expect(statuses).to.deep.equal([200, 409]);
       expect(admin.accounts.size).to.equal(1);
       expect(admin.calls).to.equal(1);
-      expect(core.service.lookup(inv.token).state).to.equal('used');
+      expect((await core.service.lookup(inv.token)).state).to.equal('used');
     });
 
     it('refuses a form without its CSRF token, or with another browser\'s', async () => {
@@ -340,7 +340,7 @@ describe('web pages (HTTP, stand-in server)', () => {
       const swapped = await client.post(page(inv, '/register'), { _csrf: theirs, ...form('jack') });
       expect(swapped.status).to.equal(403);
       expect(admin.calls).to.equal(0);
-      expect(core.service.lookup(inv.token).state).to.equal('valid');
+      expect((await core.service.lookup(inv.token)).state).to.equal('valid');
     });
 
     it('answers a malformed form with a friendly 400', async () => {

@@ -8,7 +8,7 @@
 import { closeSync, ftruncateSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { flockSync } from 'fs-ext';
-import { ensurePrivateDir } from '../private-files.js';
+import { ensurePrivateDir } from '../../private-files.js';
 
 export class StoreLockedError extends Error {
   constructor(readonly file: string, readonly pid: number | undefined) {

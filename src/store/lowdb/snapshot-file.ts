@@ -4,8 +4,8 @@
 // single JSON.stringify of 100k invites stalls the event loop (~120 ms).
 import { open, readFile, rename, unlink } from 'node:fs/promises';
 import type { Adapter } from 'lowdb';
-import type { Invite, Role } from '../invites/types.js';
-import { StoreCorruptError } from './corrupt.js';
+import type { Invite, Role } from '../../invites/types.js';
+import { StoreCorruptError } from '../corrupt.js';
 import { syncDirOf } from './fs-sync.js';
 
 export interface StoreData {

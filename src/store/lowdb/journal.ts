@@ -6,7 +6,7 @@
 import { constants, writeSync } from 'node:fs';
 import { crc32 } from 'node:zlib';
 import { type FileHandle, open, readFile, rename } from 'node:fs/promises';
-import { StoreCorruptError } from './corrupt.js';
+import { StoreCorruptError } from '../corrupt.js';
 import { syncDirOf, yieldToLoop } from './fs-sync.js';
 
 export interface JournalRead {
