@@ -34,6 +34,8 @@ export interface Config {
   componentSecret?: string;
   admins: string[];
   storeFile: string;
+  /** A postgresql:// URL: the PostgreSQL store (shared by several instances); undefined: the lowdb files at storeFile. */
+  storeUrl?: string;
   /** fdatasync every store change (survives power loss, not only a killed process); see docs/store.md. */
   storeFsync: boolean;
   publicUrl?: string;
@@ -65,11 +67,21 @@ type Env = Record<string, string | undefined>;
 /** Variables whose values give control of accounts: a file that provides them must be private. */
 const SECRET_VARS = ['COMPONENT_SECRET', 'BOT_PASSWORD'];
 
+/** Does a STORE_URL carry a password (it gives control of every invite, admin invites included)? */
+function urlHasPassword(v: string | undefined): boolean {
+  try {
+    return v !== undefined && new URL(v.trim()).password !== '';
+  } catch {
+    return false;
+  }
+}
+
 /** Read `.env`; refuses one that others can read when it is where a secret comes from (SecretFileError). */
 export function loadDotEnv(file = '.env'): void {
   if (!existsSync(file)) return;
   const given = parseEnv(readFileSync(file, 'utf8'));
   const secrets = SECRET_VARS.filter((v) => given[v]?.trim() && process.env[v] === undefined);
+  if (urlHasPassword(given.STORE_URL) && process.env.STORE_URL === undefined) secrets.push('the password of STORE_URL');
   if (secrets.length) checkSecretFile(file, secrets.join(' and '));
   process.loadEnvFile(file);
 }
@@ -170,6 +182,21 @@ function trustProxy(env: Env, name: string): boolean | string[] {
   return list;
 }
 
+/** A PostgreSQL connection URL (it may hold a password: never echoed). */
+function storeUrl(env: Env, name: string): string | undefined {
+  const v = readSecret(env, name)?.trim();
+  if (v === undefined) return undefined;
+  let ok = false;
+  try {
+    const u = new URL(v);
+    ok = (u.protocol === 'postgresql:' || u.protocol === 'postgres:') && (u.hostname !== '' || u.searchParams.has('host'));
+  } catch {
+    // not a URL
+  }
+  if (!ok) throw new ConfigError(name, 'a PostgreSQL URL like postgresql://invites:PASSWORD@db.example.com/invites (empty: the lowdb files)');
+  return v;
+}
+
 /** A bearer token: long enough not to be guessed, and only characters a header carries unchanged. */
 function metricsToken(env: Env, name: string): string | undefined {
   const v = readSecret(env, name);
@@ -217,6 +244,7 @@ export function parseConfig(env: Env, opts: { localDefaults?: boolean } = {}): C
     componentSecret: readSecret(env, 'COMPONENT_SECRET'),
     admins,
     storeFile: read(env, 'STORE_FILE') ?? 'data/invites.json',
+    storeUrl: storeUrl(env, 'STORE_URL'),
     storeFsync: bool(env, 'STORE_FSYNC', false),
     publicUrl: read(env, 'PUBLIC_URL') && httpUrl('PUBLIC_URL', read(env, 'PUBLIC_URL')!),
     httpHost: read(env, 'HTTP_HOST') ?? '127.0.0.1',

@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
@@ -41,6 +41,7 @@ describe('parseConfig', () => {
       componentSecret: undefined,
       admins: [],
       storeFile: 'data/invites.json',
+      storeUrl: undefined,
       storeFsync: false,
       publicUrl: undefined,
       httpHost: '127.0.0.1',
@@ -146,6 +147,9 @@ describe('parseConfig', () => {
       { name: 'BOT_JID missing', env: { BOT_JID: undefined }, variable: 'BOT_JID' },
       { name: 'BOT_PASSWORD missing', env: { BOT_PASSWORD: undefined }, variable: 'BOT_PASSWORD' },
       { name: 'BOT_PASSWORD blank', env: { BOT_PASSWORD: '   ' }, variable: 'BOT_PASSWORD' },
+      { name: 'STORE_URL not PostgreSQL', env: { STORE_URL: `mysql://u:${PASSWORD}@db.example.org/invites` }, variable: 'STORE_URL' },
+      { name: 'STORE_URL not a URL', env: { STORE_URL: `u:${PASSWORD}@db.example.org/invites` }, variable: 'STORE_URL' },
+      { name: 'STORE_URL without a host', env: { STORE_URL: `postgresql://u:${PASSWORD}@/invites` }, variable: 'STORE_URL' },
     ];
 
     for (const c of cases) {
@@ -192,6 +196,14 @@ describe('parseConfig', () => {
     });
   });
 
+  it('STORE_URL: a postgresql:// or postgres:// URL, taken as given; empty is unset (lowdb)', () => {
+    const url = `postgresql://invites:${PASSWORD}@db.example.org:5433/invites?sslmode=require`;
+    expect(parseConfig({ ...minimal, STORE_URL: ` ${url} ` }).storeUrl).to.equal(url);
+    expect(parseConfig({ ...minimal, STORE_URL: 'postgres://db.example.org/invites' }).storeUrl).to.equal('postgres://db.example.org/invites');
+    expect(parseConfig({ ...minimal, STORE_URL: 'postgresql:///invites?host=/run/postgresql' }).storeUrl).to.equal('postgresql:///invites?host=/run/postgresql');
+    expect(parseConfig({ ...minimal, STORE_URL: '' }).storeUrl).to.equal(undefined);
+  });
+
   it('ADMINS: lower-cased bare JIDs, trimmed, empty entries ignored', () => {
     const c = parseConfig({ ...minimal, ADMINS: ' Boss@Example.ORG , ,ann@example.org,,  Eve@Other.Example ' });
     expect(c.admins).to.deep.equal(['boss@example.org', 'ann@example.org', 'eve@other.example']);
@@ -227,6 +239,24 @@ describe('loadDotEnv', () => {
     expect(process.env.INVITE_EXPIRY).to.equal('120');
     expect(process.env.BOT_RESOURCE).to.equal('fromenv');
     expect(process.env.DOTENV_TEST_ONLY).to.equal('quoted value');
+  });
+
+  it('refuses a .env others can read when it holds a STORE_URL with a password, not one without', async () => {
+    const file = join(dir, '.env');
+    const saved = process.env.STORE_URL;
+    delete process.env.STORE_URL;
+    try {
+      await writeFile(file, `STORE_URL=postgresql://invites:${PASSWORD}@db.example.org/invites\n`, { mode: 0o644 });
+      await chmod(file, 0o644);
+      expect(() => loadDotEnv(file)).to.throw(/the password of STORE_URL.*chmod 600/);
+      expect(process.env.STORE_URL).to.equal(undefined);
+      await writeFile(file, 'STORE_URL=postgresql://db.example.org/invites\n');
+      loadDotEnv(file);
+      expect(process.env.STORE_URL).to.equal('postgresql://db.example.org/invites');
+    } finally {
+      if (saved === undefined) delete process.env.STORE_URL;
+      else process.env.STORE_URL = saved;
+    }
   });
 
   it('does nothing when the file does not exist', () => {

@@ -1,0 +1,117 @@
+// Follow-ups of invites used on an instance that does not lead (a web registration
+// there): only the leader has the bot to tell the inviter and the component to make
+// contacts and give roles. The instance writes the event to a table and NOTIFYs;
+// the leader takes rows when told, when elected, and every half minute, and deletes
+// each one in the transaction that locked it only after its follow-up ran: a leader
+// killed meanwhile leaves the row to the next one (a follow-up may then run twice,
+// never not at all). The table is made by the store's migrations.
+import pg from 'pg';
+import type { UsedEvent } from '../../invites/service.js';
+import { log } from '../../log.js';
+
+const CHANNEL = 'xmpp_invites_follow_ups';
+const BATCH = 20;
+const SWEEP_MS = 30_000;
+
+export class FollowUpRelay {
+  private readonly pool: pg.Pool;
+  private listener?: pg.Client;
+  private timer?: NodeJS.Timeout;
+  private draining?: Promise<number>;
+  private again = false;
+  private run?: (e: UsedEvent) => Promise<void>;
+
+  constructor(url: string) {
+    this.pool = new pg.Pool({ connectionString: url, max: 2, application_name: 'xmpp-invites follow-ups' });
+    this.pool.on('error', (e) => log.warn(`follow-up relay: database connection: ${e.message}`));
+  }
+
+  /** On an instance that does not lead: leave the follow-up to the leader. Resolves once it is stored. */
+  async hand(e: UsedEvent): Promise<void> {
+    const client = await this.pool.connect();
+    try {
+      await client.query('BEGIN');
+      await client.query('INSERT INTO follow_ups (event) VALUES ($1)', [JSON.stringify(e)]);
+      await client.query(`NOTIFY ${CHANNEL}`);
+      await client.query('COMMIT');
+    } catch (err) {
+      await client.query('ROLLBACK').catch(() => {});
+      throw err;
+    } finally {
+      client.release();
+    }
+  }
+
+  /** On the leader: run every stored follow-up, now and whenever one is handed over, until stopTaking(). */
+  async startTaking(run: (e: UsedEvent) => Promise<void>): Promise<void> {
+    this.run = run;
+    const listener = new pg.Client({ connectionString: (this.pool.options as { connectionString: string }).connectionString });
+    listener.on('notification', () => void this.drain());
+    listener.on('error', (e) => log.warn(`follow-up relay: listener: ${e.message}`)); // the sweep still finds them
+    await listener.connect();
+    await listener.query(`LISTEN ${CHANNEL}`);
+    this.listener = listener;
+    this.timer = setInterval(() => void this.drain(), SWEEP_MS).unref();
+    await this.drain();
+  }
+
+  async stopTaking(): Promise<void> {
+    this.run = undefined;
+    clearInterval(this.timer);
+    const l = this.listener;
+    this.listener = undefined;
+    await l?.end().catch(() => {});
+    await this.draining?.catch(() => {});
+  }
+
+  /** Take and run stored follow-ups until none is left; returns how many ran. */
+  drain(): Promise<number> {
+    if (this.draining) {
+      this.again = true;
+      return this.draining;
+    }
+    this.draining = this.takeAll().finally(() => { this.draining = undefined; });
+    return this.draining;
+  }
+
+  private async takeAll(): Promise<number> {
+    let n = 0;
+    do {
+      this.again = false;
+      for (let got = BATCH; got === BATCH && this.run;) {
+        got = await this.takeBatch(this.run).catch((e: Error) => {
+          log.warn(`follow-up relay: ${e.message}`);
+          return 0;
+        });
+        n += got;
+      }
+    } while (this.again && this.run);
+    return n;
+  }
+
+  private async takeBatch(run: (e: UsedEvent) => Promise<void>): Promise<number> {
+    const client = await this.pool.connect();
+    try {
+      await client.query('BEGIN');
+      // SKIP LOCKED: a leader that has not noticed yet that it was deposed takes other rows, not these.
+      const rows = (await client.query<{ id: string; event: UsedEvent }>(
+        'SELECT id, event FROM follow_ups ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED', [BATCH])).rows;
+      for (const row of rows) {
+        await run(row.event).catch((e: Error) => log.error(`follow-up of invite ${row.event.invite?.id}: ${e.message}`));
+        await client.query('DELETE FROM follow_ups WHERE id = $1', [row.id]);
+      }
+      await client.query('COMMIT');
+      return rows.length;
+    } catch (e) {
+      await client.query('ROLLBACK').catch(() => {});
+      throw e;
+    } finally {
+      client.release();
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.stopTaking();
+    await this.pool.end().catch(() => {});
+  }
+}
