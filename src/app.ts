@@ -1,5 +1,6 @@
-// The running service: store (one writer), invite core, bot and control socket,
-// started and stopped together.
+// The running service: store, invite core, web pages, and (on the leading
+// instance: the only one with the lowdb store) the bot, the component and the
+// control socket, started and stopped together.
 import type { Server } from 'node:net';
 import { commands } from '../commands/index.js';
 import { Adhoc } from './adhoc/adhoc.js';
@@ -13,17 +14,20 @@ import type { Config } from './config.js';
 import { runOperation } from './control/operations.js';
 import { controlSocketPath, serveControl } from './control/socket.js';
 import { openCore } from './core.js';
-import { followUps } from './follow-ups.js';
+import { followUp } from './follow-ups.js';
 import type { InviteService } from './invites/service.js';
+import { type Leadership, PostgresLeader, SoleLeader, leaderLockName } from './leader.js';
 import { log } from './log.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { freePorts } from './prosody/free-port.js';
 import { SenderLimit } from './rate-limit.js';
+import { FollowUpRelay } from './store/postgres/follow-up-relay.js';
 import type { InviteStore } from './store/store.js';
 import type { FastifyInstance } from 'fastify';
 import { loadClients } from './web/clients.js';
 import { startWeb, type WebOptions } from './web/server.js';
 import { AdminCommands } from './xmpp/admin-commands.js';
+import { AdminConnection } from './xmpp/admin-connection.js';
 
 /**
  * Ended invites stay in the live file this long (so "used"/"expired" can still be told), then are archived.
@@ -39,6 +43,8 @@ export interface AppOptions {
   adhocSessions?: Partial<SessionLimits>;
   /** Web rate limits (tests raise or lower them). */
   web?: WebOptions;
+  /** How often a waiting instance tries for the lead (PostgreSQL); default 1 s. */
+  leaderPollMs?: number;
 }
 
 export class App {
@@ -46,24 +52,47 @@ export class App {
   private stopping?: Promise<void>;
   /** The web pages' HTTP server, when PUBLIC_URL is set. */
   web?: FastifyInstance;
+  /** What only the leader runs: the bot and the component (absent while another instance leads). */
+  private duties?: { bot: Bot; component?: Component; stop(): Promise<void> };
+  /** lead() or stepDown() under way: they run one after another. */
+  private turn: Promise<unknown> = Promise.resolve();
 
   private constructor(
     public config: Config,
     readonly store: InviteStore,
     readonly service: InviteService,
-    readonly bot: Bot,
-    readonly component: Component | undefined,
-    private readonly control: Server,
+    private readonly control: Server | undefined,
     /** /metrics and /health; leader election calls its setLeader. */
     readonly metrics: Metrics,
+    readonly leadership: Leadership,
+    private readonly opts: AppOptions,
+    /** The web's account maker on a shared store (see AdminConnection); else the bot's connection. */
+    private readonly webAdmin?: AdminConnection,
+    /** On a shared store: follow-ups of uses here while another instance leads go to it. */
+    private readonly relay?: FollowUpRelay,
   ) {}
+
+  /** The bot; only the leading instance has one. */
+  get bot(): Bot {
+    if (!this.duties) throw new Error('this instance does not lead: another one holds the bot');
+    return this.duties.bot;
+  }
+
+  get component(): Component | undefined {
+    return this.duties?.component;
+  }
+
+  get leading(): boolean {
+    return this.duties !== undefined;
+  }
 
   static async start(config: Config, opts: AppOptions = {}): Promise<App> {
     if (!config.xmppService) throw new Error('XMPP_SERVICE is not set');
     let control: Server | undefined;
-    let bot: Bot | undefined;
-    let component: Component | undefined;
     let core: Awaited<ReturnType<typeof openCore>> | undefined;
+    let app: App | undefined;
+    let webAdmin: AdminConnection | undefined;
+    let relay: FollowUpRelay | undefined;
     try {
       core = await openCore(config); // first: the store's writer lock (StoreLockedError)
       const { store, service } = core;
@@ -71,63 +100,48 @@ export class App {
       const metrics = createMetrics(service, {
         store: () => store.stats(),
         // Open, and answering (a database store may not be).
-        storeOpen: () => !app.stopping && store.stats().then(() => true, () => false),
-        botOnline: () => bot?.xmpp.status === 'online',
-        componentOnline: config.componentSecret ? () => component?.online ?? false : undefined,
+        storeOpen: () => !app?.stopping && store.stats().then(() => true, () => false),
+        botOnline: () => app?.duties?.bot.xmpp.status === 'online',
+        componentOnline: config.componentSecret ? () => app?.duties?.component?.online ?? false : undefined,
       });
-      // One limit over both addresses (the bot's full JID, the component): no doubling by asking both.
-      const adhocOpts = { limit: new SenderLimit(config.adhocRateLimit), limitAdmins: config.rateLimitAdmins, sessions: opts.adhocSessions };
-      control = await serveControl(controlSocketPath(config.storeFile), (op) => runOperation(service, op));
-      bot = new Bot({
-        service: config.xmppService,
-        jid: config.botJid,
-        password: config.botPassword,
-        resource: config.botResource,
-        debug: config.xmppDebug,
-        rateLimit: config.botRateLimit,
-        rateLimitAdmins: config.rateLimitAdmins,
-      }, new Dispatcher(service, commands), new Adhoc(service, adhocOpts));
-      await bot.start();
-      component = config.componentSecret ? new Component({
-        service: config.componentService,
-        domain: config.componentDomain,
-        secret: config.componentSecret,
-        debug: config.xmppDebug,
-        backoff: opts.componentBackoff,
-      }) : undefined;
-      if (component) {
-        serveBridge(component.iqCallee, service, config.xmppDomain, {
-          perAddress: new SenderLimit(config.preauthRateLimit),
-          exempt: config.preauthLimitExempt,
+      // A shared store has no one process to ask: the CLI opens the database itself.
+      if (!store.shared) control = await serveControl(controlSocketPath(config.storeFile), (op) => runOperation(service, op));
+      if (store.shared && config.publicUrl) {
+        webAdmin = new AdminConnection({
+          service: config.xmppService, jid: config.botJid, password: config.botPassword, resource: config.botResource, debug: config.xmppDebug,
         });
-        // Holds whose outcome was never heard (lost commit, restart) are settled by asking the bridge.
-        const c = component;
-        // Asked on every command too (is the sender a server admin?): a short wait.
-        service.server = {
-          account: (jid) => c.account(config.xmppDomain, jid, 3_000),
-          nodeprep: (username) => c.nodeprep(config.xmppDomain, username),
-        };
-        c.xmpp.on('online', () => {
-          service.settlePending().catch((e: Error) => log.error(`settling pending invite uses: ${e.message}`));
-        });
-        // The same ad-hoc commands as the bot's, at the component's domain (own sessions).
-        attachAdhoc(component.iqCallee as IqRouter, new Adhoc(service, adhocOpts), {
-          address: config.componentDomain,
-          identity: { category: 'component', type: 'generic', name: 'Invites' },
-        });
-        await component.start();
-      } else {
-        log.warn('COMPONENT_SECRET is not set: no component, so in-band registration with tokens and contact auto-approval are off');
+        await webAdmin.start();
       }
-      followUps(service, { bot, component, domain: config.xmppDomain });
-      const app: App = new App(config, store, service, bot, component, control, metrics);
-      await app.startWeb(opts.web);
-      await app.prune();
-      app.timer = setInterval(() => void app.prune(), PRUNE_EVERY_MS).unref();
-      return app;
+      const leadership: Leadership = store.shared && config.storeUrl
+        ? new PostgresLeader(config.storeUrl, leaderLockName(config.xmppDomain), opts.leaderPollMs ? { pollMs: opts.leaderPollMs } : {})
+        : new SoleLeader();
+      relay = store.shared && config.storeUrl ? new FollowUpRelay(config.storeUrl) : undefined;
+      app = new App(config, store, service, control, metrics, leadership, opts, webAdmin, relay);
+      const a = app;
+      service.on('used', (e) => {
+        // Done here when this instance leads; else stored for the leader (or, alone without a bot, only logged).
+        const duties = a.duties;
+        const done = duties ? followUp(e, { bot: duties.bot, component: duties.component, domain: config.xmppDomain })
+          : relay ? relay.hand(e) : followUp(e, { bot: noBot, domain: config.xmppDomain });
+        done.catch((err: Error) => log.error(`follow-up of invite ${e.invite.id}: ${err.stack}`));
+      });
+      if (leadership instanceof SoleLeader) {
+        // The only instance: it leads from the start, and a bot that cannot log in is a failed start.
+        await a.lead();
+        leadership.leading = true;
+      } else {
+        leadership.on('elected', () => { void a.lead().catch((e: Error) => log.error(`leader: could not start the bot and component: ${e.message}`)); });
+        leadership.on('deposed', () => { void a.stepDown(); });
+        await leadership.start();
+        if (!leadership.leading) log.info('leader: another instance holds the bot and the component; serving the web pages meanwhile');
+      }
+      await a.startWeb(opts.web);
+      return a;
     } catch (e) {
-      await component?.stop();
-      await bot?.stop();
+      await app?.leadership.stop();
+      await app?.stepDown();
+      await webAdmin?.stop();
+      await relay?.close();
       control?.close();
       core?.service.close();
       await core?.store.close();
@@ -135,11 +149,97 @@ export class App {
     }
   }
 
+  /** Start the bot and the component, the archive timer: what the leader does. */
+  lead(): Promise<void> {
+    const next = this.turn.then(async () => {
+      if (this.duties || this.stopping) return;
+      const { config, service, opts } = this;
+      // One limit over both addresses (the bot's full JID, the component): no doubling by asking both.
+      const adhocOpts = { limit: new SenderLimit(config.adhocRateLimit), limitAdmins: config.rateLimitAdmins, sessions: opts.adhocSessions };
+      const bot = new Bot({
+        service: config.xmppService!,
+        jid: config.botJid,
+        password: config.botPassword,
+        resource: config.botResource,
+        debug: config.xmppDebug,
+        rateLimit: config.botRateLimit,
+        rateLimitAdmins: config.rateLimitAdmins,
+      }, new Dispatcher(service, commands), new Adhoc(service, adhocOpts));
+      const component = config.componentSecret ? new Component({
+        service: config.componentService,
+        domain: config.componentDomain,
+        secret: config.componentSecret,
+        debug: config.xmppDebug,
+        backoff: opts.componentBackoff,
+      }) : undefined;
+      const stop = async () => {
+        clearInterval(this.timer);
+        await this.relay?.stopTaking();
+        if (service.server === server) service.server = undefined;
+        await component?.stop();
+        await bot.stop();
+      };
+      let server: InviteService['server'];
+      try {
+        await bot.start();
+        if (component) {
+          serveBridge(component.iqCallee, service, config.xmppDomain, {
+            perAddress: new SenderLimit(config.preauthRateLimit),
+            exempt: config.preauthLimitExempt,
+          });
+          // Holds whose outcome was never heard (lost commit, restart) are settled by asking the bridge.
+          const c = component;
+          // Asked on every command too (is the sender a server admin?): a short wait.
+          server = {
+            account: (jid) => c.account(config.xmppDomain, jid, 3_000),
+            nodeprep: (username) => c.nodeprep(config.xmppDomain, username),
+          };
+          service.server = server;
+          c.xmpp.on('online', () => {
+            service.settlePending().catch((e: Error) => log.error(`settling pending invite uses: ${e.message}`));
+          });
+          // The same ad-hoc commands as the bot's, at the component's domain (own sessions).
+          attachAdhoc(component.iqCallee as IqRouter, new Adhoc(service, adhocOpts), {
+            address: config.componentDomain,
+            identity: { category: 'component', type: 'generic', name: 'Invites' },
+          });
+          await component.start();
+        } else {
+          log.warn('COMPONENT_SECRET is not set: no component, so in-band registration with tokens and contact auto-approval are off');
+        }
+      } catch (e) {
+        await stop();
+        throw e;
+      }
+      this.duties = { bot, component, stop };
+      this.metrics.setLeader(true);
+      // Follow-ups of uses on instances that did not lead, stored for whoever leads.
+      await this.relay?.startTaking((e) => followUp(e, { bot, component, domain: config.xmppDomain }))
+        .catch((e: Error) => log.error(`follow-up relay: ${e.message}`));
+      await this.prune();
+      this.timer = setInterval(() => void this.prune(), PRUNE_EVERY_MS).unref();
+    });
+    this.turn = next.catch(() => {});
+    return next;
+  }
+
+  /** Another instance may lead now: stop the bot and the component at once. */
+  stepDown(): Promise<void> {
+    const next = this.turn.then(async () => {
+      const duties = this.duties;
+      this.duties = undefined;
+      this.metrics.setLeader(false);
+      await duties?.stop();
+    });
+    this.turn = next.catch(() => {});
+    return next;
+  }
+
   // Web pages (issue 5): served only with PUBLIC_URL, the base every page link is built from.
   // A failure (bad CLIENTS_FILE, port taken) leaves nothing listening; start()'s catch cleans up the rest.
   private async startWeb(opts?: WebOptions): Promise<void> {
     if (!this.config.publicUrl) return;
-    const admin = new AdminCommands(this.bot.xmpp.iqCaller, this.config.xmppDomain);
+    const admin = new AdminCommands((this.webAdmin?.xmpp ?? this.bot.xmpp).iqCaller, this.config.xmppDomain);
     const clients = loadClients(this.config.clientsFile);
     try {
       this.web = await startWeb({ config: this.config, service: this.service, admin, clients, metrics: this.metrics }, opts);
@@ -156,6 +256,7 @@ export class App {
   }
 
   private async prune(): Promise<void> {
+    if (!this.duties) return;
     try {
       if (this.component?.online) await this.service.settlePending();
       const n = await this.service.prune(ARCHIVE_GRACE_SECONDS);
@@ -169,17 +270,26 @@ export class App {
     }
   }
 
-  /** Close connections, flush the store and let go of its lock. Idempotent. */
+  /** Close connections, flush the store and let go of its lock (and of the lead). Idempotent. */
   stop(): Promise<void> {
     this.stopping ??= (async () => {
       clearInterval(this.timer);
       await this.web?.close();
-      this.control.close();
-      await this.component?.stop();
-      await this.bot.stop();
+      this.control?.close();
+      await this.leadership.stop();
+      await this.stepDown();
+      await this.webAdmin?.stop();
+      await this.relay?.close();
       this.service.close();
       await this.store.close();
     })();
     return this.stopping;
   }
 }
+
+/** Follow-ups while another instance leads: no bot here to tell anyone. */
+const noBot = {
+  tell(to: string): void {
+    log.warn(`follow-up: ${to} is not told here: another instance holds the bot`);
+  },
+};

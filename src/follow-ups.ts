@@ -4,7 +4,7 @@ import type { Bot } from './bot/bot.js';
 import type { Component } from './component/component.js';
 import { prosodyRoles } from './component/bridge.js';
 import { describeUse, toldOfUse } from './invites/describe.js';
-import type { InviteService, UsedEvent } from './invites/service.js';
+import type { UsedEvent } from './invites/service.js';
 import { log } from './log.js';
 
 export interface FollowUpDeps {
@@ -42,10 +42,4 @@ export async function followUp(e: UsedEvent, deps: FollowUpDeps): Promise<void> 
   }
   const to = toldOfUse(invite);
   if (to) deps.bot.tell(to, describeUse(e, contactsMade));
-}
-
-export function followUps(service: InviteService, deps: FollowUpDeps): void {
-  service.on('used', (e) => {
-    followUp(e, deps).catch((err: Error) => log.error(`follow-up of invite ${e.invite.id}: ${err.stack}`));
-  });
 }
