@@ -116,6 +116,7 @@ export class App {
         ? new PostgresLeader(config.storeUrl, leaderLockName(config.xmppDomain), opts.leaderPollMs ? { pollMs: opts.leaderPollMs } : {})
         : new SoleLeader();
       relay = store.shared && config.storeUrl ? new FollowUpRelay(config.storeUrl) : undefined;
+      if (leadership instanceof PostgresLeader) service.instance = { id: leadership.instanceId, alive: (id) => leadership.alive(id) };
       app = new App(config, store, service, control, metrics, leadership, opts, webAdmin, relay);
       const a = app;
       service.on('used', (e) => {

@@ -5,6 +5,7 @@
 // (a crash, a kill -9, a lost network), so a waiting instance takes over within a
 // poll interval. A leader that cannot reach the database any more steps down at
 // once rather than risk two leaders.
+import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import pg from 'pg';
 import { log } from './log.js';
@@ -44,8 +45,15 @@ export function leaderLockName(domain: string): string {
   return `xmpp-invites leader ${domain}`;
 }
 
+/** Each instance holds a lock of its own while it runs, so the others can tell it is gone. */
+function instanceLockName(id: string): string {
+  return `xmpp-invites instance ${id}`;
+}
+
 export class PostgresLeader extends EventEmitter implements Leadership {
   leading = false;
+  /** This instance's id: marks its holds on invites (InviteUse.by). */
+  readonly instanceId = randomUUID();
   private client?: pg.Client;
   private timer?: NodeJS.Timeout;
   private stopped = false;
@@ -103,8 +111,10 @@ export class PostgresLeader extends EventEmitter implements Leadership {
     this.client = client;
     try {
       await client.connect();
+      await client.query('SELECT pg_advisory_lock(hashtext($1))', [instanceLockName(this.instanceId)]);
     } catch (e) {
       this.client = undefined;
+      await client.end().catch(() => {});
       throw e;
     }
     return client;
@@ -121,6 +131,20 @@ export class PostgresLeader extends EventEmitter implements Leadership {
     } else if (!this.stopped) {
       log.warn(`leader: cannot try for the lead: ${why}; trying again`);
     }
+  }
+
+  /**
+   * Does the instance `id` still run? Its lock is free only once its session ended.
+   * Asked on this instance's own session, which takes the lock for a moment when free.
+   */
+  async alive(id: string): Promise<boolean> {
+    if (id === this.instanceId) return true;
+    const client = await this.connection();
+    const name = instanceLockName(id);
+    const r = await client.query<{ free: boolean }>('SELECT pg_try_advisory_lock(hashtext($1)) AS free', [name]);
+    if (!r.rows[0]?.free) return true;
+    await client.query('SELECT pg_advisory_unlock(hashtext($1))', [name]);
+    return false;
   }
 
   async stop(): Promise<void> {

@@ -101,6 +101,12 @@ function findUse(inv: Invite, key: UseKey): InviteUse | undefined {
   return 'ref' in key ? inv.uses.find((u) => u.ref === key.ref) : inv.uses.find((u) => u.pending && u.jid === key.jid);
 }
 
+/** This instance among several on one database: its id, and whether another one still runs. */
+export interface InstanceInfo {
+  id: string;
+  alive(id: string): Promise<boolean>;
+}
+
 /** What the server says of an account; undefined: it cannot be asked now (ask again later). */
 export interface ServerAccounts {
   account(jid: string): Promise<{ exists: boolean; admin: boolean } | undefined>;
@@ -135,6 +141,8 @@ export class InviteService extends EventEmitter<ServiceEvents> {
   private readonly creating = new Map<string, number>();
   /** Set by the app when the server can be asked (through the bridge). */
   server?: ServerAccounts;
+  /** Set by the app on a shared store: holds are marked with it, and another's hold is settled once it is dead. */
+  instance?: InstanceInfo;
   /** Accounts the server reported as its admins, or not, and when it was asked. */
   private readonly serverAdmins = new Map<string, { admin: boolean; at: number; asking?: Promise<void> }>();
 
@@ -339,7 +347,7 @@ export class InviteService extends EventEmitter<ServiceEvents> {
       const refusal = use.purpose === 'register' ? this.refuseRegister(invite, use) : this.refuseRoster(invite, use);
       if (refusal) return { write: false, value: refusal };
       if (invite.uses.length >= invite.maxUses) return { write: false, value: this.inUse() };
-      invite.uses.push({ jid, at: this.now().toISOString(), pending: use.purpose, ref });
+      invite.uses.push({ jid, at: this.now().toISOString(), pending: use.purpose, ref, ...(this.instance ? { by: this.instance.id } : {}) });
       return { write: true, value: undefined };
     });
     if (!changed) return this.refusalFor('unknown');
@@ -431,6 +439,7 @@ export class InviteService extends EventEmitter<ServiceEvents> {
         use.jid = usedBy;
         delete use.pending;
         delete use.ref;
+        delete use.by;
       } else {
         invite.uses.push({ jid: usedBy, at: this.now().toISOString() });
       }
@@ -468,8 +477,9 @@ export class InviteService extends EventEmitter<ServiceEvents> {
    * (a crash), and, after the connection to the server was back, those still held
    * here whose account already exists (their commit was lost on the way). A held
    * use whose account does not exist yet may still be in progress: left alone.
-   * On a store shared by several instances, another one's hold is only settled
-   * once older than a reservation lives. Returns how many pending uses were looked at.
+   * On a store shared by several instances, another one's hold is settled once
+   * that instance is gone (a leader killed mid-registration), or once older than a
+   * reservation lives. Returns how many pending uses were looked at.
    */
   async settlePending(): Promise<number> {
     let looked = 0;
@@ -480,7 +490,7 @@ export class InviteService extends EventEmitter<ServiceEvents> {
         const key: UseKey = use.ref ? { ref: use.ref } : { jid: use.jid };
         const mine = use.ref ? this.reservations.get(use.ref) : undefined;
         if (!mine) {
-          if (this.store.shared && Date.parse(use.at) > young) continue;
+          if (this.store.shared && Date.parse(use.at) > young && !(await this.holderGone(use.by))) continue;
           await this.settle(inv.id, key, use.jid, use.pending!);
         } else if (use.pending === 'register' && (await this.accountExists(use.jid)) === true && this.take(mine.ref)) {
           await this.confirm(inv.id, key, use.jid);
@@ -488,6 +498,12 @@ export class InviteService extends EventEmitter<ServiceEvents> {
       }
     }
     return looked;
+  }
+
+  /** Is the instance that made a hold known to be gone? (Not known: treat as alive.) */
+  private async holderGone(by: string | undefined): Promise<boolean> {
+    if (!by || !this.instance || by === this.instance.id) return false;
+    return !(await this.instance.alive(by).catch(() => true));
   }
 
   private async accountExists(jid: string): Promise<boolean | undefined> {

@@ -18,6 +18,8 @@ export interface InviteUse {
   pending?: 'register' | 'roster';
   /** While pending: the reservation holding it, so any instance can find this use. */
   ref?: string;
+  /** While pending, on a shared store: the instance that holds it (see InviteService.instance). */
+  by?: string;
 }
 
 export interface Invite {

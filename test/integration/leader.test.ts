@@ -50,6 +50,17 @@ describe('leader election (real PostgreSQL)', function () {
     expect(Date.now() - stoppedAt).to.be.below(POLL * 5);
   });
 
+  it('tells whether another instance still runs: alive while it does, gone once it stopped', async () => {
+    const [a, b] = [leader(), leader()];
+    await Promise.all([a.start(), b.start()]);
+    expect(await a.alive(b.instanceId)).to.equal(true);
+    expect(await a.alive(a.instanceId)).to.equal(true);
+    await b.stop();
+    expect(await a.alive(b.instanceId)).to.equal(false);
+    // Asking took its lock only for a moment: asking again says the same.
+    expect(await a.alive(b.instanceId)).to.equal(false);
+  });
+
   it('one leader per domain: two deployments on one database each have theirs', async () => {
     const [a, b] = [leader('one.example'), leader('two.example')];
     await Promise.all([a.start(), b.start()]);
