@@ -156,16 +156,27 @@ class RolesListener {
     if (this.closed || this.timer) return;
     this.timer = setTimeout(() => {
       this.timer = undefined;
-      this.connect().then(async () => {
+      this.connect().then(() => {
         this.retryMs = 100;
         log.info(`PostgreSQL store ${this.where}: the roles listener is connected again`);
-        await this.onResync();
-      }).catch(() => {
+        this.resync(100);
+      }, () => {
         this.retryMs = Math.min(this.retryMs * 2, this.maxRetryMs);
         this.schedule();
       });
     }, this.retryMs);
     this.timer.unref();
+  }
+
+  /** Read every role again (what was announced while disconnected is lost); retried until it works. */
+  private resync(waitMs: number): void {
+    if (this.closed) return;
+    this.onResync().catch((e: Error) => {
+      if (this.closed) return;
+      log.warn(`PostgreSQL store ${this.where}: could not reload the roles after reconnecting (${e.message}); trying again`);
+      const next = Math.min(waitMs * 2, this.maxRetryMs);
+      setTimeout(() => this.resync(next), waitMs).unref();
+    });
   }
 
   /** For tests: the listener's connection, to break it on purpose. */
