@@ -125,7 +125,7 @@ export function serveBridge(callee: IQCallee<any>, service: InviteService, host:
     if (!token) return badRequest('The token attribute is required.');
     const limited = await turn(attr(el, 'stream'), attr(el, 'ip'));
     if (limited) return limited;
-    const found = await service.lookup(token);
+    const found = await service.lookupToUse(token, 'register');
     if (found.state !== 'valid') return refuse(service.refusalFor(found.state, found.invite));
     if (found.invite.kind === 'contact') return refuse({ ok: false, code: 'wrong-purpose', message: 'This invite does not allow creating an account.' });
     return bridgeElement('token', { kind: found.invite.kind, username: found.invite.username });

@@ -310,6 +310,16 @@ export class InviteService extends EventEmitter<ServiceEvents> {
     return { state: this.stateOf(invite), invite } as Lookup;
   }
 
+  /**
+   * A lookup by a client about to use the token (XEP-0445's preauth): a token that
+   * cannot be used is counted as refused, as reserve() counts its refusals.
+   */
+  async lookupToUse(token: string, purpose: Purpose): Promise<Lookup> {
+    const found = await this.lookup(token);
+    if (found.state !== 'valid') this.emit('refused', { code: found.state, purpose });
+    return found;
+  }
+
   /** Why a token in this state cannot be used, in words for the person holding it. */
   refusalFor(state: Exclude<InviteState, 'valid'>, invite?: Invite): Refusal {
     if (state === 'used' && invite && this.inFlight(invite) > 0) return this.inUse();

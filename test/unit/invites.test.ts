@@ -138,6 +138,18 @@ describe('InviteService', () => {
     }
   });
 
+  it('counts a token looked up to be used, and unusable, as refused; a usable one not', async () => {
+    const seen: string[] = [];
+    core.service.on('refused', (e) => seen.push(`${e.code} ${e.purpose}`));
+    const r = await core.service.create(admin, { kind: 'account' });
+    if (!r.ok) throw new Error(r.message);
+    expect((await core.service.lookupToUse(r.token, 'register')).state).to.equal('valid');
+    expect((await core.service.lookupToUse(newToken(), 'register')).state).to.equal('unknown');
+    await core.service.revoke(admin, r.invite.id);
+    await core.service.lookupToUse(r.token, 'register');
+    expect(seen).to.deep.equal(['unknown register', 'revoked register']);
+  });
+
   it('tells valid, unknown, expired, used and revoked apart', async () => {
     const mk = async () => { const r = await core.service.create(admin, { kind: 'account' }); if (!r.ok) throw new Error(); return r; };
     const [a, b, c] = [await mk(), await mk(), await mk()];
