@@ -6,7 +6,7 @@
 // invite from any number of processes are decided one at a time. Roles are few and
 // read synchronously: every instance keeps them in memory, loaded at open and kept
 // fresh by LISTEN/NOTIFY (a trigger on the roles table announces every change).
-// The schema is in migrations/, applied at open (migrate.ts). docs/store.md.
+// The schema is in migrations/, applied at open (migrate.ts). docs/postgres-store.md.
 import { performance } from 'node:perf_hooks';
 import pg from 'pg';
 import type { Invite, Role } from '../../invites/types.js';
