@@ -134,6 +134,8 @@ export class App {
         leadership.on('elected', () => { void a.lead().catch((e: Error) => log.error(`leader: could not start the bot and component: ${e.message}`)); });
         leadership.on('deposed', () => { void a.stepDown(); });
         await leadership.start();
+        // Elected at the first try: started like a sole instance, the bot and component up before start() returns.
+        await a.turn;
         if (!leadership.leading) log.info('leader: another instance holds the bot and the component; serving the web pages meanwhile');
       }
       await a.startWeb(opts.web);
