@@ -87,6 +87,8 @@ const NOT_REVOCABLE: Record<Exclude<InviteState, 'valid' | 'unknown'>, string> =
 
 interface Reservation {
   inviteId: string;
+  /** The invite as held (its kind and roles do not change): spares a read at commit. */
+  invite: Invite;
   /** The pending use's `ref`. */
   ref: string;
   jid: string;
@@ -363,7 +365,7 @@ export class InviteService extends EventEmitter<ServiceEvents> {
     if (!changed) return this.refusalFor('unknown');
     if (changed.value) return changed.value;
     const timer = setTimeout(() => void this.expire(ref), RESERVATION_TTL_MS).unref();
-    this.reservations.set(ref, { inviteId: changed.invite.id, ref, jid, purpose: use.purpose, timer });
+    this.reservations.set(ref, { inviteId: changed.invite.id, invite: changed.invite, ref, jid, purpose: use.purpose, timer });
     return { ok: true, reservation: ref, invite: changed.invite };
   }
 
@@ -426,16 +428,15 @@ export class InviteService extends EventEmitter<ServiceEvents> {
    */
   async commit(reservation: string, usedBy: string, token?: string, opts: { rolesApplied?: boolean } = {}): Promise<Result<{ invite: Invite }>> {
     const r = this.take(reservation);
-    const target = r ? { inviteId: r.inviteId, key: { ref: r.ref } as UseKey } : await this.heldByToken(token, usedBy);
+    const target = r ? { invite: r.invite, key: { ref: r.ref } as UseKey } : await this.heldByToken(token, usedBy);
     if (!target) return fail('no-reservation', 'This invite reservation has expired; start again.');
-    const done = await this.confirm(target.inviteId, target.key, usedBy, opts.rolesApplied ?? false);
+    const done = await this.confirm(target.invite, target.key, usedBy, opts.rolesApplied ?? false);
     return done ?? fail('no-reservation', 'This invite reservation has expired; start again.');
   }
 
   /** Confirm a use (recording one when it is not found); undefined when the invite is gone. */
-  private async confirm(inviteId: string, key: UseKey, usedBy: string, rolesApplied = false): Promise<Result<{ invite: Invite }> | undefined> {
-    const before = await this.store.get(inviteId);
-    if (!before) return undefined;
+  private async confirm(before: Invite, key: UseKey, usedBy: string, rolesApplied = false): Promise<Result<{ invite: Invite }> | undefined> {
+    const inviteId = before.id;
     // Granted first: granting again is harmless, and a failure here leaves the use
     // pending (the token stays spent) for settlePending() to finish.
     const grant = before.roles.length > 0 && before.kind === 'account' && !before.revokedAt;
@@ -461,25 +462,25 @@ export class InviteService extends EventEmitter<ServiceEvents> {
     return { ok: true, invite: changed.invite };
   }
 
-  private async heldByToken(token: string | undefined, usedBy: string): Promise<{ inviteId: string; key: UseKey } | undefined> {
+  private async heldByToken(token: string | undefined, usedBy: string): Promise<{ invite: Invite; key: UseKey } | undefined> {
     const invite = token && looksLikeToken(token) ? await this.store.findByHash(hashToken(token)) : undefined;
     if (!invite || !REGISTER_KINDS.has(invite.kind)) return undefined;
     // Confirmed already by someone (a settle): the change below finds it so and records nothing twice.
-    return { inviteId: invite.id, key: { jid: usedBy } };
+    return { invite, key: { jid: usedBy } };
   }
 
   /** A reservation nobody finished: settle it by whether its account exists. */
   private async expire(reservation: string): Promise<void> {
     const r = this.take(reservation);
-    if (r) await this.settle(r.inviteId, { ref: r.ref }, r.jid, r.purpose);
+    if (r) await this.settle(r.invite, { ref: r.ref }, r.jid, r.purpose);
   }
 
-  private async settle(inviteId: string, key: UseKey, jid: string, purpose: Purpose): Promise<void> {
+  private async settle(invite: Invite, key: UseKey, jid: string, purpose: Purpose): Promise<void> {
     // Only an account can be checked; a subscription in doubt stays spent (fail closed).
     if (purpose !== 'register' || !this.server) return;
     const exists = await this.accountExists(jid);
-    if (exists === true) await this.confirm(inviteId, key, jid);
-    else if (exists === false) await this.drop(inviteId, key);
+    if (exists === true) await this.confirm(invite, key, jid);
+    else if (exists === false) await this.drop(invite.id, key);
   }
 
   /**
@@ -501,9 +502,9 @@ export class InviteService extends EventEmitter<ServiceEvents> {
         const mine = use.ref ? this.reservations.get(use.ref) : undefined;
         if (!mine) {
           if (this.store.shared && Date.parse(use.at) > young && !(await this.holderGone(use.by))) continue;
-          await this.settle(inv.id, key, use.jid, use.pending!);
+          await this.settle(inv, key, use.jid, use.pending!);
         } else if (use.pending === 'register' && (await this.accountExists(use.jid)) === true && this.take(mine.ref)) {
-          await this.confirm(inv.id, key, use.jid);
+          await this.confirm(inv, key, use.jid);
         }
       }
     }
