@@ -104,6 +104,8 @@ export class App {
         botOnline: () => app?.duties?.bot.xmpp.status === 'online',
         componentOnline: config.componentSecret ? () => app?.duties?.component?.online ?? false : undefined,
       });
+      // On a shared store an instance leads only once elected.
+      if (store.shared) metrics.setLeader(false);
       // A shared store has no one process to ask: the CLI opens the database itself.
       if (!store.shared) control = await serveControl(controlSocketPath(config.storeFile), (op) => runOperation(service, op));
       if (store.shared && config.publicUrl) {

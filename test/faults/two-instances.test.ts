@@ -85,6 +85,8 @@ describe('faults: two instances on one PostgreSQL, the leader killed -9 mid-burs
     for (const d of dirs ?? []) await rm(d, { recursive: true, force: true });
   });
 
+  const healthOf = async (i: number) => (await fetch(`http://127.0.0.1:${ports[i]}/health`)).json() as Promise<Record<string, unknown>>;
+
   /** Read the shared store the way a third instance would. */
   async function withCore<T>(fn: (service: InviteService, store: InviteStore) => Promise<T>): Promise<T> {
     const store = await openStore({ storeFile: join(dirs[0]!, 'unused.json'), storeFsync: false, storeUrl: url });
@@ -102,6 +104,8 @@ describe('faults: two instances on one PostgreSQL, the leader killed -9 mid-burs
   it('one leads; the other\'s web form makes an account, and the leader\'s bot tells the inviter', async () => {
     expect(a.output).to.match(/bot online as /);
     expect(b.output, 'the follower runs no bot').to.not.match(/bot online as /);
+    expect(await healthOf(1)).to.deep.include({ status: 'ok', leader: false, bot: false, store: true });
+    expect(await healthOf(0)).to.deep.include({ status: 'ok', leader: true, bot: true, component: true });
     const token = tokenOf(await botInviteUri(boss, BOT, 'invite account'));
     const web = new WebClient(`http://127.0.0.1:${ports[1]}`);
     const res = await web.submit(`/invite/${token}/register`, { username: 'fromweb', password: 'a-long-new-password-1', password2: 'a-long-new-password-1' });
@@ -142,6 +146,7 @@ describe('faults: two instances on one PostgreSQL, the leader killed -9 mid-burs
     await b.ready();
     const takeover = Date.now() - killedAt;
     expect(takeover, 'the other instance leads within seconds').to.be.below(10_000);
+    expect(await healthOf(1)).to.deep.include({ status: 'ok', leader: true, bot: true, component: true });
     const after = [];
     for (let i = KILL_AT + DURING; i < TOKENS; i++) {
       race(i);
