@@ -348,11 +348,10 @@ export class InviteService extends EventEmitter<ServiceEvents> {
   }
 
   private async hold(token: string, use: Use): Promise<Result<{ reservation: string; invite: Invite }>> {
-    const found = await this.lookup(token);
-    if (found.state !== 'valid') return this.refusalFor(found.state, found.invite);
+    if (!looksLikeToken(token)) return this.refusalFor('unknown');
     const ref = randomUUID();
     const jid = use.purpose === 'register' ? `${use.username}@${this.domain}` : use.contact.toLowerCase();
-    const changed = await this.store.change(found.invite.id, (invite): Changed<Refusal | undefined> => {
+    const hold = (invite: Invite): Changed<Refusal | undefined> => {
       // Decided again on the invite as it is now: another hold may have come first.
       const state = this.stateOf(invite);
       if (state !== 'valid') return { write: false, value: this.refusalFor(state, invite) };
@@ -361,7 +360,12 @@ export class InviteService extends EventEmitter<ServiceEvents> {
       if (invite.uses.length >= invite.maxUses) return { write: false, value: this.inUse() };
       invite.uses.push({ jid, at: this.now().toISOString(), pending: use.purpose, ref, ...(this.instance ? { by: this.instance.id } : {}) });
       return { write: true, value: undefined };
-    });
+    };
+    // One step where the store can lock by token (a database: no read before); else find the id first.
+    const hash = hashToken(token);
+    const changed = this.store.changeByHash
+      ? await this.store.changeByHash(hash, hold)
+      : await this.store.findByHash(hash).then((found) => (found ? this.store.change(found.id, hold) : undefined));
     if (!changed) return this.refusalFor('unknown');
     if (changed.value) return changed.value;
     const timer = setTimeout(() => void this.expire(ref), RESERVATION_TTL_MS).unref();

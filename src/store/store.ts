@@ -58,6 +58,12 @@ export interface InviteStore {
    * the new state only once it is durable: a failed write rejects and changes nothing.
    */
   change<T>(id: string, fn: (draft: Invite) => Changed<T>): Promise<{ invite: Invite; value: T } | undefined>;
+  /**
+   * The same as change() on the invite with this token hash, in one step: where a read
+   * costs a round trip (a database), the hold on a token needs no read before it.
+   * Optional: the core finds the id first (findByHash) where it is absent.
+   */
+  changeByHash?<T>(tokenHash: string, fn: (draft: Invite) => Changed<T>): Promise<{ invite: Invite; value: T } | undefined>;
   /** Roles made by invites. Read from memory (they are few), so admin checks stay synchronous. */
   roles(jid: string): readonly Role[];
   anyoneWithRole(role: Role): boolean;

@@ -170,6 +170,22 @@ export function storeContract(name: string, open: () => Promise<OpenedStore>): v
         expect(uses).to.deep.equal(Array.from({ length: 50 }, (_, i) => `u${i}@example.org`).sort());
       });
 
+      it('changeByHash, where the store has it: the same change, found by token hash; by hash and by id at once, none lost, one last use', async () => {
+        if (!store.changeByHash) return; // optional: without it the core finds the id first (the lowdb store; its reads are in memory)
+        const [inv] = await addAll([makeInvite(1, { maxUses: 100 })]);
+        expect(await store.changeByHash('no-such-hash', takeUse('x@example.org'))).to.equal(undefined);
+        const both = await Promise.all(Array.from({ length: 40 }, (_, i) => (i % 2
+          ? store.change(inv!.id, takeUse(`u${i}@example.org`))
+          : store.changeByHash!(inv!.tokenHash, takeUse(`u${i}@example.org`)))));
+        expect(both.every((r) => r?.value === true)).to.equal(true);
+        expect((await store.get(inv!.id))!.uses).to.have.length(40);
+        const [last] = await addAll([makeInvite(2)]);
+        const race = await Promise.all(Array.from({ length: 20 }, (_, i) => (i % 2
+          ? store.change(last!.id, takeUse(`v${i}@example.org`))
+          : store.changeByHash!(last!.tokenHash, takeUse(`v${i}@example.org`)))));
+        expect(race.filter((r) => r?.value === true)).to.have.length(1);
+      });
+
       it('changes of different invites do not wait for each other\'s order', async () => {
         const list = await addAll(Array.from({ length: 20 }, (_, i) => makeInvite(i)));
         const results = await Promise.all(list.map((inv) => store.change(inv.id, takeUse(`x@example.org`))));

@@ -400,17 +400,22 @@ export class PostgresStore implements InviteStore {
    * made (the database alone knows): callers already treat a failed change as in doubt.
    */
   change<T>(id: string, fn: (draft: Invite) => Changed<T>): Promise<{ invite: Invite; value: T } | undefined> {
-    return this.serially(id, () => this.changeNow(id, fn));
+    return this.serially(id, () => this.changeNow({ id }, fn));
   }
 
-  private async changeNow<T>(id: string, fn: (draft: Invite) => Changed<T>): Promise<{ invite: Invite; value: T } | undefined> {
+  changeByHash<T>(tokenHash: string, fn: (draft: Invite) => Changed<T>): Promise<{ invite: Invite; value: T } | undefined> {
+    // Queued under the hash: changes by id and by hash of one invite meet only in the row lock.
+    return this.serially(`hash ${tokenHash}`, () => this.changeNow({ tokenHash }, fn));
+  }
+
+  private async changeNow<T>(key: { id: string } | { tokenHash: string }, fn: (draft: Invite) => Changed<T>): Promise<{ invite: Invite; value: T } | undefined> {
     const client = await this.pool.connect();
     let open = false; // a transaction to roll back if anything fails
     let broken: Error | undefined;
     try {
       open = true;
       const results = (await client.query(
-        `BEGIN; SELECT invite FROM invites WHERE id = ${client.escapeLiteral(id)} FOR UPDATE`,
+        `BEGIN; SELECT invite FROM invites WHERE ${'id' in key ? `id = ${client.escapeLiteral(key.id)}` : `token_hash = ${client.escapeLiteral(key.tokenHash)}`} FOR UPDATE`,
       )) as unknown as pg.QueryResult<{ invite: Invite }>[];
       const current = results[1]!.rows[0]?.invite;
       if (!current) {
@@ -426,11 +431,11 @@ export class PostgresStore implements InviteStore {
         return { invite: current, value };
       }
       if (draft.id !== current.id || draft.createdAt !== current.createdAt || draft.createdBy !== current.createdBy || draft.tokenHash !== current.tokenHash) {
-        throw new Error(`invite ${id}: a change may not alter its id, creator, creation time or token`);
+        throw new Error(`invite ${current.id}: a change may not alter its id, creator, creation time or token`);
       }
       const cols = columnsOf(draft);
       const set = COLUMNS.map((c, i) => (c === 'id' ? null : `${c} = ${literal(client, cols[i]!, CASTS[i]!)}`)).filter(Boolean);
-      await client.query(`UPDATE invites SET ${set.join(', ')}, version = version + 1 WHERE id = ${client.escapeLiteral(id)}; COMMIT`);
+      await client.query(`UPDATE invites SET ${set.join(', ')}, version = version + 1 WHERE id = ${client.escapeLiteral(current.id)}; COMMIT`);
       open = false;
       return { invite: draft, value };
     } catch (e) {
