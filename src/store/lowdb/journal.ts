@@ -2,68 +2,98 @@
 // each followed by a tab and its CRC-32, so a damaged block or a changed byte is
 // found instead of read. A change is written (and fdatasync'ed when asked) before
 // its promise resolves; changes queued while a write is in flight share the next
-// write (group commit).
+// write (group commit). Start-up reads it a chunk at a time (lines.ts).
 import { constants, writeSync } from 'node:fs';
 import { crc32 } from 'node:zlib';
-import { type FileHandle, open, readFile, rename } from 'node:fs/promises';
+import { type FileHandle, open, rename } from 'node:fs/promises';
 import { StoreCorruptError } from '../corrupt.js';
 import { syncDirOf, yieldToLoop } from './fs-sync.js';
+import { eachLine, openIfThere } from './lines.js';
 
 export interface JournalRead {
-  lines: unknown[];
+  /** Whole lines read (a torn last line not counted). */
+  lines: number;
   /** A last line cut short by a crash (no newline, not whole) was dropped. */
   torn: boolean;
   /** Its bytes, for the report. */
   tornBytes: number;
   /** Bytes of the whole lines: where writing goes on. */
   wholeBytes: number;
-}
-
-const checksum = (json: string) => crc32(json).toString(16).padStart(8, '0');
-
-/** The JSON of one line: checked against its CRC when it has one (lines of earlier versions have none). Throws a sentence. */
-function lineJson(line: string): string {
-  const tab = line.lastIndexOf('\t');
-  if (tab < 0) return line;
-  const json = line.slice(0, tab);
-  if (line.slice(tab + 1) !== checksum(json)) throw new Error('its checksum does not match: a damaged block or a changed byte');
-  return json;
+  /** The last line was whole but had no newline (a write cut just before it): one goes after it first. */
+  unterminated: boolean;
 }
 
 /**
- * Read a journal, or null when there is none. Every line ending in a newline must
- * parse: anything else is corruption, not a crash. Only the part after the last
- * newline can be a write cut short by kill -9; it is dropped if it does not parse.
+ * One line's JSON, `buf[start..end)` (its checksum already checked), numbered from 1.
+ * The buffer is reused: copy what you keep. A StoreCorruptError it throws stops the
+ * read as it is; any other error (JSON that does not parse) reads as a damaged line.
  */
-export async function readJournal(path: string): Promise<JournalRead | null> {
-  let text: string;
+export type OnJournalLine = (buf: Buffer, start: number, end: number, line: number) => void;
+
+const checksum = (json: string) => crc32(json).toString(16).padStart(8, '0');
+
+const HEX = new Int8Array(128).fill(-1);
+for (let i = 0; i < 16; i++) HEX['0123456789abcdef'.charCodeAt(i)] = i;
+
+class DamagedLine extends Error {}
+
+/**
+ * Where the JSON of the line `buf[start..end)` ends: checked against its CRC when it
+ * has one (lines of earlier versions have none). Throws a sentence.
+ */
+function jsonEnd(buf: Buffer, start: number, end: number): number {
+  const tab = end > start ? buf.lastIndexOf(9, end - 1) : -1;
+  if (tab < start) return end;
+  let sum = end - tab - 1 === 8 ? 0 : -1;
+  for (let i = tab + 1; i < end && sum >= 0; i++) {
+    const c = buf[i]!;
+    const v = c < 128 ? HEX[c]! : -1;
+    sum = v < 0 ? -1 : sum * 16 + v;
+  }
+  if (sum !== crc32(buf.subarray(start, tab))) throw new DamagedLine('its checksum does not match: a damaged block or a changed byte');
+  return tab;
+}
+
+/**
+ * Read a journal line by line, a chunk at a time, handing each line's JSON to
+ * `onLine`; null when there is none. Every line ending in a newline must be whole:
+ * anything else is corruption, not a crash. Only the part after the last newline
+ * can be a write cut short by kill -9; it is dropped if it is not a whole line.
+ */
+export async function readJournal(path: string, onLine: OnJournalLine): Promise<JournalRead | null> {
+  const fh = await openIfThere(path);
+  if (!fh) return null;
   try {
-    text = await readFile(path, 'utf8');
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    throw e;
-  }
-  const parts = text.split('\n');
-  const last = parts.pop()!;
-  const lines: unknown[] = [];
-  parts.forEach((line, i) => {
-    try {
-      lines.push(JSON.parse(lineJson(line)));
-    } catch (e) {
-      throw new StoreCorruptError(`${path} line ${i + 1} is damaged (${(e as Error).message}). The store will not start over it: `
-        + 'restore the file from a backup, or move it away to start from the snapshot alone (changes since the last compaction are then lost)');
+    const read = await eachLine(fh, (buf, start, end, n) => {
+      try {
+        onLine(buf, start, jsonEnd(buf, start, end), n);
+      } catch (e) {
+        if (e instanceof StoreCorruptError) throw e;
+        throw new StoreCorruptError(`${path} line ${n} is damaged (${(e as Error).message}). The store will not start over it: `
+          + 'restore the file from a backup, or move it away to start from the snapshot alone (changes since the last compaction are then lost)');
+      }
+    });
+    const last = read.tail;
+    let torn = false;
+    if (last.length) {
+      try {
+        onLine(last, 0, jsonEnd(last, 0, last.length), read.lines + 1);
+      } catch (e) {
+        if (e instanceof StoreCorruptError) throw e;
+        torn = true;
+      }
     }
-  });
-  let torn = false;
-  if (last !== '') {
-    try {
-      lines.push(JSON.parse(lineJson(last)));
-    } catch {
-      torn = true;
-    }
+    const tornBytes = torn ? last.length : 0;
+    return {
+      lines: read.lines + (last.length && !torn ? 1 : 0),
+      torn,
+      tornBytes,
+      wholeBytes: read.wholeBytes + last.length - tornBytes,
+      unterminated: last.length > 0 && !torn,
+    };
+  } finally {
+    await fh.close();
   }
-  const tornBytes = torn ? Buffer.byteLength(last) : 0;
-  return { lines, torn, tornBytes, wholeBytes: Buffer.byteLength(text) - tornBytes };
 }
 
 interface Batch {
@@ -97,10 +127,12 @@ export class Journal {
    * tail is cut off): start-up replays it and keeps it, instead of rewriting the
    * snapshot first, which needed free space the size of the snapshot.
    */
-  static async resume(path: string, fsync: boolean, wholeBytes: number): Promise<Journal> {
+  static async resume(path: string, fsync: boolean, wholeBytes: number, unterminated = false): Promise<Journal> {
     const fh = await open(path, constants.O_WRONLY | constants.O_CREAT, 0o600);
     try {
       await fh.truncate(wholeBytes);
+      // A whole last line without its newline: end it, or the next line would run on from it.
+      if (unterminated) wholeBytes += (await fh.write('\n', wholeBytes)).bytesWritten;
       if (fsync) await syncDirOf(path);
     } catch (e) {
       await fh.close();

@@ -1,12 +1,13 @@
-// The default invite store: a lowdb JSON snapshot plus an append-only journal of
-// the changes since, owned by one writer (see writer-lock.ts). Reads come from
-// in-memory indexes kept in list order, so a page costs a binary search, not a
-// scan. A change costs one journal line, not a rewrite of the whole file; the
-// snapshot is rewritten off the hot path once the journal has grown
-// (compaction). docs/store.md has the file layout and the crash cases.
+// The default invite store: a JSON snapshot (the document lowdb reads, one invite a
+// line) plus an append-only journal of the changes since, owned by one writer (see
+// writer-lock.ts). In memory the invites are columns (invite-table.ts), with
+// indexes kept in list order, so a page costs a binary search, not a scan. A
+// change costs one journal line, not a rewrite of the whole file; the snapshot is
+// rewritten off the hot path once the journal has grown (compaction). Start-up
+// streams both files and gives way to the event loop as it goes. docs/store.md has
+// the file layout, the memory layout and the crash cases.
 import { open, readdir, stat, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { Low } from 'lowdb';
 import type { Invite, Role } from '../../invites/types.js';
 import { type Changed, type InviteStore, type Page, type PageQuery, type StoreStats, cursorOf, isAfter, isOpen, parseCursor } from '../store.js';
 import { log } from '../../log.js';
@@ -14,11 +15,11 @@ import { ensurePrivateDir } from '../../private-files.js';
 import { StoreCorruptError } from '../corrupt.js';
 import { WriterLock } from './writer-lock.js';
 import { syncDirOf, yieldToLoop } from './fs-sync.js';
+import { InviteTable, inviteJson } from './invite-table.js';
 import { Journal, readJournal } from './journal.js';
-import { SnapshotFile, type StoreData } from './snapshot-file.js';
+import { SnapshotFile } from './snapshot-file.js';
 
 export { StoreCorruptError } from '../corrupt.js';
-export type { StoreData } from './snapshot-file.js';
 
 /** One journal line: the full new state of what changed, so replaying a line twice is harmless. */
 type Entry =
@@ -43,43 +44,36 @@ export interface StoreOptions {
 const SLICE = 2000;
 const MIN_COMPACT_BYTES = 1 << 20;
 
-const empty = (): StoreData => ({ version: 1, invites: [], roles: {} });
+function isInvite(x: unknown): x is Invite {
+  const inv = x as Partial<Invite> | null;
+  return typeof inv?.id === 'string' && typeof inv.tokenHash === 'string' && Array.isArray(inv.uses);
+}
 
 function isEntry(e: unknown): e is Entry {
   const x = e as Partial<Record<string, unknown>> | null;
-  if (x?.op === 'invite') {
-    const inv = x.invite as Partial<Invite> | undefined;
-    return typeof inv?.id === 'string' && typeof inv.tokenHash === 'string' && Array.isArray(inv.uses);
-  }
+  if (x?.op === 'invite') return isInvite(x.invite);
   if (x?.op === 'roles') return typeof x.jid === 'string' && Array.isArray(x.roles);
   if (x?.op === 'archived') return Array.isArray(x.ids);
   return false;
 }
 
-/** Apply journals, in order, to a snapshot's data. */
-function replay(data: StoreData, journals: { path: string; lines: unknown[] }[]): StoreData {
-  const invites = new Map(data.invites.map((i) => [i.id, i]));
-  for (const { path, lines } of journals) {
-    lines.forEach((e, n) => {
-      if (!isEntry(e)) throw new StoreCorruptError(`${path} line ${n + 1} is not a store change; move it away or repair it`);
-      if (e.op === 'invite') invites.set(e.invite.id, e.invite);
-      else if (e.op === 'roles') data.roles[e.jid] = e.roles;
-      else for (const id of e.ids) invites.delete(id);
-    });
-  }
-  return { version: 1, invites: [...invites.values()], roles: data.roles };
+/** `{"op":"invite","invite":` opening the journal line of an invite's new state. */
+const INVITE_LINE = Buffer.from('{"op":"invite","invite":');
+
+/** Whether `buf[start..end)` is `{"op":"invite","invite":{…}}`. */
+function isInviteLine(buf: Buffer, start: number, end: number): boolean {
+  if (end - start < INVITE_LINE.length + 3 || buf[end - 1] !== 125 || buf[end - 2] !== 125) return false;
+  return buf.compare(INVITE_LINE, 0, INVITE_LINE.length, start, start + INVITE_LINE.length) === 0;
 }
 
 export class LowdbStore implements InviteStore {
   readonly backend = 'lowdb';
   /** One writer: every hold not made by this process is from an earlier run. */
   readonly shared = false;
-  private readonly byHash = new Map<string, Invite>();
-  private readonly byId = new Map<string, Invite>();
-  /** Per creator, in list order, so quotas and a creator's pages do not scan every invite. */
-  private readonly byCreator = new Map<string, Invite[]>();
-  /** Ids of invites with a pending use. */
-  private readonly pending = new Set<string>();
+  /** Every live invite, with its indexes (by id, by token hash, in list order, per creator, with a pending use). */
+  private readonly table: InviteTable;
+  /** Roles granted by invites (e.g. accounts created from an admin invite). */
+  private roles_: Record<string, Role[]>;
   /** The change of each invite being written: the next one waits for it. */
   private readonly changing = new Map<string, Promise<unknown>>();
   private compacting: Promise<void> | null = null;
@@ -95,17 +89,19 @@ export class LowdbStore implements InviteStore {
   private openSeconds = 0;
   private lastCompactionSeconds?: number;
 
+  /** Slots changed while an archive runs: it leaves those alone (they may not have ended any more). */
+  private touched: Set<number> | null = null;
+
   private constructor(
-    private readonly db: Low<StoreData>,
+    loaded: { table: InviteTable; roles: Record<string, Role[]> },
     private readonly snapshot: SnapshotFile,
     private journal: Journal,
     readonly file: string,
     private readonly opts: StoreOptions,
     private readonly lock: WriterLock,
   ) {
-    // db.data.invites is the list of every invite, in list order (creation time, then id).
-    if (!inOrder(db.data.invites)) db.data.invites.sort(byListOrder);
-    for (const inv of db.data.invites) this.index(inv);
+    this.table = loaded.table;
+    this.roles_ = loaded.roles;
   }
 
   private static paths(file: string) {
@@ -159,85 +155,87 @@ export class LowdbStore implements InviteStore {
   private static async openLocked(file: string, opts: StoreOptions, lock: WriterLock): Promise<LowdbStore> {
     const paths = LowdbStore.paths(file);
     const snapshot = new SnapshotFile(file);
-    const db = new Low<StoreData>(snapshot, empty());
-    await db.read();
+    const table = new InviteTable();
+    // Everything is appended as read; lists out of order (files of early versions) are sorted once at the end.
+    table.beginBulk();
+    const loadInvite = (buf: Buffer, start: number, end: number): void => {
+      if (table.loadCanonical(buf, start, end)) return;
+      const inv: unknown = JSON.parse(`${buf.toString('utf8', start, end)}}`);
+      if (!isInvite(inv)) throw new Error('it is not an invite');
+      table.set(inv);
+    };
+    const read = await snapshot.read(loadInvite, (n) => table.reserve(n));
+    const roles: Record<string, Role[]> = read?.roles ?? {};
     // A journal moved aside by an unfinished compaction comes first, then the live one.
-    const journals = [];
-    let live = 0;
+    let live = { bytes: 0, unterminated: false };
+    let rotated = false;
     for (const path of [paths.rotated, paths.journal]) {
-      const read = await readJournal(path);
-      if (read?.torn) {
-        log.warn(`${path}: its last line was cut short (${read.tornBytes} bytes) and is dropped: a write that was never acknowledged (a crash while writing)`);
+      const journal = await readJournal(path, (buf, start, end, n) => {
+        // The common line, an invite's new state, goes straight into the columns.
+        if (isInviteLine(buf, start, end) && table.loadCanonical(buf, start + INVITE_LINE.length, end - 2)) return;
+        const e: unknown = JSON.parse(buf.toString('utf8', start, end));
+        if (!isEntry(e)) throw new StoreCorruptError(`${path} line ${n} is not a store change; move it away or repair it`);
+        if (e.op === 'invite') table.set(e.invite);
+        else if (e.op === 'roles') roles[e.jid] = e.roles;
+        else for (const id of e.ids) {
+          const slot = table.slotOf(id);
+          if (slot >= 0) table.remove(slot);
+        }
+      });
+      if (journal?.torn) {
+        log.warn(`${path}: its last line was cut short (${journal.tornBytes} bytes) and is dropped: a write that was never acknowledged (a crash while writing)`);
       }
-      if (read) journals.push({ path, lines: read.lines });
-      if (read && path === paths.journal) live = read.wholeBytes;
+      if (journal && path === paths.rotated) rotated = true;
+      if (journal && path === paths.journal) live = { bytes: journal.wholeBytes, unterminated: journal.unterminated };
     }
-    const rotated = journals.some((j) => j.path === paths.rotated);
-    if (journals.some((j) => j.lines.length > 0)) db.data = replay(db.data, journals);
+    table.endBulk();
     // Both journals stay as they are (replaying a line again is harmless) and writing goes on
     // after the live one's last whole line: start-up writes nothing the size of the snapshot.
     // The next compaction folds them in (a .journal.old first, as after a compaction that failed).
-    const journal = await Journal.resume(paths.journal, opts.fsync ?? false, live);
-    const store = new LowdbStore(db, snapshot, journal, file, opts, lock);
+    const journal = await Journal.resume(paths.journal, opts.fsync ?? false, live.bytes, live.unterminated);
+    const store = new LowdbStore({ table, roles }, snapshot, journal, file, opts, lock);
     store.rotatedPending = rotated;
     return store;
   }
 
-  private index(inv: Invite): void {
-    this.byHash.set(inv.tokenHash, inv);
-    this.byId.set(inv.id, inv);
-    let mine = this.byCreator.get(inv.createdBy);
-    if (!mine) this.byCreator.set(inv.createdBy, (mine = []));
-    insertInOrder(mine, inv);
-    if (inv.uses.some((u) => u.pending)) this.pending.add(inv.id);
-  }
-
-  /** Put `next` where `prev` was, in every index. */
-  private replace(prev: Invite, next: Invite): void {
-    this.byHash.delete(prev.tokenHash);
-    this.byHash.set(next.tokenHash, next);
-    this.byId.set(next.id, next);
-    const all = this.db.data.invites;
-    all[positionOf(all, prev)] = next;
-    const mine = this.byCreator.get(prev.createdBy)!;
-    mine[positionOf(mine, prev)] = next;
-    if (next.uses.some((u) => u.pending)) this.pending.add(next.id);
-    else this.pending.delete(next.id);
-  }
-
-  private unindex(inv: Invite): void {
-    this.byHash.delete(inv.tokenHash);
-    this.byId.delete(inv.id);
-    this.pending.delete(inv.id);
-  }
-
   /** Every live invite, in list order (tests and tools; the service pages). */
   all(): readonly Invite[] {
-    return this.db.data.invites;
+    const { order } = this.table;
+    return Array.from(order.a.subarray(0, order.n), (slot) => this.table.invite(slot));
   }
 
   get(id: string): Promise<Invite | undefined> {
-    return Promise.resolve(this.byId.get(id));
+    const slot = this.table.slotOf(id);
+    return Promise.resolve(slot < 0 ? undefined : this.table.invite(slot));
   }
 
   findByHash(hash: string): Promise<Invite | undefined> {
-    return Promise.resolve(this.byHash.get(hash));
+    const slot = this.table.slotOfHash(hash);
+    return Promise.resolve(slot < 0 ? undefined : this.table.invite(slot));
   }
 
   createdBy(creator: string): Promise<Invite[]> {
-    return Promise.resolve((this.byCreator.get(creator) ?? []).slice());
+    const list = this.table.creatorList(creator);
+    return Promise.resolve(list ? Array.from(list.a.subarray(0, list.n), (slot) => this.table.invite(slot)) : []);
   }
 
   async page(q: PageQuery): Promise<Page> {
-    const list = q.createdBy === undefined ? this.db.data.invites : this.byCreator.get(q.createdBy) ?? [];
+    const list = q.createdBy === undefined ? this.table.order : this.table.creatorList(q.createdBy);
+    if (!list) return { invites: [] };
     const after = parseCursor(q.after);
     const invites: Invite[] = [];
-    let i = after ? firstAfter(list, after) : 0;
+    const at = q.openAt.getTime();
+    let i = after ? this.table.firstAfter(list, after.createdAt, after.id) : 0;
     // One more than asked tells whether there is a next page. Ended invites stay in the
     // list until archived (a day): passing over many gives way now and then.
-    for (let seen = 0; i < list.length && invites.length <= q.limit; i++) {
-      if (isOpen(list[i]!, q.openAt)) invites.push(list[i]!);
-      if (++seen % SLICE === 0) await yieldToLoop();
+    for (let seen = 0; i < list.n && invites.length <= q.limit; i++) {
+      if (this.table.isOpen(list.a[i]!, at)) invites.push(this.table.invite(list.a[i]!));
+      if (++seen % SLICE === 0) {
+        await yieldToLoop();
+        // The list may have changed meanwhile (an archive): find our place again.
+        const last = invites.at(-1) ?? (after ? { createdAt: after.createdAt, id: after.id } : undefined);
+        i = last ? this.table.firstAfter(list, last.createdAt, last.id) - 1 : -1;
+      }
     }
     if (invites.length <= q.limit) return { invites };
     invites.pop();
@@ -245,20 +243,20 @@ export class LowdbStore implements InviteStore {
   }
 
   withPendingUses(): Promise<Invite[]> {
-    return Promise.resolve([...this.pending].map((id) => this.byId.get(id)!));
+    return Promise.resolve([...this.table.pending].map((slot) => this.table.invite(slot)));
   }
 
   roles(jid: string): readonly Role[] {
-    return this.db.data.roles[jid] ?? [];
+    return this.roles_[jid] ?? [];
   }
 
   anyoneWithRole(role: Role): boolean {
-    return Object.values(this.db.data.roles).some((r) => r.includes(role));
+    return Object.values(this.roles_).some((r) => r.includes(role));
   }
 
   stats(): Promise<StoreStats> {
     return Promise.resolve({
-      invites: this.byId.size,
+      invites: this.table.size,
       openSeconds: this.openSeconds,
       ...(this.lastCompactionSeconds === undefined ? {} : { lastCompactionSeconds: this.lastCompactionSeconds }),
     });
@@ -270,18 +268,20 @@ export class LowdbStore implements InviteStore {
    * leaves no ghost behind.
    */
   async add(inv: Invite): Promise<void> {
-    if (this.byId.has(inv.id)) throw new Error(`invite ${inv.id} is already in the store`);
+    if (this.table.slotOf(inv.id) >= 0) throw new Error(`invite ${inv.id} is already in the store`);
     await this.record({ op: 'invite', invite: inv });
-    insertInOrder(this.db.data.invites, inv);
-    this.index(inv);
+    const slot = this.table.set(inv);
+    this.touched?.add(slot);
   }
 
   /** Changes to one invite run one after another; each joins memory once its line is written. */
   change<T>(id: string, fn: (draft: Invite) => Changed<T>): Promise<{ invite: Invite; value: T } | undefined> {
     const run = async () => {
-      const current = this.byId.get(id);
-      if (!current) return undefined;
-      const draft = structuredClone(current);
+      const slot = this.table.slotOf(id);
+      if (slot < 0) return undefined;
+      // Each a fresh copy: nothing the caller does to either changes the store.
+      const current = this.table.invite(slot);
+      const draft = this.table.invite(slot);
       const { write, value } = fn(draft);
       if (!write) return { invite: current, value };
       if (draft.id !== current.id || draft.createdAt !== current.createdAt || draft.createdBy !== current.createdBy || draft.tokenHash !== current.tokenHash) {
@@ -289,7 +289,8 @@ export class LowdbStore implements InviteStore {
       }
       await this.record({ op: 'invite', invite: draft });
       // archive() leaves invites being changed alone, so it is still here.
-      this.replace(current, draft);
+      const stored = this.table.set(draft);
+      this.touched?.add(stored);
       return { invite: draft, value };
     };
     // A lone change runs its check and queues its write at once, in the caller's turn.
@@ -308,17 +309,19 @@ export class LowdbStore implements InviteStore {
   grantRoles(jid: string, roles: readonly Role[]): Promise<void> {
     // One account's grants one after another, each from the last: a line holds the whole set.
     return this.serially(`roles ${jid}`, async () => {
-      const have = new Set(this.db.data.roles[jid] ?? []);
+      const have = new Set(this.roles_[jid] ?? []);
       for (const r of roles) have.add(r);
       // Written first: a role not on disk is not granted.
       await this.record({ op: 'roles', jid, roles: [...have] });
-      this.db.data.roles[jid] = [...have];
+      this.roles_[jid] = [...have];
     });
   }
 
   private record(entry: Entry): Promise<void> {
-    // Serialised now, so the line holds the state at the time of the call.
-    const written = this.journal.append(JSON.stringify(entry));
+    // Serialised now, so the line holds the state at the time of the call; an invite's
+    // fields in the order start-up reads fastest.
+    const json = entry.op === 'invite' ? `{"op":"invite","invite":${inviteJson(entry.invite)}}` : JSON.stringify(entry);
+    const written = this.journal.append(json);
     void written.then(() => {
       const at = this.opts.compactAt ?? Math.max(MIN_COMPACT_BYTES, this.snapshot.bytes);
       if (this.journal.bytes >= at) this.compact().catch(() => {
@@ -353,7 +356,14 @@ export class LowdbStore implements InviteStore {
     if (!this.rotatedPending) return;
     const started = performance.now();
     await this.opts.onCompactionStep?.('rotated');
-    await this.db.write();
+    // The list as it is now; slots freed meanwhile (an archive) are not reused until it is written.
+    const slots = this.table.order.copy();
+    this.table.hold();
+    try {
+      await this.snapshot.write(slots.length, (i) => (this.table.isLive(slots[i]!) ? this.table.inviteJson(slots[i]!) : undefined), structuredClone(this.roles_));
+    } finally {
+      this.table.release();
+    }
     await this.opts.onCompactionStep?.('snapshot-written');
     await unlink(rotated).catch(ignoreMissing);
     this.rotatedPending = false;
@@ -373,55 +383,67 @@ export class LowdbStore implements InviteStore {
   }
 
   private async runArchive(isEnded: (inv: Invite) => boolean): Promise<number> {
-    const seen = this.db.data.invites.slice();
-    const ended: Invite[] = [];
-    for (let i = 0; i < seen.length; i += SLICE) {
-      for (const inv of seen.slice(i, i + SLICE)) if (isEnded(inv) && !this.changing.has(inv.id)) ended.push(inv);
-      await yieldToLoop();
-    }
-    if (ended.length === 0) return 0;
-
-    const fh = await open(LowdbStore.archivePath(this.file, new Date()), 'a', 0o600);
+    const seen = this.table.order.copy();
+    // Invites changed from now on may no longer have ended: they stay.
+    const touched = (this.touched = new Set<number>());
+    let ended: number[] = [];
+    let endedInvites: Invite[] = [];
     try {
-      for (let i = 0; i < ended.length; i += SLICE) {
-        await fh.write(ended.slice(i, i + SLICE).map((inv) => JSON.stringify(inv) + '\n').join(''));
-      }
-      await fh.sync();
-    } finally {
-      await fh.close();
-    }
-    await syncDirOf(this.file);
-
-    // Out of the indexes first, so change() finds them gone from now on and no journal
-    // line about them can follow their removal line.
-    let done!: () => void;
-    this.removing = new Promise<void>((r) => { done = r; });
-    const removals: Promise<void>[] = [];
-    const gone = new Set<string>();
-    try {
-      for (let i = 0; i < ended.length; i += SLICE) {
-        // Only those still as they were scanned: one changed since is not known to have ended.
-        const part = ended.slice(i, i + SLICE).filter((inv) => this.byId.get(inv.id) === inv && !this.changing.has(inv.id));
-        for (const inv of part) {
-          this.unindex(inv);
-          gone.add(inv.id);
+      for (let i = 0; i < seen.length; i += SLICE) {
+        for (const slot of seen.subarray(i, i + SLICE)) {
+          if (touched.has(slot) || !this.table.isLive(slot)) continue;
+          const inv = this.table.invite(slot);
+          if (isEnded(inv) && !this.changing.has(inv.id)) {
+            ended.push(slot);
+            endedInvites.push(inv);
+          }
         }
-        if (part.length) removals.push(this.record({ op: 'archived', ids: part.map((inv) => inv.id) }));
         await yieldToLoop();
       }
-      this.db.data.invites = this.db.data.invites.filter((inv) => !gone.has(inv.id));
-      for (const [creator, mine] of this.byCreator) {
-        const kept = mine.filter((inv) => !gone.has(inv.id));
-        if (kept.length) this.byCreator.set(creator, kept);
-        else this.byCreator.delete(creator);
+      if (ended.length === 0) return 0;
+
+      const fh = await open(LowdbStore.archivePath(this.file, new Date()), 'a', 0o600);
+      try {
+        for (let i = 0; i < endedInvites.length; i += SLICE) {
+          await fh.write(endedInvites.slice(i, i + SLICE).map((inv) => JSON.stringify(inv) + '\n').join(''));
+        }
+        await fh.sync();
+      } finally {
+        await fh.close();
       }
+      await syncDirOf(this.file);
+      endedInvites = [];
+
+      // Out of the indexes first, so change() finds them gone from now on and no journal
+      // line about them can follow their removal line.
+      let done!: () => void;
+      this.removing = new Promise<void>((r) => { done = r; });
+      const removals: Promise<void>[] = [];
+      let gone = 0;
+      try {
+        for (let i = 0; i < ended.length; i += SLICE) {
+          // Only those still as they were scanned: one changed since is not known to have ended.
+          const part = ended.slice(i, i + SLICE).filter((slot) => this.table.isLive(slot) && !touched.has(slot)
+            && !this.changing.has(this.table.invite(slot).id));
+          if (part.length) {
+            const ids = part.map((slot) => this.table.invite(slot).id);
+            this.table.removeMany(part);
+            gone += part.length;
+            removals.push(this.record({ op: 'archived', ids }));
+          }
+          await yieldToLoop();
+        }
+      } finally {
+        this.removing = null;
+        done();
+      }
+      ended = [];
+      await Promise.all(removals);
+      await this.compactAfterNow();
+      return gone;
     } finally {
-      this.removing = null;
-      done();
+      this.touched = null;
     }
-    await Promise.all(removals);
-    await this.compactAfterNow();
-    return gone.size;
   }
 
   /** Wait for every change asked for so far, and fold it into the snapshot file. */
@@ -450,42 +472,6 @@ export class LowdbStore implements InviteStore {
     })();
     return this.closing;
   }
-}
-
-/** Lists are kept in creation order, then id: the order of pages. */
-function byListOrder(a: Invite, b: Invite): number {
-  return a.createdAt < b.createdAt ? -1 : a.createdAt > b.createdAt ? 1 : a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
-}
-
-function inOrder(list: readonly Invite[]): boolean {
-  for (let i = 1; i < list.length; i++) if (byListOrder(list[i - 1]!, list[i]!) > 0) return false;
-  return true;
-}
-
-/** Index of the first invite after `pos` (binary search). */
-function firstAfter(list: readonly Invite[], pos: { createdAt: string; id: string }): number {
-  let lo = 0;
-  let hi = list.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (isAfter(list[mid]!, pos)) hi = mid;
-    else lo = mid + 1;
-  }
-  return lo;
-}
-
-/** Where `inv` (or an invite with its id and creation time) is in `list`. */
-function positionOf(list: readonly Invite[], inv: Invite): number {
-  const i = firstAfter(list, { createdAt: inv.createdAt, id: inv.id }) - 1;
-  if (list[i]?.id !== inv.id) throw new Error(`invite ${inv.id} is not where the list order puts it`);
-  return i;
-}
-
-/** New invites come last in all but clock-step cases: a push, else a splice at their place. */
-function insertInOrder(list: Invite[], inv: Invite): void {
-  const last = list.at(-1);
-  if (!last || byListOrder(last, inv) < 0) list.push(inv);
-  else list.splice(firstAfter(list, { createdAt: inv.createdAt, id: inv.id }), 0, inv);
 }
 
 function escapeRegExp(s: string): string {
