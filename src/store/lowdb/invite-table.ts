@@ -195,6 +195,56 @@ class SlotIndex {
     if (++this.n * 2 > this.mask + 1) this.rehash((this.mask + 1) * 2);
   }
 
+  /**
+   * Add many at once, in order of where they go (a counting sort by the top bits of
+   * their start): the table is then written nearly in order, not at random. `same`
+   * decides about an entry of equal key already there: -1 (not the same) or the slot to keep.
+   */
+  async addAll(slots: Int32Array, keys: Int32Array, pause: () => Promise<void> | undefined, same?: (had: number, slot: number) => number): Promise<void> {
+    const cap = this.mask + 1;
+    const bits = Math.min(16, Math.log2(cap));
+    const shift = Math.log2(cap) - bits;
+    const counts = new Int32Array((1 << bits) + 1);
+    for (let i = 0; i < keys.length; i++) {
+      counts[((keys[i]! & this.mask) >>> shift) + 1]!++;
+      const p = pause();
+      if (p) await p;
+    }
+    for (let b = 1; b < counts.length; b++) counts[b]! += counts[b - 1]!;
+    const sorted = new Int32Array(keys.length);
+    for (let i = 0; i < keys.length; i++) {
+      sorted[counts[(keys[i]! & this.mask) >>> shift]!++] = i;
+      const p = pause();
+      if (p) await p;
+    }
+    const t = this.t;
+    for (let k = 0; k < sorted.length; k++) {
+      const i0 = sorted[k]!;
+      const slot = slots[i0]!;
+      const h = keys[i0]!;
+      let i = this.start(h);
+      let placed = false;
+      for (; t[i] !== 0; i = this.next(i)) {
+        if (same && t[i + 1] === h) {
+          const keep = same(t[i]! - 1, slot);
+          if (keep >= 0) {
+            t[i] = keep + 1;
+            placed = true;
+            break;
+          }
+        }
+      }
+      if (!placed) {
+        t[i] = slot + 1;
+        t[i + 1] = h;
+        this.n++;
+      }
+      const p = pause();
+      if (p) await p;
+    }
+    if (this.n * 2 > cap) this.rehash(cap * 2);
+  }
+
   add(slot: number, h: number): void {
     let i = this.start(h);
     while (this.t[i] !== 0) i = this.next(i);
@@ -380,6 +430,8 @@ export class InviteTable {
 
   /** While loading: lists are appended to and sorted, and removals applied, once at the end. */
   private bulk = false;
+  /** Loading a snapshot: the indexes are left alone, and built at once after (buildIndexes). */
+  private deferred = false;
   private unsorted = false;
   private removedInBulk = false;
 
@@ -397,9 +449,10 @@ export class InviteTable {
   private slotOfPacked(n: number): number {
     const ix = this.byIdn;
     const t = ix.t;
-    let i = ix.start(idHash(n));
+    const h = idHash(n);
+    let i = ix.start(h);
     for (; t[i] !== 0; i = ix.next(i)) {
-      if (this.idn[t[i]! - 1] === n) return t[i]! - 1;
+      if (t[i + 1] === h && this.idn[t[i]! - 1] === n) return t[i]! - 1;
     }
     // Not there: where it would go, for loadCanonical's insert.
     this.idGap = i;
@@ -411,9 +464,10 @@ export class InviteTable {
     const ix = this.byHash;
     const t = ix.t;
     const h = this.hash;
-    for (let i = ix.start(word(hashBuf, 0)); t[i] !== 0; i = ix.next(i)) {
+    const w = word(hashBuf, 0);
+    for (let i = ix.start(w); t[i] !== 0; i = ix.next(i)) {
       const o = (t[i]! - 1) * 32;
-      if (h.compare(hashBuf, 0, 32, o, o + 32) === 0) return t[i]! - 1;
+      if (t[i + 1] === w && h.compare(hashBuf, 0, 32, o, o + 32) === 0) return t[i]! - 1;
     }
     return -1;
   }
@@ -495,9 +549,81 @@ export class InviteTable {
     this.held = null;
   }
 
-  beginBulk(expected = 0): void {
+  /**
+   * Start loading. With `deferIndexes` (a snapshot, whose ids are its own) nothing
+   * is looked up or indexed until buildIndexes(): a probe of a table of millions is
+   * a cache miss, and building them in order of position instead of arrival makes
+   * them nearly sequential.
+   */
+  beginBulk(expected = 0, deferIndexes = false): void {
     this.bulk = true;
+    this.deferred = deferIndexes;
     this.reserve(expected);
+  }
+
+  /**
+   * Index everything loaded since beginBulk(…, true), giving way to the event loop
+   * between slices. The same id twice (a file edited by hand): the later one stays.
+   */
+  async buildIndexes(pause: () => Promise<void> | undefined): Promise<void> {
+    if (!this.deferred) return;
+    this.deferred = false;
+    const live = new Int32Array(this.live);
+    let n = 0;
+    for (let s = 0; s < this.top; s++) {
+      const p = pause();
+      if (p) await p;
+      if (!(this.flags[s]! & LIVE)) continue;
+      const x = this.flags[s]! & EXTRA ? this.extra.get(s) : undefined;
+      if (x?.id !== undefined) {
+        const before = this.oddIds.get(x.id);
+        if (before !== undefined) this.drop(before);
+        this.oddIds.set(x.id, s);
+      } else live[n++] = s;
+    }
+    this.byIdn.reserve(this.live);
+    const ids = live.subarray(0, n);
+    const idKeys = new Int32Array(n);
+    for (let i = 0; i < n; i++) {
+      idKeys[i] = idHash(this.idn[ids[i]!]!);
+      const p = pause();
+      if (p) await p;
+    }
+    await this.byIdn.addAll(ids, idKeys, pause, (a, b) => {
+      if (this.idn[a] !== this.idn[b]) return -1;
+      // The same id twice: the later line wins, as replaying it would.
+      const [keep, gone] = a > b ? [a, b] : [b, a];
+      this.drop(gone);
+      return keep;
+    });
+    // Then the token hashes of what is left.
+    n = 0;
+    for (let s = 0; s < this.top; s++) {
+      const p = pause();
+      if (p) await p;
+      if (!(this.flags[s]! & LIVE)) continue;
+      const x = this.flags[s]! & EXTRA ? this.extra.get(s) : undefined;
+      if (x?.tokenHash !== undefined) this.oddHashes.set(x.tokenHash, s);
+      else live[n++] = s;
+    }
+    this.byHash.reserve(this.live);
+    const hashed = live.subarray(0, n);
+    const hashKeys = new Int32Array(n);
+    for (let i = 0; i < n; i++) {
+      hashKeys[i] = word(this.hash, hashed[i]! * 32);
+      const p = pause();
+      if (p) await p;
+    }
+    await this.byHash.addAll(hashed, hashKeys, pause);
+  }
+
+  /** Take out a slot not (or not yet) in the indexes: a duplicate met while building them. */
+  private drop(slot: number): void {
+    this.pending.delete(slot);
+    this.extra.delete(slot);
+    this.flags[slot] = 0;
+    this.live--;
+    this.removedInBulk = true;
   }
 
   /** End of loading: sort lists that came out of order, apply removals. */
@@ -682,12 +808,17 @@ export class InviteTable {
     if (f & PENDING) this.pending.add(slot);
     else this.pending.delete(slot);
 
-    if (hashOk) this.byHash.add(slot, word(this.hash, slot * 32));
-    else this.oddHashes.set(x.tokenHash!, slot);
-    if (fresh) {
-      if (n >= 0) this.byIdn.add(slot, idHash(n));
-      else this.oddIds.set(id, slot);
-      this.live++;
+    if (this.deferred) {
+      // The indexes are built once the snapshot is in (buildIndexes).
+      if (fresh) this.live++;
+    } else {
+      if (hashOk) this.byHash.add(slot, word(this.hash, slot * 32));
+      else this.oddHashes.set(x.tokenHash!, slot);
+      if (fresh) {
+        if (n >= 0) this.byIdn.add(slot, idHash(n));
+        else this.oddIds.set(id, slot);
+        this.live++;
+      }
     }
     if (!listed) this.list(slot);
     return slot;
@@ -709,7 +840,10 @@ export class InviteTable {
     p = idEnd;
     if (!at(b, p, L_HASH)) return false;
     p += 15;
-    if (b[p + 43] !== 34 || !hashAt(b, p, hashBuf, 0)) return false;
+    // Decoded where a new slot's hash goes (nothing is there yet), else into hashBuf.
+    if (this.top === this.cap) this.grow(this.top + 1);
+    const direct = this.bulk;
+    if (b[p + 43] !== 34 || !hashAt(b, p, direct ? this.hash : hashBuf, direct ? this.top * 32 : 0)) return false;
     p += 43;
     if (!at(b, p, L_KIND)) return false;
     p += 10;
@@ -788,10 +922,11 @@ export class InviteTable {
     if (p + 1 !== end || b[p] !== 34) return false;
 
     // Whole and canonical: into the columns.
-    let slot = this.slotOfPacked(n);
+    let slot = this.deferred ? -1 : this.slotOfPacked(n);
     const by = this.creatorAt(b, byStart, byEnd, byHash, byHi);
     if (slot >= 0) {
       // The new state of a known invite (a journal line): the general path.
+      if (direct) this.hash.copy(hashBuf, 0, this.top * 32, this.top * 32 + 32);
       const inv = this.invite(slot);
       Object.assign(inv, { roles: this.roleSets[roleSet]!.slice(), maxUses: max, uses: [], createdAt: new Date(created).toISOString(), expiresAt: new Date(expires).toISOString() });
       inv.kind = KINDS[k]!;
@@ -808,7 +943,7 @@ export class InviteTable {
     }
     slot = this.newSlot();
     this.idn[slot] = n;
-    hashBuf.copy(this.hash, slot * 32);
+    if (!direct) hashBuf.copy(this.hash, slot * 32);
     this.kind[slot] = k;
     this.creator[slot] = by;
     this.roleSet[slot] = roleSet;
@@ -827,10 +962,12 @@ export class InviteTable {
       }
       this.extra.set(slot, x);
       f |= EXTRA;
-    } else this.extra.delete(slot);
+    } // (a new slot has no extra: remove() dropped a reused slot's)
     this.flags[slot] = f;
-    this.byHash.add(slot, word(this.hash, slot * 32));
-    this.byIdn.put(this.idGap, slot, idHash(n)); // found empty by slotOfPacked above; nothing changed the index since
+    if (!this.deferred) {
+      this.byHash.add(slot, word(this.hash, slot * 32));
+      this.byIdn.put(this.idGap, slot, idHash(n)); // found empty by slotOfPacked above; nothing changed the index since
+    }
     this.live++;
     this.list(slot);
     return true;
@@ -883,13 +1020,16 @@ export class InviteTable {
   private list(slot: number): void {
     let mine = this.byCreator.get(this.creator[slot]!);
     if (!mine) this.byCreator.set(this.creator[slot]!, (mine = new SlotList()));
-    for (const l of [this.order, mine]) {
-      if (l.n === 0 || this.cmp(l.a[l.n - 1]!, slot) < 0) l.push(slot);
-      else if (this.bulk) {
-        l.push(slot);
-        this.unsorted = true;
-      } else l.insertAt(this.firstAfterSlot(l, slot), slot);
-    }
+    this.listIn(this.order, slot);
+    this.listIn(mine, slot);
+  }
+
+  private listIn(l: SlotList, slot: number): void {
+    if (l.n === 0 || this.cmp(l.a[l.n - 1]!, slot) < 0) l.push(slot);
+    else if (this.bulk) {
+      l.push(slot);
+      this.unsorted = true;
+    } else l.insertAt(this.firstAfterSlot(l, slot), slot);
   }
 
   private unlist(slot: number): void {

@@ -17,6 +17,7 @@ import { WriterLock } from './writer-lock.js';
 import { syncDirOf, yieldToLoop } from './fs-sync.js';
 import { InviteTable, inviteJson } from './invite-table.js';
 import { Journal, readJournal } from './journal.js';
+import { Pacer } from './lines.js';
 import { SnapshotFile } from './snapshot-file.js';
 
 export { StoreCorruptError } from '../corrupt.js';
@@ -157,7 +158,7 @@ export class LowdbStore implements InviteStore {
     const snapshot = new SnapshotFile(file);
     const table = new InviteTable();
     // Everything is appended as read; lists out of order (files of early versions) are sorted once at the end.
-    table.beginBulk();
+    table.beginBulk(0, true);
     const loadInvite = (buf: Buffer, start: number, end: number): void => {
       if (table.loadCanonical(buf, start, end)) return;
       const inv: unknown = JSON.parse(`${buf.toString('utf8', start, end)}}`);
@@ -166,6 +167,9 @@ export class LowdbStore implements InviteStore {
     };
     const read = await snapshot.read(loadInvite, (n) => table.reserve(n));
     const roles: Record<string, Role[]> = read?.roles ?? {};
+    // Then the indexes, at once and in order (the journals look invites up by id).
+    const pacer = new Pacer();
+    await table.buildIndexes(() => pacer.tick());
     // A journal moved aside by an unfinished compaction comes first, then the live one.
     let live = { bytes: 0, unterminated: false };
     let rotated = false;
