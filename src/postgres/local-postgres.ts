@@ -16,6 +16,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import pg from 'pg';
+import { watchExit } from '../child-exit.js';
 import { freePorts } from '../prosody/free-port.js';
 
 const execFileAsync = promisify(execFile);
@@ -558,16 +559,7 @@ export class LocalPostgres {
     this.#child = child;
     this.#exit = undefined;
     this.#lastPid = child.pid;
-    this.#exited = new Promise((resolve) => {
-      child.once('exit', (code, signal) => {
-        this.#exit = { code, signal };
-        resolve();
-      });
-      child.once('error', (err) => {
-        this.#exit = { code: null, signal: err.message };
-        resolve();
-      });
-    });
+    this.#exited = watchExit(child, (exit) => { this.#exit = exit; });
     // Do not keep Node alive just for PostgreSQL.
     child.unref();
 

@@ -12,6 +12,7 @@ import { promisify } from 'node:util';
 import { type ProsodyBuild, buildInstalled, prosodyBuild } from './builds.js';
 import { acceptsTcp, freePorts } from './free-port.js';
 import { ensurePrivateDir, PRIVATE_FILE } from '../private-files.js';
+import { watchExit } from '../child-exit.js';
 
 const execFileAsync = promisify(execFile);
 
@@ -467,16 +468,7 @@ export class LocalProsody {
     this.#child = child;
     this.#exit = undefined;
     this.#lastPid = child.pid;
-    this.#exited = new Promise((resolve) => {
-      child.once('exit', (code, signal) => {
-        this.#exit = { code, signal };
-        resolve();
-      });
-      child.once('error', (err) => {
-        this.#exit = { code: null, signal: err.message };
-        resolve();
-      });
-    });
+    this.#exited = watchExit(child, (exit) => { this.#exit = exit; });
     // Do not keep Node alive just for Prosody; the exit hooks kill it when Node goes.
     child.unref();
 
