@@ -85,6 +85,10 @@ describe('invite store files, streamed', () => {
       service.close();
       await closeAll();
     }
+    // Closed with nothing new: rewritten in lines all the same.
+    await openStore();
+    await closeAll();
+    expect(await readFile(file, 'utf8')).to.match(/^\{"version":1,"layout":"lines",/);
     // A change, then close: the compaction writes the line layout, which opens to the same.
     const s = await openStore();
     const service = new InviteService(s, baseSettings);

@@ -81,6 +81,8 @@ export class LowdbStore implements InviteStore {
   private archiving: Promise<number> | null = null;
   /** A journal moved aside by a compaction that has not finished. */
   private rotatedPending = false;
+  /** The snapshot read was in the single-document format of earlier versions. */
+  private legacySnapshot = false;
   /**
    * Set while archive() takes invites out: a snapshot taken then could still hold
    * invites whose removal lines a rotation would move into the deleted journal.
@@ -199,6 +201,7 @@ export class LowdbStore implements InviteStore {
     const journal = await Journal.resume(paths.journal, opts.fsync ?? false, live.bytes, live.unterminated);
     const store = new LowdbStore({ table, roles }, snapshot, journal, file, opts, lock);
     store.rotatedPending = rotated;
+    store.legacySnapshot = read?.legacy ?? false;
     return store;
   }
 
@@ -357,7 +360,8 @@ export class LowdbStore implements InviteStore {
     while (this.removing) await this.removing;
     // A .journal.old left by a compaction that failed is still needed: keep it, write the snapshot.
     if (!this.rotatedPending) this.rotatedPending = await this.journal.rotate(rotated);
-    if (!this.rotatedPending) return;
+    // A snapshot in the format of earlier versions is rewritten in lines even with nothing new.
+    if (!this.rotatedPending && !this.legacySnapshot) return;
     const started = performance.now();
     await this.opts.onCompactionStep?.('rotated');
     // The list as it is now; slots freed meanwhile (an archive) are not reused until it is written.
@@ -371,6 +375,7 @@ export class LowdbStore implements InviteStore {
     await this.opts.onCompactionStep?.('snapshot-written');
     await unlink(rotated).catch(ignoreMissing);
     this.rotatedPending = false;
+    this.legacySnapshot = false;
     this.lastCompactionSeconds = (performance.now() - started) / 1000;
   }
 
