@@ -165,6 +165,32 @@ describe('invite store files, streamed', () => {
     expect(page.invites.map((i) => i.id)).to.deep.equal(theirs.map((i) => invite(i, t0).id));
   });
 
+  it('a large snapshot is read by two threads, a half each: a damaged line in either half is named by its line in the file', async function () {
+    this.timeout(120_000);
+    const n = 160_000; // about 40 MB: past the size from which the second half goes to another thread
+    await new SnapshotFile(file).write(n, (i) => inviteJson(invite(i, t0)), roles);
+    const whole = await readFile(file);
+    expect(whole.length).to.be.above(32 << 20);
+    const s = await openStore();
+    expect(s.all().map((i) => i.id)).to.deep.equal(Array.from({ length: n }, (_, i) => invite(i, t0).id));
+    expect((await s.findByHash(hashToken(tokenOf(n - 1))))?.id, 'the last, read by the other thread').to.equal(invite(n - 1, t0).id);
+    expect((await s.createdBy('user3@example.org')).length).to.equal(Array.from({ length: n }, (_, i) => i).filter((i) => i % 10 === 9 && i % 7 === 3).length);
+    await closeAll();
+    // Invite i is on line i + 2 (the header is line 1).
+    for (const i of [1000, 150_000]) {
+      const text = whole.toString('latin1');
+      let at = 0;
+      for (let k = 0; k < i + 1; k++) at = text.indexOf('\n', at) + 1;
+      at = text.indexOf('"tokenHash":"', at) + 14;
+      const bad = Buffer.from(whole);
+      bad[at] = bad[at] === 65 ? 66 : 65;
+      await writeFile(file, bad);
+      const err = await LowdbStore.open(file).then((x) => { open.push(x); return null; }, (e: unknown) => e);
+      expect(err, `invite ${i}`).to.be.instanceOf(StoreCorruptError);
+      expect((err as Error).message).to.include(`(line ${i + 2} is damaged: its checksum does not match`);
+    }
+  });
+
   it('replays a journal of many chunks, and one whose last whole line lacks its newline goes on after a new one', async function () {
     this.timeout(60_000);
     const s = await LowdbStore.open(file, { compactAt: Number.MAX_SAFE_INTEGER });

@@ -6,7 +6,7 @@
 // number (8 characters of a 32-letter alphabet: 40 bits), the token hash as its
 // 32 bytes, the times as milliseconds, the kind as a byte, the creator and the
 // role set as numbers into small tables of the distinct ones. What only some
-// invites have (uses, a revocation, an inviter, a bound username) and any value
+// invites have (uses, a revocation, a bound username) and any value
 // that does not fit its column (an id of another shape, a time not in the
 // canonical form, a field this version does not know) goes into a side map by
 // slot, kept as it was. Indexes are open-addressing tables of slots keyed by the
@@ -31,12 +31,13 @@ const PENDING = 4;
 const EXTRA = 8;
 
 /** What does not fit the columns, by slot. */
-interface Extra {
+export interface Extra {
   /** An id not of the packed shape. */
   id?: string;
   /** A token hash that is not the base64url of 32 bytes. */
   tokenHash?: string;
-  inviter?: string;
+  /** An inviter that is not a string. */
+  inviter?: unknown;
   username?: string;
   uses?: InviteUse[];
   revokedAt?: unknown;
@@ -174,7 +175,7 @@ class SlotIndex {
   /** Room for `count` entries without growing. */
   reserve(count: number): void {
     let cap = this.mask + 1;
-    while (cap < count * 2) cap *= 2;
+    while (cap * 0.7 < count) cap *= 2;
     if (cap !== this.mask + 1) this.rehash(cap);
   }
 
@@ -192,7 +193,7 @@ class SlotIndex {
   put(i: number, slot: number, h: number): void {
     this.t[i] = slot + 1;
     this.t[i + 1] = h;
-    if (++this.n * 2 > this.mask + 1) this.rehash((this.mask + 1) * 2);
+    if (++this.n * 4 > (this.mask + 1) * 3) this.rehash((this.mask + 1) * 2);
   }
 
   /**
@@ -242,7 +243,7 @@ class SlotIndex {
       const p = pause();
       if (p) await p;
     }
-    if (this.n * 2 > cap) this.rehash(cap * 2);
+    if (this.n * 4 > cap * 3) this.rehash(cap * 2);
   }
 
   add(slot: number, h: number): void {
@@ -399,6 +400,8 @@ export class InviteTable {
   private flags = new Uint8Array(0);
   private creator = new Uint32Array(0);
   private roleSet = new Uint32Array(0);
+  /** The contact kinds' inviter: 1 + its number among the creators' names (0: none). */
+  private inviterNo = new Uint32Array(0);
   private readonly extra = new Map<number, Extra>();
 
   /** Distinct creators and role sets, by number (never shrinks: they are few). */
@@ -482,7 +485,9 @@ export class InviteTable {
       kind: odd && 'kind' in odd ? odd.kind : KINDS[this.kind[slot]!],
       createdBy: this.creators[this.creator[slot]!],
     };
-    if (x?.inviter !== undefined) inv.inviter = x.inviter;
+    const inviter = this.inviterNo[slot]!;
+    if (inviter) inv.inviter = this.creators[inviter - 1];
+    else if (x?.inviter !== undefined) inv.inviter = x.inviter;
     if (x?.username !== undefined) inv.username = x.username;
     inv.roles = this.roleSets[this.roleSet[slot]!]!.slice();
     inv.maxUses = odd && 'maxUses' in odd ? odd.maxUses : this.maxUses[slot];
@@ -533,7 +538,7 @@ export class InviteTable {
     if (f & EXTRA) return inviteJson(this.invite(slot));
     const r = this.roleSet[slot]!;
     return `{"id":"${unpackId(this.idn[slot]!)}","tokenHash":"${this.hash.toString('base64url', slot * 32, slot * 32 + 32)}","kind":"${KINDS[this.kind[slot]!]}",`
-      + `"createdBy":${this.quotedCreators[this.creator[slot]!]},"roles":${r === 0 ? '[]' : JSON.stringify(this.roleSets[r])},"maxUses":${this.maxUses[slot]},"uses":[],`
+      + `"createdBy":${this.quotedCreators[this.creator[slot]!]},${this.inviterNo[slot] ? `"inviter":${this.quotedCreators[this.inviterNo[slot]! - 1]},` : ''}"roles":${r === 0 ? '[]' : JSON.stringify(this.roleSets[r])},"maxUses":${this.maxUses[slot]},"uses":[],`
       + `"createdAt":"${new Date(this.created[slot]!).toISOString()}","expiresAt":"${new Date(this.expires[slot]!).toISOString()}"}`;
   }
 
@@ -626,6 +631,55 @@ export class InviteTable {
     this.removedInBulk = true;
   }
 
+  /** Everything loaded so far (with deferred indexes, by a second thread), to be appended to another table by importPart. */
+  exportPart(): { part: TablePart; transfer: ArrayBuffer[] } {
+    const cols = {
+      idn: this.idn, created: this.created, expires: this.expires, maxUses: this.maxUses, used: this.used, creator: this.creator,
+      roleSet: this.roleSet, inviterNo: this.inviterNo, kind: this.kind, flags: this.flags, hash: new Uint8Array(this.hash.buffer, this.hash.byteOffset, this.hash.length),
+    };
+    const part: TablePart = {
+      top: this.top, live: this.live, unsorted: this.unsorted, cols, creators: this.creators, roleSets: this.roleSets,
+      extra: [...this.extra], pending: [...this.pending],
+    };
+    return { part, transfer: [...new Set(Object.values(cols).map((c) => c.buffer as ArrayBuffer))] };
+  }
+
+  /** Append what another table read (exportPart), after everything here: slots, names and lists. Indexes are still deferred. */
+  async importPart(p: TablePart, pause: () => Promise<void> | undefined): Promise<void> {
+    const base = this.top;
+    const n = p.top;
+    if (base + n > this.cap) this.grow(base + n, true);
+    const c = p.cols;
+    this.idn.set(c.idn.subarray(0, n), base);
+    this.created.set(c.created.subarray(0, n), base);
+    this.expires.set(c.expires.subarray(0, n), base);
+    this.maxUses.set(c.maxUses.subarray(0, n), base);
+    this.used.set(c.used.subarray(0, n), base);
+    this.kind.set(c.kind.subarray(0, n), base);
+    this.flags.set(c.flags.subarray(0, n), base);
+    this.hash.set(c.hash.subarray(0, n * 32), base * 32);
+    const names = p.creators.map((name) => this.creatorOf(name));
+    const sets = p.roleSets.map((r) => this.roleSetOf(r));
+    for (let i = 0; i < n; i++) {
+      this.creator[base + i] = names[c.creator[i]!]!;
+      const inviter = c.inviterNo[i]!;
+      this.inviterNo[base + i] = inviter ? names[inviter - 1]! + 1 : 0;
+      this.roleSet[base + i] = sets[c.roleSet[i]!]!;
+      const turn = pause();
+      if (turn) await turn;
+    }
+    for (const [slot, x] of p.extra) this.extra.set(base + slot, x);
+    for (const slot of p.pending) this.pending.add(base + slot);
+    this.top += n;
+    this.live += p.live;
+    if (p.unsorted) this.unsorted = true;
+    for (let i = 0; i < n; i++) {
+      if (this.flags[base + i]! & LIVE) this.list(base + i);
+      const turn = pause();
+      if (turn) await turn;
+    }
+  }
+
   /** End of loading: sort lists that came out of order, apply removals. */
   endBulk(): void {
     this.bulk = false;
@@ -649,14 +703,16 @@ export class InviteTable {
 
   /** Make room for `count` invites in all, so that loading them does not grow anything on the way. */
   reserve(count: number): void {
-    if (count > this.cap) this.grow(count);
+    if (count > this.cap) this.grow(count, true);
     this.byIdn.reserve(count);
     this.byHash.reserve(count);
     if (this.order.a.length < count) this.order.resize(count);
   }
 
-  private grow(min: number): void {
+  /** Room for `min` slots: doubling, or exactly `min` (plus 1/16) when asked for more at once (a snapshot's size). */
+  private grow(min: number, exact = false): void {
     let cap = Math.max(16, this.cap);
+    if (exact) cap = Math.max(cap, min + (min >> 4));
     while (cap < min) cap *= 2;
     const more = <T extends Float64Array | Uint32Array | Uint8Array>(a: T, make: new (n: number) => T): T => {
       const b = new make(cap);
@@ -675,6 +731,7 @@ export class InviteTable {
     this.flags = more(this.flags, Uint8Array);
     this.creator = more(this.creator, Uint32Array);
     this.roleSet = more(this.roleSet, Uint32Array);
+    this.inviterNo = more(this.inviterNo, Uint32Array);
     this.cap = cap;
   }
 
@@ -788,7 +845,8 @@ export class InviteTable {
       hasExtra = true;
       if (inv.revokedAt) f |= REVOKED;
     }
-    if (inv.inviter !== undefined) { x.inviter = inv.inviter; hasExtra = true; }
+    this.inviterNo[slot] = typeof inv.inviter === 'string' ? this.creatorOf(inv.inviter) + 1 : 0;
+    if (inv.inviter !== undefined && typeof inv.inviter !== 'string') { x.inviter = inv.inviter; hasExtra = true; }
     if (inv.username !== undefined) { x.username = inv.username; hasExtra = true; }
     for (const key of Object.keys(v)) {
       if (KNOWN.has(key) || v[key] === undefined) continue;
@@ -865,13 +923,13 @@ export class InviteTable {
     const byEnd = e;
     const byHash = strHash;
     p = e;
-    let inviter: string | undefined;
+    let inviter = 0;
     let username: string | undefined;
     if (at(b, p, L_INVITER)) {
       p += 13;
       e = strEnd(b, p, end);
       if (e < 0) return false;
-      inviter = Buffer.prototype.toString.call(b, hi ? 'utf8' : 'latin1', p, e);
+      inviter = this.creatorAt(b, p, e, strHash, hi) + 1;
       p = e;
     }
     if (at(b, p, L_USERNAME)) {
@@ -935,7 +993,7 @@ export class InviteTable {
       delete inv.inviter;
       delete inv.username;
       delete inv.revokedAt;
-      if (inviter !== undefined) inv.inviter = inviter;
+      if (inviter) inv.inviter = this.creators[inviter - 1]!;
       if (username !== undefined) inv.username = username;
       if (revokedAt !== undefined) inv.revokedAt = revokedAt;
       this.set(inv);
@@ -947,14 +1005,14 @@ export class InviteTable {
     this.kind[slot] = k;
     this.creator[slot] = by;
     this.roleSet[slot] = roleSet;
+    this.inviterNo[slot] = inviter;
     this.maxUses[slot] = max;
     this.used[slot] = 0;
     this.created[slot] = created;
     this.expires[slot] = expires;
     let f = LIVE;
-    if (inviter !== undefined || username !== undefined || revokedAt !== undefined) {
+    if (username !== undefined || revokedAt !== undefined) {
       const x: Extra = {};
-      if (inviter !== undefined) x.inviter = inviter;
       if (username !== undefined) x.username = username;
       if (revokedAt !== undefined) {
         x.revokedAt = revokedAt;
@@ -1094,6 +1152,32 @@ export class InviteTable {
     const sa = this.idOf(a);
     return sa < k.id ? -1 : sa > k.id ? 1 : 0;
   }
+}
+
+export function isInvite(x: unknown): x is Invite {
+  const inv = x as Partial<Invite> | null;
+  return typeof inv?.id === 'string' && typeof inv.tokenHash === 'string' && Array.isArray(inv.uses);
+}
+
+/** Read the invite at `buf[start..end)` (its JSON without the closing brace) into `table`: from the bytes when canonical, else by JSON.parse. Throws if it is no invite. */
+export function loadInvite(table: InviteTable, buf: Buffer, start: number, end: number): void {
+  if (table.loadCanonical(buf, start, end)) return;
+  const inv: unknown = JSON.parse(`${buf.toString('utf8', start, end)}}`);
+  if (!isInvite(inv)) throw new Error('it is not an invite');
+  table.set(inv);
+}
+
+/** What a second thread read of a snapshot, in columns (their buffers transferred, not copied), for importPart. */
+export interface TablePart {
+  top: number;
+  live: number;
+  unsorted: boolean;
+  cols: Record<'idn' | 'created' | 'expires' | 'maxUses', Float64Array> & Record<'used' | 'creator' | 'roleSet' | 'inviterNo', Uint32Array>
+    & Record<'kind' | 'flags' | 'hash', Uint8Array>;
+  creators: string[];
+  roleSets: Role[][];
+  extra: [number, Extra][];
+  pending: number[];
 }
 
 /** An invite's JSON with its fields in the order `loadCanonical` reads fastest (unknown ones last). */

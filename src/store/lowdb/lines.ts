@@ -50,8 +50,8 @@ export async function openIfThere(path: string): Promise<FileHandle | null> {
   }
 }
 
-/** Every whole line of `fh` from byte `from`, in order, to `onLine`. */
-export async function eachLine(fh: FileHandle, onLine: OnLine, from = 0): Promise<LinesRead> {
+/** Every whole line of `fh` from byte `from` (up to byte `to`), in order, to `onLine`. */
+export async function eachLine(fh: FileHandle, onLine: OnLine, from = 0, to = Infinity): Promise<LinesRead> {
   const buf = Buffer.allocUnsafe(CHUNK);
   const pacer = new Pacer();
   /** The start of a line that goes on in the next chunk (copies: `buf` is reused). */
@@ -60,7 +60,7 @@ export async function eachLine(fh: FileHandle, onLine: OnLine, from = 0): Promis
   let lines = 0;
   let wholeBytes = 0;
   for (;;) {
-    const { bytesRead } = await fh.read(buf, 0, CHUNK, pos);
+    const { bytesRead } = await fh.read(buf, 0, Math.min(CHUNK, to - pos), pos);
     if (bytesRead === 0) break;
     pos += bytesRead;
     const view = bytesRead === CHUNK ? buf : buf.subarray(0, bytesRead);
@@ -90,4 +90,16 @@ export async function eachLine(fh: FileHandle, onLine: OnLine, from = 0): Promis
     if (s < bytesRead) carry.push(Buffer.from(view.subarray(s)));
   }
   return { lines, wholeBytes: wholeBytes + from, tail: carry.length ? Buffer.concat(carry) : Buffer.alloc(0) };
+}
+
+/** The byte after the first newline at or after `at`, or -1. */
+export async function nextLineStart(fh: FileHandle, at: number): Promise<number> {
+  const buf = Buffer.allocUnsafe(64 << 10);
+  for (let pos = at; ;) {
+    const { bytesRead } = await fh.read(buf, 0, buf.length, pos);
+    if (bytesRead === 0) return -1;
+    const nl = buf.subarray(0, bytesRead).indexOf(10);
+    if (nl >= 0) return pos + nl + 1;
+    pos += bytesRead;
+  }
 }

@@ -15,7 +15,7 @@ import { ensurePrivateDir } from '../../private-files.js';
 import { StoreCorruptError } from '../corrupt.js';
 import { WriterLock } from './writer-lock.js';
 import { syncDirOf, yieldToLoop } from './fs-sync.js';
-import { InviteTable, inviteJson } from './invite-table.js';
+import { InviteTable, inviteJson, isInvite, loadInvite } from './invite-table.js';
 import { Journal, readJournal } from './journal.js';
 import { Pacer } from './lines.js';
 import { SnapshotFile } from './snapshot-file.js';
@@ -44,11 +44,6 @@ export interface StoreOptions {
 /** Invites looked at per slice by long jobs (archive) before giving way. */
 const SLICE = 2000;
 const MIN_COMPACT_BYTES = 1 << 20;
-
-function isInvite(x: unknown): x is Invite {
-  const inv = x as Partial<Invite> | null;
-  return typeof inv?.id === 'string' && typeof inv.tokenHash === 'string' && Array.isArray(inv.uses);
-}
 
 function isEntry(e: unknown): e is Entry {
   const x = e as Partial<Record<string, unknown>> | null;
@@ -161,13 +156,7 @@ export class LowdbStore implements InviteStore {
     const table = new InviteTable();
     // Everything is appended as read; lists out of order (files of early versions) are sorted once at the end.
     table.beginBulk(0, true);
-    const loadInvite = (buf: Buffer, start: number, end: number): void => {
-      if (table.loadCanonical(buf, start, end)) return;
-      const inv: unknown = JSON.parse(`${buf.toString('utf8', start, end)}}`);
-      if (!isInvite(inv)) throw new Error('it is not an invite');
-      table.set(inv);
-    };
-    const read = await snapshot.read(loadInvite, (n) => table.reserve(n));
+    const read = await snapshot.read(table);
     const roles: Record<string, Role[]> = read?.roles ?? {};
     // Then the indexes, at once and in order (the journals look invites up by id).
     const pacer = new Pacer();

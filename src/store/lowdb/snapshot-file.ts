@@ -13,12 +13,18 @@
 // (the largest string, 2^29 characters) nor one long JSON.parse holds start-up up.
 // The single-line document of earlier versions (`{"version":1,"invites":[…],"roles":{…}}`,
 // any whitespace) is still read, streamed too, and the next compaction rewrites it.
-import { open, rename, unlink } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
+import { type FileHandle, open, rename, unlink } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { Worker } from 'node:worker_threads';
 import { crc32 } from 'node:zlib';
 import type { Role } from '../../invites/types.js';
 import { StoreCorruptError } from '../corrupt.js';
 import { syncDirOf } from './fs-sync.js';
-import { eachLine, openIfThere, Pacer } from './lines.js';
+import { type InviteTable, loadInvite, type TablePart } from './invite-table.js';
+import { eachLine, nextLineStart, openIfThere, Pacer } from './lines.js';
 
 /**
  * One invite read from the snapshot: `buf[start..end)` is its JSON up to, not
@@ -67,6 +73,106 @@ function crcOk(buf: Buffer, start: number, at: number): boolean {
 
 const BAD_SUM = 'its checksum does not match: a damaged block or a changed byte';
 
+/** Snapshots from this size on are read by two threads, a half each. */
+const SPLIT_FROM = 32 << 20;
+
+/** A line of a range that cannot be read: its number within the range, and why. */
+export class LineFault extends Error {
+  constructor(readonly line: number, why: string) {
+    super(why);
+  }
+}
+
+export interface RangeRead {
+  /** Whole lines, invite lines among them. */
+  lines: number;
+  invites: number;
+  /** The trailer, if the range holds it: its line and the count it gives. */
+  trailer?: { line: number; count: number };
+  /** Whether the range's first invite line began with a comma. */
+  firstComma?: boolean;
+  /** Bytes after the last newline (none in a whole file). */
+  tail: number;
+}
+
+/**
+ * Read the invite lines of a snapshot in lines from byte `from` to byte `to` (both at
+ * line starts) into `table`, and the trailer if it comes. `comma`: whether the first
+ * invite line must begin with a comma (undefined: either, reported). Throws LineFault.
+ */
+export async function readLineRange(fh: FileHandle, table: InviteTable, from: number, to: number, comma: boolean | undefined): Promise<RangeRead> {
+  const r: RangeRead = { lines: 0, invites: 0, tail: 0 };
+  const read = await eachLine(fh, (buf, start, end, n) => {
+    if (r.trailer) throw new LineFault(n, 'it follows the end of the document');
+    if (buf[start] === 93) { // ]
+      const m = TRAILER.exec(buf.toString('latin1', start, end));
+      if (!m) throw new LineFault(n, 'not the end of the invites');
+      r.trailer = { line: n, count: Number(m[1]) };
+      return;
+    }
+    let s = start;
+    const has = buf[s] === 44; // ,
+    if (r.invites === 0) r.firstComma = has;
+    const wanted = r.invites > 0 ? true : comma;
+    if (wanted !== undefined && has !== wanted) throw new LineFault(n, has ? 'a comma before the first invite' : 'no comma before it');
+    if (has) s++;
+    const at = end - LINE_CRC;
+    if (at <= s || buf[end - 1] !== 125 || buf[end - 2] !== 34 || !crcOk(buf, s, at)) throw new LineFault(n, BAD_SUM);
+    try {
+      loadInvite(table, buf, s, at);
+    } catch (e) {
+      throw new LineFault(n, (e as Error).message);
+    }
+    r.invites++;
+  }, from, to);
+  r.lines = read.lines;
+  r.tail = read.tail.length;
+  return r;
+}
+
+interface WorkerAnswer {
+  ok?: RangeRead;
+  part?: TablePart;
+  fault?: { line: number; why: string };
+  fatal?: string;
+}
+
+/** tsx's module hooks, for a worker to register (they are not passed on to workers). */
+function tsxHooks(): string {
+  const pkg = createRequire(import.meta.url).resolve('tsx/package.json');
+  const exports = (JSON.parse(readFileSync(pkg, 'utf8')) as { exports: Record<string, { import?: { default?: string } }> }).exports;
+  const rel = exports['./esm/api']?.import?.default;
+  if (!rel) throw new Error('no tsx/esm/api');
+  return pathToFileURL(join(dirname(pkg), rel)).href;
+}
+
+/**
+ * Read the lines from `from` on in a second thread (snapshot-worker.ts), into a table
+ * of its own; undefined when no thread can be started (then one thread reads it all).
+ */
+function readApart(path: string, from: number, size: number): { answer: Promise<WorkerAnswer>; stop: () => void } | undefined {
+  let entry: string;
+  let hooks = '';
+  try {
+    // Run by tsx (this file is .ts): the worker registers tsx's hooks first.
+    const ts = import.meta.url.endsWith('.ts');
+    entry = new URL(`./snapshot-worker.${ts ? 'ts' : 'js'}`, import.meta.url).href;
+    if (ts) hooks = tsxHooks();
+  } catch {
+    return undefined;
+  }
+  const boot = `const { workerData, parentPort } = require('node:worker_threads');
+(async () => { if (workerData.hooks) (await import(workerData.hooks)).register(); await import(workerData.entry); })()
+  .catch((e) => parentPort.postMessage({ fatal: String((e && e.stack) || e) }));`;
+  const w = new Worker(boot, { eval: true, workerData: { path, from, size, entry, hooks } });
+  const answer = new Promise<WorkerAnswer>((resolve) => {
+    w.once('message', (m: WorkerAnswer) => resolve(m));
+    w.once('error', (e) => resolve({ fatal: String(e) }));
+    w.once('exit', (code) => resolve({ fatal: `the second reader stopped (${code})` }));
+  });
+  return { answer, stop: () => void w.terminate() };
+}
+
 export class SnapshotFile {
   /** Size of the file last read or written. */
   bytes = 0;
@@ -79,63 +185,80 @@ export class SnapshotFile {
       + 'restore it from a backup, or move it away or repair it (the journals beside it hold only the changes since it was written)');
   }
 
-  /**
-   * Read the snapshot, each invite to `onInvite`; null when there is none. `onSize`
-   * hears first how many invites are about to come, at most (to make room once).
-   */
-  async read(onInvite: OnInvite, onSize?: (n: number) => void): Promise<SnapshotRead | null> {
+  /** Read the snapshot into `table` (still loading, its indexes deferred); null when there is none. */
+  async read(table: InviteTable): Promise<SnapshotRead | null> {
     const fh = await openIfThere(this.path);
     if (!fh) return null;
     try {
       this.bytes = (await fh.stat()).size;
       const head = Buffer.alloc(HEADER.length);
       const { bytesRead } = await fh.read(head, 0, head.length, 0);
-      if (bytesRead === HEADER.length && head.toString('latin1') === HEADER) return await this.readLines(fh, onInvite, onSize);
-      return await this.readDocument(fh, onInvite);
+      if (bytesRead === HEADER.length && head.toString('latin1') === HEADER) return await this.readLines(fh, table);
+      return await this.readDocument(fh, (buf, s, e) => loadInvite(table, buf, s, e));
     } finally {
       await fh.close();
     }
   }
 
-  private async readLines(fh: import('node:fs/promises').FileHandle, onInvite: OnInvite, onSize?: (n: number) => void): Promise<SnapshotRead> {
-    let roles: Record<string, Role[]> | undefined;
-    let invites = 0;
-    let ended = false;
-    let n = 0;
-    const read = await eachLine(fh, (buf, start, end, line) => {
-      n = line;
-      if (ended) throw this.damaged(n, 'it follows the end of the document');
-      if (line === 1) {
-        const at = end - HEADER_END.length - 8 - CRC_FIELD.length;
-        if (at < start || buf.toString('latin1', end - HEADER_END.length, end) !== HEADER_END || !crcOk(buf, start, at)) throw this.damaged(n, BAD_SUM);
-        const h = JSON.parse(`${buf.toString('utf8', start, at)}}`) as { roles?: unknown; size?: unknown };
-        if (typeof h.roles !== 'object' || h.roles === null) throw this.damaged(n, 'no roles');
-        roles = h.roles as Record<string, Role[]>;
-        if (typeof h.size === 'number') onSize?.(h.size);
-        return;
+  private async readLines(fh: FileHandle, table: InviteTable): Promise<SnapshotRead> {
+    // Line 1, the header.
+    const headEnd = await nextLineStart(fh, 0);
+    if (headEnd < 0) throw this.corrupt('it ends at line 1, before the end of the document: it was cut short');
+    const buf = Buffer.alloc(headEnd - 1);
+    await fh.read(buf, 0, buf.length, 0);
+    const at = buf.length - HEADER_END.length - 8 - CRC_FIELD.length;
+    if (at < 0 || buf.toString('latin1', buf.length - HEADER_END.length) !== HEADER_END || !crcOk(buf, 0, at)) throw this.damaged(1, BAD_SUM);
+    const h = JSON.parse(`${buf.toString('utf8', 0, at)}}`) as { roles?: unknown; size?: unknown };
+    if (typeof h.roles !== 'object' || h.roles === null) throw this.damaged(1, 'no roles');
+    const size = typeof h.size === 'number' ? h.size : 0;
+    table.reserve(size);
+
+    // The invites: a large file in two halves at once, the second by another thread.
+    let split = this.bytes >= SPLIT_FROM ? await nextLineStart(fh, Math.max(headEnd, Math.floor(this.bytes / 2))) : -1;
+    const apart = split > 0 && split < this.bytes ? readApart(this.path, split, size) : undefined;
+    if (split > 0 && !apart) split = -1;
+    const parts: RangeRead[] = [];
+    /** Reads a range; its faults named by line of the file (`base`: the line before the range's first). */
+    const range = async (from: number, to: number, comma: boolean | undefined, base: number) => {
+      try {
+        return await readLineRange(fh, table, from, to, comma);
+      } catch (e) {
+        throw e instanceof LineFault ? this.damaged(e.line + base, e.message) : e;
       }
-      if (buf[start] === 93) { // ]
-        const m = TRAILER.exec(buf.toString('latin1', start, end));
-        if (!m) throw this.damaged(n, 'not the end of the invites');
-        if (Number(m[1]) !== invites) throw this.damaged(n, `it counts ${m[1]} invites where the file holds ${invites}: lines are missing`);
-        ended = true;
-        return;
+    };
+    try {
+      parts.push(await range(headEnd, apart ? split : Infinity, false, 1));
+      if (apart) {
+        const got = await apart.answer;
+        const base = 1 + parts[0]!.lines;
+        if (got.fault) throw this.damaged(got.fault.line + base, got.fault.why);
+        if (got.ok && got.part) {
+          if (got.ok.invites > 0 && got.ok.firstComma !== parts[0]!.invites > 0) {
+            throw this.damaged(base + 1, got.ok.firstComma ? 'a comma before the first invite' : 'no comma before it');
+          }
+          const pacer = new Pacer();
+          await table.importPart(got.part, () => pacer.tick());
+          parts.push(got.ok);
+        } else {
+          // It could not start (or stopped): read the second half here.
+          parts.push(await range(split, Infinity, parts[0]!.invites > 0, base));
+        }
       }
-      let s = start;
-      if (invites > 0) {
-        if (buf[s] !== 44) throw this.damaged(n, 'no comma before it'); // ,
-        s++;
-      }
-      const at = end - LINE_CRC;
-      if (at <= s || buf[end - 1] !== 125 || buf[end - 2] !== 34 || !crcOk(buf, s, at)) throw this.damaged(n, BAD_SUM);
-      onInvite(buf, s, at);
-      invites++;
-    }).catch((e: unknown) => {
-      if (e instanceof StoreCorruptError) throw e;
-      throw this.damaged(n, (e as Error).message);
-    });
-    if (!ended || read.tail.length > 0) throw this.corrupt(`it ends at line ${read.lines + (read.tail.length ? 1 : 0)}, before the end of the document: it was cut short`);
-    return { roles: roles!, invites, legacy: false };
+    } finally {
+      apart?.stop();
+    }
+    // One document: the trailer last, counting what came before it.
+    const [first, second] = parts as [RangeRead, RangeRead | undefined];
+    const lines = 1 + first.lines + (second?.lines ?? 0);
+    const invites = first.invites + (second?.invites ?? 0);
+    const tail = second ? second.tail : first.tail;
+    const trailer = second ? (second.trailer ? { ...second.trailer, line: second.trailer.line + 1 + first.lines } : undefined)
+      : first.trailer && { ...first.trailer, line: first.trailer.line + 1 };
+    if (second && first.trailer && (second.lines > 0 || second.tail > 0)) throw this.damaged(first.trailer.line + 2, 'it follows the end of the document');
+    const end = trailer ?? (first.trailer && { ...first.trailer, line: first.trailer.line + 1 });
+    if (!end || tail > 0) throw this.corrupt(`it ends at line ${lines + (tail ? 1 : 0)}, before the end of the document: it was cut short`);
+    if (end.count !== invites) throw this.damaged(end.line, `it counts ${end.count} invites where the file holds ${invites}: lines are missing`);
+    return { roles: h.roles as Record<string, Role[]>, invites, legacy: false };
   }
 
   private damaged(line: number, why: string): StoreCorruptError {
