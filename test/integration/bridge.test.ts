@@ -61,7 +61,11 @@ describe('in-band registration with invite tokens (real Prosody, bridge + compon
     expect(await refusal(register(stack, { token: 'A'.repeat(24), username: 'u1' })))
       .to.deep.equal({ condition: 'item-not-found', text: 'This invite is not valid.' });
     const expiring = await mint(stack, BOSS, { kind: 'account' });
-    (await stack.app.service.lookup(expiring)).invite!.expiresAt = new Date(Date.now() - 1000).toISOString();
+    // Expired by a change of the store (what it hands out are copies).
+    await stack.app.store.change((await stack.app.service.lookup(expiring)).invite!.id, (d) => {
+      d.expiresAt = new Date(Date.now() - 1000).toISOString();
+      return { write: true, value: null };
+    });
     expect((await refusal(register(stack, { token: expiring, username: 'u2' }))).text).to.equal('This invite has expired.');
     const revoked = await mint(stack, BOSS, { kind: 'account' });
     await stack.app.service.revoke(BOSS, (await stack.app.service.lookup(revoked)).invite!.id);
