@@ -203,26 +203,33 @@ class SlotIndex {
    */
   async addAll(slots: Int32Array, keys: Int32Array, pause: () => Promise<void> | undefined, same?: (had: number, slot: number) => number): Promise<void> {
     const cap = this.mask + 1;
-    const bits = Math.min(16, Math.log2(cap));
+    // Few enough buckets for their write positions to stay in cache; each covers a small stretch of the table.
+    const bits = Math.min(12, Math.log2(cap));
     const shift = Math.log2(cap) - bits;
     const counts = new Int32Array((1 << bits) + 1);
     for (let i = 0; i < keys.length; i++) {
       counts[((keys[i]! & this.mask) >>> shift) + 1]!++;
-      const p = pause();
-      if (p) await p;
+      if ((i & 1023) === 0) {
+        const p = pause();
+        if (p) await p;
+      }
     }
     for (let b = 1; b < counts.length; b++) counts[b]! += counts[b - 1]!;
-    const sorted = new Int32Array(keys.length);
+    // (slot, key) pairs in order of bucket, so the pass below reads them in order.
+    const pairs = new Int32Array(keys.length * 2);
     for (let i = 0; i < keys.length; i++) {
-      sorted[counts[(keys[i]! & this.mask) >>> shift]!++] = i;
-      const p = pause();
-      if (p) await p;
+      const at = counts[(keys[i]! & this.mask) >>> shift]!++ * 2;
+      pairs[at] = slots[i]!;
+      pairs[at + 1] = keys[i]!;
+      if ((i & 1023) === 0) {
+        const p = pause();
+        if (p) await p;
+      }
     }
     const t = this.t;
-    for (let k = 0; k < sorted.length; k++) {
-      const i0 = sorted[k]!;
-      const slot = slots[i0]!;
-      const h = keys[i0]!;
+    for (let k = 0; k < pairs.length; k += 2) {
+      const slot = pairs[k]!;
+      const h = pairs[k + 1]!;
       let i = this.start(h);
       let placed = false;
       for (; t[i] !== 0; i = this.next(i)) {
@@ -240,8 +247,10 @@ class SlotIndex {
         t[i + 1] = h;
         this.n++;
       }
-      const p = pause();
-      if (p) await p;
+      if ((k & 2047) === 0) {
+        const p = pause();
+        if (p) await p;
+      }
     }
     if (this.n * 4 > cap * 3) this.rehash(cap * 2);
   }
@@ -576,8 +585,10 @@ export class InviteTable {
     const live = new Int32Array(this.live);
     let n = 0;
     for (let s = 0; s < this.top; s++) {
-      const p = pause();
-      if (p) await p;
+      if ((s & 1023) === 0) {
+        const p = pause();
+        if (p) await p;
+      }
       if (!(this.flags[s]! & LIVE)) continue;
       const x = this.flags[s]! & EXTRA ? this.extra.get(s) : undefined;
       if (x?.id !== undefined) {
@@ -591,8 +602,10 @@ export class InviteTable {
     const idKeys = new Int32Array(n);
     for (let i = 0; i < n; i++) {
       idKeys[i] = idHash(this.idn[ids[i]!]!);
-      const p = pause();
-      if (p) await p;
+      if ((i & 1023) === 0) {
+        const p = pause();
+        if (p) await p;
+      }
     }
     await this.byIdn.addAll(ids, idKeys, pause, (a, b) => {
       if (this.idn[a] !== this.idn[b]) return -1;
@@ -604,8 +617,10 @@ export class InviteTable {
     // Then the token hashes of what is left.
     n = 0;
     for (let s = 0; s < this.top; s++) {
-      const p = pause();
-      if (p) await p;
+      if ((s & 1023) === 0) {
+        const p = pause();
+        if (p) await p;
+      }
       if (!(this.flags[s]! & LIVE)) continue;
       const x = this.flags[s]! & EXTRA ? this.extra.get(s) : undefined;
       if (x?.tokenHash !== undefined) this.oddHashes.set(x.tokenHash, s);
@@ -616,8 +631,10 @@ export class InviteTable {
     const hashKeys = new Int32Array(n);
     for (let i = 0; i < n; i++) {
       hashKeys[i] = word(this.hash, hashed[i]! * 32);
-      const p = pause();
-      if (p) await p;
+      if ((i & 1023) === 0) {
+        const p = pause();
+        if (p) await p;
+      }
     }
     await this.byHash.addAll(hashed, hashKeys, pause);
   }
@@ -665,8 +682,10 @@ export class InviteTable {
       const inviter = c.inviterNo[i]!;
       this.inviterNo[base + i] = inviter ? names[inviter - 1]! + 1 : 0;
       this.roleSet[base + i] = sets[c.roleSet[i]!]!;
-      const turn = pause();
-      if (turn) await turn;
+      if ((i & 1023) === 0) {
+        const turn = pause();
+        if (turn) await turn;
+      }
     }
     for (const [slot, x] of p.extra) this.extra.set(base + slot, x);
     for (const slot of p.pending) this.pending.add(base + slot);
@@ -675,8 +694,10 @@ export class InviteTable {
     if (p.unsorted) this.unsorted = true;
     for (let i = 0; i < n; i++) {
       if (this.flags[base + i]! & LIVE) this.list(base + i);
-      const turn = pause();
-      if (turn) await turn;
+      if ((i & 1023) === 0) {
+        const turn = pause();
+        if (turn) await turn;
+      }
     }
   }
 

@@ -160,7 +160,7 @@ export class LowdbStore implements InviteStore {
     const roles: Record<string, Role[]> = read?.roles ?? {};
     // Then the indexes, at once and in order (the journals look invites up by id).
     const pacer = new Pacer();
-    await table.buildIndexes(() => pacer.tick());
+    await table.buildIndexes(() => pacer.due());
     // A journal moved aside by an unfinished compaction comes first, then the live one.
     let live = { bytes: 0, unterminated: false };
     let rotated = false;

@@ -237,7 +237,7 @@ export class SnapshotFile {
             throw this.damaged(base + 1, got.ok.firstComma ? 'a comma before the first invite' : 'no comma before it');
           }
           const pacer = new Pacer();
-          await table.importPart(got.part, () => pacer.tick());
+          await table.importPart(got.part, () => pacer.due());
           parts.push(got.ok);
         } else {
           // It could not start (or stopped): read the second half here.
