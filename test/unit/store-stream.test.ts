@@ -191,6 +191,21 @@ describe('invite store files, streamed', () => {
     }
   });
 
+  it('lists come out in order when the files are not: a shuffled old snapshot, a journal invite older than the snapshot\'s last', async () => {
+    const invites = Array.from({ length: 300 }, (_, i) => invite(i, t0));
+    const shuffled = invites.map((inv, i) => ({ inv, k: (i * 7919) % 300 })).sort((a, b) => a.k - b.k).map((x) => x.inv);
+    await writeFile(file, JSON.stringify({ version: 1, invites: shuffled.slice(0, 299), roles }));
+    // The one left out comes from the journal, older than most of the snapshot's.
+    const early = shuffled[299]!;
+    await writeFile(`${file}.journal`, `${JSON.stringify({ op: 'invite', invite: early })}\n`);
+    const s = await openStore();
+    expect(s.all().map((i) => i.id)).to.deep.equal(invites.map((i) => i.id));
+    const mine = (await s.createdBy('user3@example.org')).map((i) => i.id);
+    expect(mine).to.deep.equal(invites.filter((inv) => inv.createdBy === 'user3@example.org').map((i) => i.id));
+    const page = await s.page({ openAt: new Date(), limit: 10, after: `${invites[100]!.createdAt}|${invites[100]!.id}` });
+    expect(page.invites.map((i) => i.id)).to.deep.equal(invites.slice(101, 111).map((i) => i.id));
+  });
+
   it('replays a journal of many chunks, and one whose last whole line lacks its newline goes on after a new one', async function () {
     this.timeout(60_000);
     const s = await LowdbStore.open(file, { compactAt: Number.MAX_SAFE_INTEGER });

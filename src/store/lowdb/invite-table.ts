@@ -428,7 +428,9 @@ export class InviteTable {
   private readonly oddHashes = new Map<string, number>();
 
   /** Every live invite, in list order. */
-  readonly order = new SlotList(16);
+  order = new SlotList(16);
+  /** While loading: invites that came after one listed later (merged in by endBulk). */
+  private late = new SlotList();
   private readonly byCreator = new Map<number, SlotList>();
   readonly pending = new Set<number>();
 
@@ -444,7 +446,6 @@ export class InviteTable {
   private bulk = false;
   /** Loading a snapshot: the indexes are left alone, and built at once after (buildIndexes). */
   private deferred = false;
-  private unsorted = false;
   private removedInBulk = false;
 
   get size(): number {
@@ -655,7 +656,7 @@ export class InviteTable {
       roleSet: this.roleSet, inviterNo: this.inviterNo, kind: this.kind, flags: this.flags, hash: new Uint8Array(this.hash.buffer, this.hash.byteOffset, this.hash.length),
     };
     const part: TablePart = {
-      top: this.top, live: this.live, unsorted: this.unsorted, cols, creators: this.creators, roleSets: this.roleSets,
+      top: this.top, live: this.live, cols, creators: this.creators, roleSets: this.roleSets,
       extra: [...this.extra], pending: [...this.pending],
     };
     return { part, transfer: [...new Set(Object.values(cols).map((c) => c.buffer as ArrayBuffer))] };
@@ -667,14 +668,20 @@ export class InviteTable {
     const n = p.top;
     if (base + n > this.cap) this.grow(base + n, true);
     const c = p.cols;
-    this.idn.set(c.idn.subarray(0, n), base);
-    this.created.set(c.created.subarray(0, n), base);
-    this.expires.set(c.expires.subarray(0, n), base);
-    this.maxUses.set(c.maxUses.subarray(0, n), base);
-    this.used.set(c.used.subarray(0, n), base);
-    this.kind.set(c.kind.subarray(0, n), base);
-    this.flags.set(c.flags.subarray(0, n), base);
-    this.hash.set(c.hash.subarray(0, n * 32), base * 32);
+    // Copied a stretch at a time (at 10M the columns are ~0.5 GB).
+    for (let from = 0; from < n; from += 1 << 16) {
+      const to = Math.min(n, from + (1 << 16));
+      this.idn.set(c.idn.subarray(from, to), base + from);
+      this.created.set(c.created.subarray(from, to), base + from);
+      this.expires.set(c.expires.subarray(from, to), base + from);
+      this.maxUses.set(c.maxUses.subarray(from, to), base + from);
+      this.used.set(c.used.subarray(from, to), base + from);
+      this.kind.set(c.kind.subarray(from, to), base + from);
+      this.flags.set(c.flags.subarray(from, to), base + from);
+      this.hash.set(c.hash.subarray(from * 32, to * 32), (base + from) * 32);
+      const turn = pause();
+      if (turn) await turn;
+    }
     const names = p.creators.map((name) => this.creatorOf(name));
     const sets = p.roleSets.map((r) => this.roleSetOf(r));
     for (let i = 0; i < n; i++) {
@@ -691,7 +698,6 @@ export class InviteTable {
     for (const slot of p.pending) this.pending.add(base + slot);
     this.top += n;
     this.live += p.live;
-    if (p.unsorted) this.unsorted = true;
     for (let i = 0; i < n; i++) {
       if (this.flags[base + i]! & LIVE) this.list(base + i);
       if ((i & 1023) === 0) {
@@ -701,25 +707,45 @@ export class InviteTable {
     }
   }
 
-  /** End of loading: sort lists that came out of order, apply removals. */
-  endBulk(): void {
-    this.bulk = false;
-    if (this.removedInBulk) {
-      const live = (s: number) => (this.flags[s]! & LIVE) !== 0;
-      this.order.filter(live);
-      for (const [c, list] of this.byCreator) {
-        list.filter(live);
-        if (list.n === 0) this.byCreator.delete(c);
+  /**
+   * End of loading: drop what was removed, merge in the invites that came out of
+   * order (sorted: normally few), and make the creators' lists from the result, in
+   * slices. Only the sort of those out of order is one step (all of them, for a
+   * file of early versions not kept in order).
+   */
+  async endBulk(pause: () => Promise<void> | undefined): Promise<void> {
+    const live = (s: number) => (this.flags[s]! & LIVE) !== 0;
+    const late = this.late.copy().filter(live).sort((a, b) => this.cmp(a, b));
+    this.late = new SlotList();
+    const from = this.order;
+    const merged = new SlotList(from.n + late.length);
+    let j = 0;
+    for (let i = 0; i < from.n; i++) {
+      const s = from.a[i]!;
+      if (!live(s)) continue;
+      while (j < late.length && this.cmp(late[j]!, s) < 0) merged.push(late[j++]!);
+      merged.push(s);
+      if ((i & 1023) === 0) {
+        const p = pause();
+        if (p) await p;
       }
-      for (let s = 0; s < this.top; s++) if (!live(s)) this.free.push(s);
     }
-    if (this.unsorted) {
-      const cmp = (a: number, b: number) => this.cmp(a, b);
-      this.order.a.subarray(0, this.order.n).sort(cmp);
-      for (const list of this.byCreator.values()) list.a.subarray(0, list.n).sort(cmp);
+    while (j < late.length) merged.push(late[j++]!);
+    this.order = merged;
+    this.byCreator.clear();
+    for (let i = 0; i < merged.n; i++) {
+      const s = merged.a[i]!;
+      let mine = this.byCreator.get(this.creator[s]!);
+      if (!mine) this.byCreator.set(this.creator[s]!, (mine = new SlotList()));
+      mine.push(s);
+      if ((i & 1023) === 0) {
+        const p = pause();
+        if (p) await p;
+      }
     }
+    if (this.removedInBulk) for (let s = 0; s < this.top; s++) if (!live(s)) this.free.push(s);
     this.removedInBulk = false;
-    this.unsorted = false;
+    this.bulk = false;
   }
 
   /** Make room for `count` invites in all, so that loading them does not grow anything on the way. */
@@ -1097,6 +1123,13 @@ export class InviteTable {
 
   /** Into the list of all and its creator's, in order (appended when loading). */
   private list(slot: number): void {
+    if (this.bulk) {
+      // Loading: the list of all only, in order, or aside when out of it (merged in by endBulk, which also makes the creators' lists).
+      const l = this.order;
+      if (l.n === 0 || this.cmp(l.a[l.n - 1]!, slot) < 0) l.push(slot);
+      else this.late.push(slot);
+      return;
+    }
     let mine = this.byCreator.get(this.creator[slot]!);
     if (!mine) this.byCreator.set(this.creator[slot]!, (mine = new SlotList()));
     this.listIn(this.order, slot);
@@ -1105,13 +1138,18 @@ export class InviteTable {
 
   private listIn(l: SlotList, slot: number): void {
     if (l.n === 0 || this.cmp(l.a[l.n - 1]!, slot) < 0) l.push(slot);
-    else if (this.bulk) {
-      l.push(slot);
-      this.unsorted = true;
-    } else l.insertAt(this.firstAfterSlot(l, slot), slot);
+    else l.insertAt(this.firstAfterSlot(l, slot), slot);
   }
 
   private unlist(slot: number): void {
+    if (this.bulk) {
+      // (Rare: a journal line that moves an invite.) Out of wherever it is.
+      for (const l of [this.order, this.late]) {
+        const i = l.a.subarray(0, l.n).indexOf(slot);
+        if (i >= 0) l.removeAt(i);
+      }
+      return;
+    }
     const mine = this.byCreator.get(this.creator[slot]!);
     for (const l of mine ? [this.order, mine] : [this.order]) {
       let i = this.bulk ? -1 : this.firstAfterSlot(l, slot) - 1;
@@ -1192,7 +1230,6 @@ export function loadInvite(table: InviteTable, buf: Buffer, start: number, end: 
 export interface TablePart {
   top: number;
   live: number;
-  unsorted: boolean;
   cols: Record<'idn' | 'created' | 'expires' | 'maxUses', Float64Array> & Record<'used' | 'creator' | 'roleSet' | 'inviterNo', Uint32Array>
     & Record<'kind' | 'flags' | 'hash', Uint8Array>;
   creators: string[];

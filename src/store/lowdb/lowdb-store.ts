@@ -183,7 +183,7 @@ export class LowdbStore implements InviteStore {
       if (journal && path === paths.rotated) rotated = true;
       if (journal && path === paths.journal) live = { bytes: journal.wholeBytes, unterminated: journal.unterminated };
     }
-    table.endBulk();
+    await table.endBulk(() => pacer.due());
     // Both journals stay as they are (replaying a line again is harmless) and writing goes on
     // after the live one's last whole line: start-up writes nothing the size of the snapshot.
     // The next compaction folds them in (a .journal.old first, as after a compaction that failed).
