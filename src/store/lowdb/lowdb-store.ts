@@ -154,7 +154,7 @@ export class LowdbStore implements InviteStore {
     const paths = LowdbStore.paths(file);
     const snapshot = new SnapshotFile(file);
     const table = new InviteTable();
-    // Everything is appended as read; lists out of order (files of early versions) are sorted once at the end.
+    // Everything is appended as read, the indexes left for after the snapshot; invites out of list order are merged in at the end.
     table.beginBulk(0, true);
     const read = await snapshot.read(table);
     const roles: Record<string, Role[]> = read?.roles ?? {};
