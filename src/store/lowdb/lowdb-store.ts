@@ -10,6 +10,7 @@ import { open, readdir, stat, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import type { Invite, Role } from '../../invites/types.js';
 import { type Changed, type InviteStore, type Page, type PageQuery, type StoreStats, cursorOf, isAfter, isOpen, parseCursor } from '../store.js';
+import { KeyedQueue } from '../keyed-queue.js';
 import { log } from '../../log.js';
 import { ensurePrivateDir } from '../../private-files.js';
 import { StoreCorruptError } from '../corrupt.js';
@@ -71,7 +72,7 @@ export class LowdbStore implements InviteStore {
   /** Roles granted by invites (e.g. accounts created from an admin invite). */
   private roles_: Record<string, Role[]>;
   /** The change of each invite being written: the next one waits for it. */
-  private readonly changing = new Map<string, Promise<unknown>>();
+  private readonly changing = new KeyedQueue();
   private compacting: Promise<void> | null = null;
   private archiving: Promise<number> | null = null;
   /** A journal moved aside by a compaction that has not finished. */
@@ -290,21 +291,12 @@ export class LowdbStore implements InviteStore {
       return { invite: draft, value };
     };
     // A lone change runs its check and queues its write at once, in the caller's turn.
-    return this.serially(id, run);
-  }
-
-  /** Run `job` after the one running under `key`, if any; the next under `key` waits for it. */
-  private serially<T>(key: string, job: () => Promise<T>): Promise<T> {
-    const before = this.changing.get(key);
-    const p = before ? before.catch(() => {}).then(job) : job();
-    this.changing.set(key, p);
-    void p.finally(() => { if (this.changing.get(key) === p) this.changing.delete(key); }).catch(() => {});
-    return p;
+    return this.changing.run(id, run);
   }
 
   grantRoles(jid: string, roles: readonly Role[]): Promise<void> {
     // One account's grants one after another, each from the last: a line holds the whole set.
-    return this.serially(`roles ${jid}`, async () => {
+    return this.changing.run(`roles ${jid}`, async () => {
       const have = new Set(this.roles_[jid] ?? []);
       for (const r of roles) have.add(r);
       // Written first: a role not on disk is not granted.
@@ -446,7 +438,7 @@ export class LowdbStore implements InviteStore {
 
   /** Wait for every change asked for so far, and fold it into the snapshot file. */
   async flush(): Promise<void> {
-    await Promise.all([...this.changing.values()].map((p) => p.catch(() => {})));
+    await this.changing.settled();
     await this.journal.settle();
     await this.compactAfterNow();
   }

@@ -12,6 +12,7 @@ import pg from 'pg';
 import type { Invite, Role } from '../../invites/types.js';
 import { log } from '../../log.js';
 import { type Changed, type InviteStore, type Page, type PageQuery, type StoreStats, cursorOf, parseCursor } from '../store.js';
+import { KeyedQueue } from '../keyed-queue.js';
 import { migrate } from './migrate.js';
 
 export interface PostgresStoreOptions {
@@ -203,7 +204,7 @@ export class PostgresStore implements InviteStore {
   /** Raised by each local grant: a reload that started before it must not undo it. */
   private readonly roleGen = new Map<string, number>();
   /** The change of each invite running here: the next one here waits for it (one connection per invite). */
-  private readonly changing = new Map<string, Promise<unknown>>();
+  private readonly changing = new KeyedQueue();
   private archiving: Promise<number> | null = null;
   private closing?: Promise<void>;
   private openSeconds = 0;
@@ -400,12 +401,12 @@ export class PostgresStore implements InviteStore {
    * made (the database alone knows): callers already treat a failed change as in doubt.
    */
   change<T>(id: string, fn: (draft: Invite) => Changed<T>): Promise<{ invite: Invite; value: T } | undefined> {
-    return this.serially(id, () => this.changeNow({ id }, fn));
+    return this.changing.run(id, () => this.changeNow({ id }, fn));
   }
 
   changeByHash<T>(tokenHash: string, fn: (draft: Invite) => Changed<T>): Promise<{ invite: Invite; value: T } | undefined> {
     // Queued under the hash: changes by id and by hash of one invite meet only in the row lock.
-    return this.serially(`hash ${tokenHash}`, () => this.changeNow({ tokenHash }, fn));
+    return this.changing.run(`hash ${tokenHash}`, () => this.changeNow({ tokenHash }, fn));
   }
 
   private async changeNow<T>(key: { id: string } | { tokenHash: string }, fn: (draft: Invite) => Changed<T>): Promise<{ invite: Invite; value: T } | undefined> {
@@ -445,15 +446,6 @@ export class PostgresStore implements InviteStore {
       // A connection whose rollback failed is closed, not reused.
       client.release(broken);
     }
-  }
-
-  /** Run `job` after the one running under `key` here, if any; the next under `key` waits for it. */
-  private serially<T>(key: string, job: () => Promise<T>): Promise<T> {
-    const before = this.changing.get(key);
-    const p = before ? before.catch(() => {}).then(job) : job();
-    this.changing.set(key, p);
-    void p.finally(() => { if (this.changing.get(key) === p) this.changing.delete(key); }).catch(() => {});
-    return p;
   }
 
   /**
@@ -525,7 +517,7 @@ export class PostgresStore implements InviteStore {
 
   /** Every change resolves only once committed: this waits for those still running here. */
   async flush(): Promise<void> {
-    await Promise.all([...this.changing.values()].map((p) => p.catch(() => {})));
+    await this.changing.settled();
     await this.archiving?.catch(() => {});
   }
 
