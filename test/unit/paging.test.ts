@@ -102,6 +102,28 @@ describe('lists, page by page', () => {
     expect(notesOf(done)[0]!.text).to.equal('20 pending invites shown.');
   });
 
+  it('a page is found past a run of ended invites longer than the store looks at between turns of the loop', async () => {
+    const many = await makeCore({ maxInvitesPerUser: 10_000 });
+    try {
+      const ids: string[] = [];
+      for (let i = 0; i < 5000; i++) {
+        many.clock.now = new Date(Date.parse('2026-11-21T12:00:00Z') + i * 10);
+        const r = await many.service.create(ADMIN, { kind: 'account' });
+        if (!r.ok) throw new Error(r.message);
+        ids.push(r.invite.id);
+      }
+      // The first 4,990 ended (revoked): they stay listed until archived.
+      for (const id of ids.slice(0, 4990)) await many.service.revoke(ADMIN, id);
+      const page = await many.store.page({ openAt: many.clock.now, limit: 20 });
+      expect(page.invites.map((i) => i.id)).to.deep.equal(ids.slice(4990));
+      expect(page.next).to.equal(undefined);
+      const mine = await many.store.page({ createdBy: ADMIN.jid, openAt: many.clock.now, limit: 5 });
+      expect(mine.invites.map((i) => i.id)).to.deep.equal(ids.slice(4990, 4995));
+    } finally {
+      await many.cleanup();
+    }
+  });
+
   it('revoke offers a choice of up to 100, and a field to type the id in past that', async () => {
     const adhoc = new Adhoc(core.service, { now: () => core.clock.now });
     const few = await adhoc.execute(ADMIN.jid, command(NODE.revoke, { action: 'execute' }));

@@ -228,10 +228,11 @@ export class LowdbStore implements InviteStore {
     for (let seen = 0; i < list.n && invites.length <= q.limit; i++) {
       if (this.table.isOpen(list.a[i]!, at)) invites.push(this.table.invite(list.a[i]!));
       if (++seen % SLICE === 0) {
+        // The list may change meanwhile (an archive): find our place again after the last one looked at,
+        // not the last one kept (a run of ended invites longer than a slice would be scanned forever).
+        const looked = this.table.invite(list.a[i]!);
         await yieldToLoop();
-        // The list may have changed meanwhile (an archive): find our place again.
-        const last = invites.at(-1) ?? (after ? { createdAt: after.createdAt, id: after.id } : undefined);
-        i = last ? this.table.firstAfter(list, last.createdAt, last.id) - 1 : -1;
+        i = this.table.firstAfter(list, looked.createdAt, looked.id) - 1;
       }
     }
     if (invites.length <= q.limit) return { invites };
