@@ -133,7 +133,13 @@ export class App {
         await a.lead();
         leadership.leading = true;
       } else {
-        leadership.on('elected', () => { void a.lead().catch((e: Error) => log.error(`leader: could not start the bot and component: ${e.message}`)); });
+        leadership.on('elected', () => {
+          void a.lead().catch((e: Error) => {
+            // Holding the lead with no bot would leave every instance without one: let another try.
+            log.error(`leader: could not start the bot and component (${e.message}); giving up the lead for now`);
+            leadership.resign();
+          });
+        });
         leadership.on('deposed', () => { void a.stepDown(); });
         await leadership.start();
         // Elected at the first try: started like a sole instance, the bot and component up before start() returns.
@@ -219,8 +225,11 @@ export class App {
       this.duties = { bot, component, stop };
       this.metrics.setLeader(true);
       // Follow-ups of uses on instances that did not lead, stored for whoever leads.
-      await this.relay?.startTaking((e) => followUp(e, { bot, component, domain: config.xmppDomain }))
-        .catch((e: Error) => log.error(`follow-up relay: ${e.message}`));
+      await this.relay?.startTaking(async (e) => {
+        // Before the component is online its steps would fail: kept for the next sweep.
+        if (component && !component.online) throw new Error('the component is not online yet');
+        if (!(await followUp(e, { bot, component, domain: config.xmppDomain }))) throw new Error('a step that needed the server failed');
+      }).catch((e: Error) => log.error(`follow-up relay: ${e.message}`));
       await this.prune();
       this.timer = setInterval(() => void this.prune(), PRUNE_EVERY_MS).unref();
     });

@@ -13,9 +13,11 @@ export interface FollowUpDeps {
   domain: string;
 }
 
-export async function followUp(e: UsedEvent, deps: FollowUpDeps): Promise<void> {
+/** Resolves false when a step that needed the server failed (logged): the relay then keeps it to try again. */
+export async function followUp(e: UsedEvent, deps: FollowUpDeps): Promise<boolean> {
   const { invite } = e;
   let contactsMade = true;
+  let granted = true;
   // A subscription through a token was already approved by the bridge; a new
   // account from an account+contact invite still has to become a contact.
   if (invite.kind === 'account-contact' && e.purpose === 'register' && invite.inviter) {
@@ -35,11 +37,13 @@ export async function followUp(e: UsedEvent, deps: FollowUpDeps): Promise<void> 
     if (!deps.component) {
       log.warn(`invite ${invite.id}: ${e.usedBy} has the roles ${invite.roles.join(', ')} in this service only: no component configured`);
     } else {
-      await deps.component.grant(deps.domain, e.usedBy, roles.split(' ')).catch((err: Error) => {
+      granted = await deps.component.grant(deps.domain, e.usedBy, roles.split(' ')).then(() => true, (err: Error) => {
         log.warn(`invite ${invite.id}: giving ${e.usedBy} the roles ${roles} on the server failed (is mod_invites_bridge loaded?): ${err.message}`);
+        return false;
       });
     }
   }
   const to = toldOfUse(invite);
   if (to) deps.bot.tell(to, describeUse(e, contactsMade));
+  return contactsMade && granted;
 }

@@ -16,6 +16,8 @@ export interface Leadership {
   start(): Promise<void>;
   /** Let go (stepping down first when leading). */
   stop(): Promise<void>;
+  /** Give up the lead for a while, its duties could not start (a sole instance cannot). */
+  resign(): void;
   on(event: 'elected' | 'deposed', listener: () => void): this;
 }
 
@@ -33,6 +35,8 @@ export class SoleLeader extends EventEmitter implements Leadership {
     this.leading = false;
     this.emit('deposed');
   }
+
+  resign(): void {}
 }
 
 export interface PostgresLeaderOptions {
@@ -59,6 +63,8 @@ export class PostgresLeader extends EventEmitter implements Leadership {
   private stopped = false;
   private ticking?: Promise<void>;
   private readonly pollMs: number;
+  /** After resign(): no try for the lead before this time. */
+  private pauseUntil = 0;
 
   constructor(private readonly url: string, private readonly lockName: string, opts: PostgresLeaderOptions = {}) {
     super();
@@ -81,6 +87,7 @@ export class PostgresLeader extends EventEmitter implements Leadership {
   /** One round: the leader checks its session is alive; a waiting instance tries for the lock. */
   private async tick(): Promise<void> {
     try {
+      if (!this.leading && Date.now() < this.pauseUntil) return;
       const client = await this.connection();
       if (this.leading) {
         // A query that cannot complete means the session (and so the lock) may be gone.
@@ -102,8 +109,16 @@ export class PostgresLeader extends EventEmitter implements Leadership {
     }
   }
 
+  /** Give up the lead (its duties could not start): let another instance try first. */
+  resign(): void {
+    if (!this.leading) return;
+    this.pauseUntil = Date.now() + this.pollMs * 5;
+    this.lost('it resigned');
+  }
+
   private async connection(): Promise<pg.Client> {
     if (this.client) return this.client;
+    if (this.stopped) throw new Error('stopped');
     const client = new pg.Client({ connectionString: this.url, application_name: 'xmpp-invites leader', keepAlive: true });
     // An error on an idle connection ends the session: the lock is gone with it.
     client.on('error', (e) => this.lost(`its database connection failed (${e.message})`));
@@ -111,7 +126,8 @@ export class PostgresLeader extends EventEmitter implements Leadership {
     this.client = client;
     try {
       await client.connect();
-      await client.query('SELECT pg_advisory_lock(hashtext($1))', [instanceLockName(this.instanceId)]);
+      // Waits while a session of ours that ended badly still holds it, but not for ever.
+      await client.query({ text: 'SELECT pg_advisory_lock(hashtext($1))', values: [instanceLockName(this.instanceId)], query_timeout: this.pollMs * 5 } as pg.QueryConfig);
     } catch (e) {
       this.client = undefined;
       await client.end().catch(() => {});

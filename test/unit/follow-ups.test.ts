@@ -68,7 +68,8 @@ describe('follow-ups of a used invite', () => {
   it('still tells the inviter when making contacts fails, and says so', async () => {
     const d = deps();
     d.deps.component.befriend = async () => { throw new Error('service-unavailable'); };
-    await followUp({ invite: invite({ kind: 'account-contact', inviter: 'ann@example.org' }), usedBy: 'bea@example.org', purpose: 'register', rolesApplied: false }, d.deps);
+    const ok = await followUp({ invite: invite({ kind: 'account-contact', inviter: 'ann@example.org' }), usedBy: 'bea@example.org', purpose: 'register', rolesApplied: false }, d.deps);
+    expect(ok, 'reported as not all done (the relay keeps it)').to.equal(false);
     expect(d.told).to.deep.equal([
       ['ann@example.org', 'bea@example.org joined with your invite abcd1234, but could not be added to your contacts: add them yourself.'],
     ]);

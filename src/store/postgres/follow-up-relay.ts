@@ -42,26 +42,36 @@ export class FollowUpRelay {
     }
   }
 
-  /** On the leader: run every stored follow-up, now and whenever one is handed over, until stopTaking(). */
+  /**
+   * On the leader: run every stored follow-up, now, whenever one is handed over, and
+   * every half minute, until stopTaking(). `run` rejects to keep one for the next try.
+   */
   async startTaking(run: (e: UsedEvent) => Promise<void>): Promise<void> {
     this.run = run;
+    // The sweep first: it finds them even when the listener cannot be had.
+    this.timer = setInterval(() => void this.drain(), SWEEP_MS).unref();
     const listener = new pg.Client({ connectionString: (this.pool.options as { connectionString: string }).connectionString });
     listener.on('notification', () => void this.drain());
-    listener.on('error', (e) => log.warn(`follow-up relay: listener: ${e.message}`)); // the sweep still finds them
-    await listener.connect();
-    await listener.query(`LISTEN ${CHANNEL}`);
-    this.listener = listener;
-    this.timer = setInterval(() => void this.drain(), SWEEP_MS).unref();
+    listener.on('error', (e) => log.warn(`follow-up relay: listener: ${e.message}`));
+    try {
+      await listener.connect();
+      await listener.query(`LISTEN ${CHANNEL}`);
+      this.listener = listener;
+    } catch (e) {
+      await listener.end().catch(() => {});
+      log.warn(`follow-up relay: cannot listen (${(e as Error).message}); the half-minute sweep takes them`);
+    }
     await this.drain();
   }
 
+  /** Stop taking; a batch under way ends after its current follow-up (waited for at most 2 s). */
   async stopTaking(): Promise<void> {
     this.run = undefined;
     clearInterval(this.timer);
     const l = this.listener;
     this.listener = undefined;
     await l?.end().catch(() => {});
-    await this.draining?.catch(() => {});
+    await Promise.race([this.draining?.catch(() => {}), new Promise((r) => setTimeout(r, 2000).unref())]);
   }
 
   /** Take and run stored follow-ups until none is left; returns how many ran. */
@@ -79,29 +89,42 @@ export class FollowUpRelay {
     do {
       this.again = false;
       for (let got = BATCH; got === BATCH && this.run;) {
-        got = await this.takeBatch(this.run).catch((e: Error) => {
+        got = await this.takeBatch().catch((e: Error) => {
           log.warn(`follow-up relay: ${e.message}`);
           return 0;
         });
-        n += got;
+        n += Math.max(got, 0);
+        if (got < 0) return n; // one could not be done now: the rest wait for the next sweep
       }
     } while (this.again && this.run);
     return n;
   }
 
-  private async takeBatch(run: (e: UsedEvent) => Promise<void>): Promise<number> {
+  /** Run and delete up to a batch; the count done, or -1 when one had to be kept (done ones are deleted). */
+  private async takeBatch(): Promise<number> {
     const client = await this.pool.connect();
     try {
       await client.query('BEGIN');
       // SKIP LOCKED: a leader that has not noticed yet that it was deposed takes other rows, not these.
       const rows = (await client.query<{ id: string; event: UsedEvent }>(
         'SELECT id, event FROM follow_ups ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED', [BATCH])).rows;
+      let done = 0;
       for (const row of rows) {
-        await run(row.event).catch((e: Error) => log.error(`follow-up of invite ${row.event.invite?.id}: ${e.message}`));
+        const run = this.run; // stopTaking() (deposed): no more from here
+        if (!run) break;
+        const ok = await run(row.event).then(() => true, (e: Error) => {
+          log.warn(`follow-up of invite ${row.event.invite?.id}: kept for the next try: ${e.message}`);
+          return false;
+        });
+        if (!ok) {
+          await client.query('COMMIT');
+          return -1;
+        }
         await client.query('DELETE FROM follow_ups WHERE id = $1', [row.id]);
+        done++;
       }
       await client.query('COMMIT');
-      return rows.length;
+      return done === rows.length ? done : -1;
     } catch (e) {
       await client.query('ROLLBACK').catch(() => {});
       throw e;
