@@ -195,6 +195,9 @@ class RolesListener {
   }
 }
 
+/** Invites whose last seen state and version an instance keeps (see PostgresStore.known). */
+const KNOWN_MAX = 10_000;
+
 export class PostgresStore implements InviteStore {
   readonly backend = 'postgres';
   /** Several instances may share the database: a hold not made here may be in progress elsewhere. */
@@ -205,6 +208,13 @@ export class PostgresStore implements InviteStore {
   private readonly roleGen = new Map<string, number>();
   /** The change of each invite running here: the next one here waits for it (one connection per invite). */
   private readonly changing = new KeyedQueue();
+  /**
+   * The last state and version of invites this instance read or wrote (most recent last,
+   * at most KNOWN_MAX): a change from it is one statement that succeeds only if the row is
+   * still at that version (else the locked path), and a hold needs no read of the token's row.
+   */
+  private readonly known = new Map<string, { version: string; invite: Invite }>();
+  private readonly idOfHash = new Map<string, string>();
   private archiving: Promise<number> | null = null;
   private closing?: Promise<void>;
   private openSeconds = 0;
@@ -324,13 +334,26 @@ export class PostgresStore implements InviteStore {
   // Reads
 
   async get(id: string): Promise<Invite | undefined> {
-    const { rows } = await this.pool.query<{ invite: Invite }>('SELECT invite FROM invites WHERE id = $1', [id]);
+    const { rows } = await this.pool.query<{ invite: Invite; version: string }>('SELECT invite, version FROM invites WHERE id = $1', [id]);
+    if (rows[0]) this.remember(rows[0].invite, rows[0].version);
     return rows[0]?.invite;
   }
 
   async findByHash(hash: string): Promise<Invite | undefined> {
-    const { rows } = await this.pool.query<{ invite: Invite }>('SELECT invite FROM invites WHERE token_hash = $1', [hash]);
+    const { rows } = await this.pool.query<{ invite: Invite; version: string }>('SELECT invite, version FROM invites WHERE token_hash = $1', [hash]);
+    if (rows[0]) this.remember(rows[0].invite, rows[0].version);
     return rows[0]?.invite;
+  }
+
+  private remember(inv: Invite, version: string): void {
+    this.known.delete(inv.id);
+    this.known.set(inv.id, { version, invite: structuredClone(inv) });
+    this.idOfHash.set(inv.tokenHash, inv.id);
+    if (this.known.size > KNOWN_MAX) {
+      const [oldest, k] = this.known.entries().next().value!;
+      this.known.delete(oldest);
+      this.idOfHash.delete(k.invite.tokenHash);
+    }
   }
 
   async createdBy(creator: string): Promise<Invite[]> {
@@ -383,6 +406,7 @@ export class PostgresStore implements InviteStore {
     const params = COLUMNS.map((_, i) => `$${i + 1}`);
     try {
       await this.pool.query(`INSERT INTO invites (${COLUMNS.join(', ')}) VALUES (${params.join(', ')})`, columnsOf(inv));
+      this.remember(inv, '1');
     } catch (e) {
       if ((e as { code?: string }).code === '23505') throw new Error(`invite ${inv.id} is already in the store (same id or token)`);
       throw e;
@@ -401,12 +425,42 @@ export class PostgresStore implements InviteStore {
    * made (the database alone knows): callers already treat a failed change as in doubt.
    */
   change<T>(id: string, fn: (draft: Invite) => Changed<T>): Promise<{ invite: Invite; value: T } | undefined> {
-    return this.changing.run(id, () => this.changeNow({ id }, fn));
+    return this.changing.run(id, async () => (await this.changeKnown(id, fn)) ?? this.changeNow({ id }, fn));
+  }
+
+  /**
+   * The change as one autocommit statement, from the state this instance last saw:
+   * it writes only if the row is still at that version. Undefined when it cannot be
+   * decided so (nothing known, the row moved on, or fn wrote nothing: a refusal is
+   * decided on the locked row, never on what may be stale).
+   */
+  private async changeKnown<T>(id: string, fn: (draft: Invite) => Changed<T>): Promise<{ invite: Invite; value: T } | undefined> {
+    const k = this.known.get(id);
+    if (!k) return undefined;
+    const draft = structuredClone(k.invite);
+    const { write, value } = fn(draft);
+    if (!write || draft.id !== k.invite.id || draft.createdAt !== k.invite.createdAt || draft.createdBy !== k.invite.createdBy || draft.tokenHash !== k.invite.tokenHash) return undefined;
+    const cols = columnsOf(draft);
+    const set = COLUMNS.map((c, i) => (c === 'id' ? null : `${c} = $${i + 1}::${CASTS[i]}`)).filter(Boolean);
+    const r = await this.pool.query(
+      `UPDATE invites SET ${set.join(', ')}, version = version + 1 WHERE id = $1 AND version = $${COLUMNS.length + 1}`,
+      [...cols, k.version],
+    );
+    if (r.rowCount !== 1) {
+      this.known.delete(id);
+      return undefined;
+    }
+    this.remember(draft, String(BigInt(k.version) + 1n));
+    return { invite: draft, value };
   }
 
   changeByHash<T>(tokenHash: string, fn: (draft: Invite) => Changed<T>): Promise<{ invite: Invite; value: T } | undefined> {
     // Queued under the hash: changes by id and by hash of one invite meet only in the row lock.
-    return this.changing.run(`hash ${tokenHash}`, () => this.changeNow({ tokenHash }, fn));
+    return this.changing.run(`hash ${tokenHash}`, async () => {
+      const id = this.idOfHash.get(tokenHash);
+      const quick = id ? await this.changing.run(id, () => this.changeKnown(id, fn)) : undefined;
+      return quick ?? this.changeNow({ tokenHash }, fn);
+    });
   }
 
   private async changeNow<T>(key: { id: string } | { tokenHash: string }, fn: (draft: Invite) => Changed<T>): Promise<{ invite: Invite; value: T } | undefined> {
@@ -416,9 +470,10 @@ export class PostgresStore implements InviteStore {
     try {
       open = true;
       const results = (await client.query(
-        `BEGIN; SELECT invite FROM invites WHERE ${'id' in key ? `id = ${client.escapeLiteral(key.id)}` : `token_hash = ${client.escapeLiteral(key.tokenHash)}`} FOR UPDATE`,
-      )) as unknown as pg.QueryResult<{ invite: Invite }>[];
+        `BEGIN; SELECT invite, version FROM invites WHERE ${'id' in key ? `id = ${client.escapeLiteral(key.id)}` : `token_hash = ${client.escapeLiteral(key.tokenHash)}`} FOR UPDATE`,
+      )) as unknown as pg.QueryResult<{ invite: Invite; version: string }>[];
       const current = results[1]!.rows[0]?.invite;
+      const version = results[1]!.rows[0]?.version;
       if (!current) {
         open = false;
         await client.query('ROLLBACK');
@@ -429,6 +484,7 @@ export class PostgresStore implements InviteStore {
       if (!write) {
         open = false;
         await client.query('ROLLBACK');
+        this.remember(current, version!);
         return { invite: current, value };
       }
       if (draft.id !== current.id || draft.createdAt !== current.createdAt || draft.createdBy !== current.createdBy || draft.tokenHash !== current.tokenHash) {
@@ -438,6 +494,8 @@ export class PostgresStore implements InviteStore {
       const set = COLUMNS.map((c, i) => (c === 'id' ? null : `${c} = ${literal(client, cols[i]!, CASTS[i]!)}`)).filter(Boolean);
       await client.query(`UPDATE invites SET ${set.join(', ')}, version = version + 1 WHERE id = ${client.escapeLiteral(current.id)}; COMMIT`);
       open = false;
+      // Locked since the read: the version is the next one.
+      this.remember(draft, String(BigInt(version!) + 1n));
       return { invite: draft, value };
     } catch (e) {
       if (open) await client.query('ROLLBACK').catch((err: Error) => { broken = err; });
