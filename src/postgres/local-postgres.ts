@@ -16,7 +16,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import pg from 'pg';
-import { watchExit } from '../child-exit.js';
+import { keepLog, logTail, readLog, watchExit } from '../server-process.js';
 import { freePorts } from '../prosody/free-port.js';
 
 const execFileAsync = promisify(execFile);
@@ -199,17 +199,6 @@ function installExitHook(): void {
     for (const cleanup of emergencyCleanups) cleanup();
     emergencyCleanups.clear();
   });
-}
-
-function keepLog(logPath: string, port: number, pid: number | undefined): void {
-  const keepDir = process.env.PROSODY_KEEP_LOGS;
-  if (!keepDir || !fs.existsSync(logPath)) return;
-  try {
-    fs.mkdirSync(keepDir, { recursive: true });
-    fs.copyFileSync(logPath, path.join(keepDir, `postgres-${port}-${pid ?? 'unstarted'}.log`));
-  } catch {
-    // Keeping logs is a debugging aid; never let it break shutdown.
-  }
 }
 
 // ---------------------------------------------------------------------------
@@ -458,19 +447,19 @@ export class LocalPostgres {
     });
   }
 
-  async readLog(): Promise<string> {
-    return fsp.readFile(this.logPath, 'utf8').catch(() => '');
+  readLog(): Promise<string> {
+    return readLog(this.logPath);
   }
 
-  async logTail(lines = 40): Promise<string> {
-    return (await this.readLog()).trimEnd().split('\n').slice(-lines).join('\n');
+  logTail(lines = 40): Promise<string> {
+    return logTail(this.logPath, lines);
   }
 
   /** Stop PostgreSQL (fast shutdown), keep its log if PROSODY_KEEP_LOGS is set, remove our temp dir. Idempotent. */
   stop(): Promise<void> {
     this.#stopping ??= (async () => {
       await this.#halt();
-      keepLog(this.logPath, this.port, this.#lastPid);
+      keepLog(this.logPath, `postgres-${this.port}`, this.#lastPid);
       if (this.#ownsDir) await fsp.rm(this.dir, { recursive: true, force: true, maxRetries: 3 });
     })();
     return this.#stopping;
@@ -572,7 +561,7 @@ export class LocalPostgres {
         for (const k of kids) killQuietly(k, 'SIGKILL');
         removeLeftoverSegment(dataDir, pid);
       }
-      keepLog(logPath, port, pid);
+      keepLog(logPath, `postgres-${port}`, pid);
       if (this.#ownsDir) fs.rmSync(dir, { recursive: true, force: true, maxRetries: 3 });
     };
     emergencyCleanups.add(cleanup);

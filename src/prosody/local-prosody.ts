@@ -12,7 +12,7 @@ import { promisify } from 'node:util';
 import { type ProsodyBuild, buildInstalled, prosodyBuild } from './builds.js';
 import { acceptsTcp, freePorts } from './free-port.js';
 import { ensurePrivateDir, PRIVATE_FILE } from '../private-files.js';
-import { watchExit } from '../child-exit.js';
+import { keepLog, logTail, readLog, watchExit } from '../server-process.js';
 
 const execFileAsync = promisify(execFile);
 
@@ -158,17 +158,6 @@ function installExitHooks(): void {
       process.kill(process.pid, signal);
     };
     process.on(signal, onSignal);
-  }
-}
-
-function keepLog(logPath: string, domain: string, pid: number | undefined): void {
-  const keepDir = process.env.PROSODY_KEEP_LOGS;
-  if (!keepDir || !fs.existsSync(logPath)) return;
-  try {
-    fs.mkdirSync(keepDir, { recursive: true });
-    fs.copyFileSync(logPath, path.join(keepDir, `prosody-${domain}-${pid ?? 'unstarted'}.log`));
-  } catch {
-    // Keeping logs is a debugging aid; never let it break shutdown.
   }
 }
 
@@ -334,19 +323,19 @@ export class LocalProsody {
     return fsp.readFile(this.#userFile('accounts', username, host), 'utf8').catch(() => undefined);
   }
 
-  async readLog(): Promise<string> {
-    return fsp.readFile(this.logPath, 'utf8').catch(() => '');
+  readLog(): Promise<string> {
+    return readLog(this.logPath);
   }
 
-  async logTail(lines = 40): Promise<string> {
-    return (await this.readLog()).trimEnd().split('\n').slice(-lines).join('\n');
+  logTail(lines = 40): Promise<string> {
+    return logTail(this.logPath, lines);
   }
 
   /** Stop Prosody, keep its log if PROSODY_KEEP_LOGS is set, remove our temp dir. Idempotent. */
   stop(): Promise<void> {
     this.#stopping ??= (async () => {
       await this.#halt();
-      keepLog(this.logPath, this.domain, this.#lastPid);
+      keepLog(this.logPath, `prosody-${this.domain}`, this.#lastPid);
       if (this.#ownsDir) await fsp.rm(this.dir, { recursive: true, force: true });
     })();
     return this.#stopping;
@@ -479,7 +468,7 @@ export class LocalProsody {
       } catch {
         // already gone
       }
-      keepLog(logPath, domain, child.pid);
+      keepLog(logPath, `prosody-${domain}`, child.pid);
       if (this.#ownsDir) fs.rmSync(dir, { recursive: true, force: true });
     };
     emergencyCleanups.add(cleanup);
