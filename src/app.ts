@@ -131,7 +131,7 @@ export class App {
       if (leadership instanceof SoleLeader) {
         // The only instance: it leads from the start, and a bot that cannot log in is a failed start.
         await a.lead();
-        leadership.leading = true;
+        await leadership.start();
       } else {
         leadership.on('elected', () => {
           void a.lead().catch((e: Error) => {

@@ -97,8 +97,3 @@ export function parseCursor(cursor: string | undefined): { createdAt: string; id
   if (bar < 0) return undefined;
   return { createdAt: cursor.slice(0, bar), id: cursor.slice(bar + 1) };
 }
-
-/** Does `inv` come after the cursor position? */
-export function isAfter(inv: Invite, pos: { createdAt: string; id: string }): boolean {
-  return inv.createdAt > pos.createdAt || (inv.createdAt === pos.createdAt && inv.id > pos.id);
-}

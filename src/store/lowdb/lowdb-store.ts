@@ -9,14 +9,14 @@
 import { open, readdir, stat, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import type { Invite, Role } from '../../invites/types.js';
-import { type Changed, type InviteStore, type Page, type PageQuery, type StoreStats, cursorOf, isAfter, isOpen, parseCursor } from '../store.js';
+import { type Changed, type InviteStore, type Page, type PageQuery, type StoreStats, cursorOf, parseCursor } from '../store.js';
 import { KeyedQueue } from '../keyed-queue.js';
 import { log } from '../../log.js';
 import { ensurePrivateDir } from '../../private-files.js';
 import { StoreCorruptError } from '../corrupt.js';
 import { WriterLock } from './writer-lock.js';
 import { syncDirOf, yieldToLoop } from './fs-sync.js';
-import { InviteTable, inviteJson, isInvite, loadInvite } from './invite-table.js';
+import { InviteTable, inviteJson, isInvite } from './invite-table.js';
 import { Journal, readJournal } from './journal.js';
 import { Pacer } from './lines.js';
 import { SnapshotFile } from './snapshot-file.js';
