@@ -5,6 +5,7 @@ import { parseEnv } from 'node:util';
 import { checkSecretFile } from './private-files.js';
 import { isIP } from 'node:net';
 import { jid as parseJid } from '@xmpp/jid';
+import { isLang, type Lang, LANGUAGES } from './i18n/i18n.js';
 
 export class ConfigError extends Error {
   constructor(readonly variable: string, readonly expected: string) {
@@ -49,6 +50,8 @@ export interface Config {
   metricsToken?: string;
   /** JSON list of recommended clients for the web pages; undefined: the shipped list. */
   clientsFile?: string;
+  /** The language of pages and replies when the visitor's or sender's own is not one we have. */
+  language: Lang;
   inviteExpiry: number;
   resetExpiry: number;
   allowUserInvites: boolean;
@@ -197,6 +200,12 @@ function storeUrl(env: Env, name: string): string | undefined {
   return v;
 }
 
+function language(env: Env, name: string): Lang {
+  const v = read(env, name)?.trim().toLowerCase() ?? 'en';
+  if (!isLang(v)) throw new ConfigError(name, `one of ${LANGUAGES.join(', ')}`);
+  return v;
+}
+
 /** A bearer token: long enough not to be guessed, and only characters a header carries unchanged. */
 function metricsToken(env: Env, name: string): string | undefined {
   const v = readSecret(env, name);
@@ -252,6 +261,7 @@ export function parseConfig(env: Env, opts: { localDefaults?: boolean } = {}): C
     trustProxy: trustProxy(env, 'TRUST_PROXY'),
     metricsToken: metricsToken(env, 'METRICS_TOKEN'),
     clientsFile: read(env, 'CLIENTS_FILE'),
+    language: language(env, 'LANGUAGE'),
     inviteExpiry: int(env, 'INVITE_EXPIRY', 604800, 60),
     resetExpiry: int(env, 'RESET_EXPIRY', 86400, 60),
     allowUserInvites: bool(env, 'ALLOW_USER_INVITES', false),

@@ -1,6 +1,7 @@
 // The component's side of the bridge protocol (docs/bridge-protocol.md):
 // translates the Prosody bridge's questions into invite-core calls.
 import type { IQCallee } from '@xmpp/iq/callee.js';
+import { said } from '../invites/policy.js';
 import { sortRoles } from '../invites/roles.js';
 import type { Refusal, InviteService } from '../invites/service.js';
 import type { Invite } from '../invites/types.js';
@@ -127,7 +128,7 @@ export function serveBridge(callee: IQCallee<any>, service: InviteService, host:
     if (limited) return limited;
     const found = await service.lookupToUse(token, 'register');
     if (found.state !== 'valid') return refuse(service.refusalFor(found.state, found.invite));
-    if (found.invite.kind === 'contact') return refuse({ ok: false, code: 'wrong-purpose', message: 'This invite does not allow creating an account.' });
+    if (found.invite.kind === 'contact') return refuse({ ok: false, code: 'wrong-purpose', ...said('refusal.notForAccounts') });
     return bridgeElement('token', { kind: found.invite.kind, username: found.invite.username });
   }));
 

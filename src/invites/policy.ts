@@ -1,4 +1,5 @@
 // Who may create which invite: Prosody's table (mod_invites_adhoc), as pure functions.
+import { type T, translator } from '../i18n/i18n.js';
 import type { InviteKind } from './types.js';
 
 export interface PolicySettings {
@@ -24,11 +25,29 @@ export type RefusalCode =
   | 'foreign-domain' | 'not-admin' | 'contact-invites-disabled' | 'quota'
   | 'bad-username' | 'bad-uses' | 'not-found' | 'not-yours';
 
-export type Decision = { ok: true } | { ok: false; code: RefusalCode; message: string };
+/** A refusal's sentence: `message` in English (logs, CLI), `key` and `vars` to say it in the person's language. */
+export interface Said {
+  message: string;
+  key: string;
+  vars?: Record<string, string | number>;
+}
+
+export type Decision = { ok: true } | ({ ok: false; code: RefusalCode } & Said);
 
 export const allow: Decision = { ok: true };
-export function refuse(code: RefusalCode, message: string): Decision & { ok: false } {
-  return { ok: false, code, message };
+
+/** A sentence of the catalogue's `common` section, with its English wording. */
+export function said(key: string, vars?: Record<string, string | number>): Said {
+  return { message: translator('en')(`common.${key}`, vars), key: `common.${key}`, ...(vars ? { vars } : {}) };
+}
+
+export function refuse(code: RefusalCode, key: string, vars?: Record<string, string | number>): Decision & { ok: false } {
+  return { ok: false, code, ...said(key, vars) };
+}
+
+/** A refusal (or any Said) in `lang`. */
+export function localize(s: Said, t: T): string {
+  return t(s.key, s.vars);
 }
 
 export function isLocal(jid: string, domain: string): boolean {
@@ -48,25 +67,25 @@ export function contactKindFor(s: Subject, p: PolicySettings): 'contact' | 'acco
 
 export function mayCreate(kind: InviteKind, s: Subject, p: PolicySettings): Decision {
   if (s.jid === null) return kind === 'contact' || kind === 'account-contact'
-    ? refuse('not-admin', 'Contact invites belong to an account; create them from that account.')
+    ? refuse('not-admin', 'refusal.contactNeedsAccount')
     : allow;
-  if (!isLocal(s.jid, p.domain)) return refuse('foreign-domain', `Only accounts on ${p.domain} can create invites.`);
+  if (!isLocal(s.jid, p.domain)) return refuse('foreign-domain', 'refusal.foreignDomain', { domain: p.domain });
   if (s.admin) return allow;
   switch (kind) {
     case 'account':
     case 'reset':
-      return refuse('not-admin', 'Only administrators can create account and password-reset invites.');
+      return refuse('not-admin', 'refusal.adminKinds');
     case 'account-contact':
-      if (!p.allowUserInvites) return refuse('not-admin', `Only administrators can invite new people to ${p.domain}.`);
+      if (!p.allowUserInvites) return refuse('not-admin', 'refusal.newPeople', { domain: p.domain });
     // falls through: account+contact invites are contact invites too
     case 'contact':
-      if (!p.allowContactInvites) return refuse('contact-invites-disabled', 'Contact invites are turned off on this server.');
+      if (!p.allowContactInvites) return refuse('contact-invites-disabled', 'refusal.contactDisabled');
       if (s.pending >= p.maxInvitesPerUser) {
-        return refuse('quota', `You already have ${s.pending} unused invites, the most allowed; revoke one first.`);
+        return refuse('quota', 'refusal.quotaPending', { count: s.pending });
       }
       // Revoking does not give the place back here: create-and-revoke cannot grow the store.
       if (p.maxInvitesPerDay !== undefined && (s.createdToday ?? 0) >= p.maxInvitesPerDay) {
-        return refuse('quota', `You have created ${s.createdToday} invites in the last 24 hours, the most allowed; try again tomorrow.`);
+        return refuse('quota', 'refusal.quotaDay', { count: s.createdToday ?? 0 });
       }
       return allow;
   }

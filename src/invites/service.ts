@@ -3,7 +3,7 @@
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import type { Changed, InviteStore } from '../store/store.js';
-import { type Decision, type PolicySettings, type RefusalCode, type Subject, contactKindFor, isLocal, mayCreate } from './policy.js';
+import { type Decision, type PolicySettings, type RefusalCode, type Said, type Subject, contactKindFor, said, isLocal, mayCreate } from './policy.js';
 import { sortRoles } from './roles.js';
 import { hashToken, looksLikeToken, newId, newToken } from './tokens.js';
 import type { Actor, Invite, InviteKind, InviteState, InviteUse, Role } from './types.js';
@@ -39,13 +39,12 @@ export interface CreatedInvite {
 export type Refusal = {
   ok: false;
   code: RefusalCode | Exclude<InviteState, 'valid'> | 'wrong-purpose' | 'username-mismatch' | 'username-taken' | 'no-account' | 'not-yours' | 'no-reservation' | 'in-use';
-  message: string;
-};
+} & Said;
 export type Result<T> = ({ ok: true } & T) | Refusal;
 /** A valid lookup always has its invite; the others may not (unknown). */
 export type Lookup = { state: 'valid'; invite: Invite } | { state: Exclude<InviteState, 'valid'>; invite?: Invite };
 
-const fail = (code: Refusal['code'], message: string): Refusal => ({ ok: false, code, message });
+const fail = (code: Refusal['code'], key: string, vars?: Record<string, string | number>): Refusal => ({ ok: false, code, ...said(key, vars) });
 
 /** What the token is being used for: a new account (or reset), or a roster subscription. */
 export type Purpose = 'register' | 'roster';
@@ -73,17 +72,6 @@ export const MAX_USES_LIMIT = 1000;
 /** A reservation neither committed nor released by then is resolved by asking whether the account exists. */
 const RESERVATION_TTL_MS = 5 * 60_000;
 
-const STATE_MESSAGE: Record<Exclude<InviteState, 'valid'>, string> = {
-  unknown: 'This invite is not valid.',
-  expired: 'This invite has expired.',
-  used: 'This invite has already been used.',
-  revoked: 'This invite has been revoked.',
-};
-const NOT_REVOCABLE: Record<Exclude<InviteState, 'valid' | 'unknown'>, string> = {
-  expired: 'it has expired',
-  used: 'it has already been used',
-  revoked: 'it was already revoked',
-};
 
 interface Reservation {
   inviteId: string;
@@ -236,15 +224,15 @@ export class InviteService extends EventEmitter<ServiceEvents> {
     if (req.kind === 'account' || req.kind === 'reset') {
       if (req.username !== undefined) {
         const u = await this.prepUsername(req.username);
-        if (!u) return fail('bad-username', `"${printable(req.username)}" is not a valid username.`);
+        if (!u) return fail('bad-username', 'refusal.badUsername', { username: printable(req.username) });
         username = u;
       }
     }
     const maxUses = req.kind === 'account' ? req.maxUses ?? 1 : 1;
     if (!Number.isInteger(maxUses) || maxUses < 1 || maxUses > MAX_USES_LIMIT) {
-      return fail('bad-uses', `The number of uses must be a whole number from 1 to ${MAX_USES_LIMIT}.`);
+      return fail('bad-uses', 'refusal.badUses', { max: MAX_USES_LIMIT });
     }
-    if (username && maxUses > 1) return fail('bad-uses', 'An invite bound to one username can only be used once.');
+    if (username && maxUses > 1) return fail('bad-uses', 'refusal.boundOnce');
 
     const now = this.now();
     const token = newToken();
@@ -325,7 +313,7 @@ export class InviteService extends EventEmitter<ServiceEvents> {
   /** Why a token in this state cannot be used, in words for the person holding it. */
   refusalFor(state: Exclude<InviteState, 'valid'>, invite?: Invite): Refusal {
     if (state === 'used' && invite && this.inFlight(invite) > 0) return this.inUse();
-    return fail(state, STATE_MESSAGE[state]);
+    return fail(state, `refusal.state.${state}`);
   }
 
   private inFlight(inv: Invite): number {
@@ -375,27 +363,27 @@ export class InviteService extends EventEmitter<ServiceEvents> {
 
   private inUse(): Refusal {
     // Someone is registering with it right now: refusing keeps one use one account.
-    return fail('in-use', 'This invite is being used right now; if that was not you, try again in a few minutes.');
+    return fail('in-use', 'refusal.inUse');
   }
 
   private refuseRegister(invite: Invite, use: Extract<Use, { purpose: 'register' }>): Refusal | undefined {
-    if (!REGISTER_KINDS.has(invite.kind)) return fail('wrong-purpose', 'This invite does not allow creating an account.');
+    if (!REGISTER_KINDS.has(invite.kind)) return fail('wrong-purpose', 'refusal.notForAccounts');
     // Exactly as given: the server has normalised it (the bridge sends Prosody's nodeprep,
     // the web form prepUsername()'s). Mapping it again here once let "alıce" match "alice".
     const user = use.username;
-    if (!isValidUsername(user)) return fail('bad-username', `"${printable(use.username)}" is not a valid username.`);
+    if (!isValidUsername(user)) return fail('bad-username', 'refusal.badUsername', { username: printable(use.username) });
     if (invite.username && user !== invite.username) {
-      return fail('username-mismatch', `This invite is for the username "${invite.username}" only.`);
+      return fail('username-mismatch', 'refusal.usernameMismatch', { username: invite.username });
     }
     // A reset must never create an account, and an account invite never takes over one.
-    if (invite.kind === 'reset' && use.accountExists === false) return fail('no-account', `There is no account "${user}" to reset.`);
-    if (invite.kind !== 'reset' && use.accountExists) return fail('username-taken', `The username "${user}" is already taken.`);
+    if (invite.kind === 'reset' && use.accountExists === false) return fail('no-account', 'refusal.noAccount', { username: user });
+    if (invite.kind !== 'reset' && use.accountExists) return fail('username-taken', 'refusal.usernameTaken', { username: user });
     return undefined;
   }
 
   private refuseRoster(invite: Invite, use: Extract<Use, { purpose: 'roster' }>): Refusal | undefined {
-    if (!ROSTER_KINDS.has(invite.kind)) return fail('wrong-purpose', 'This invite is not a contact invite.');
-    if (invite.inviter !== use.user.toLowerCase()) return fail('not-yours', 'This invite belongs to someone else.');
+    if (!ROSTER_KINDS.has(invite.kind)) return fail('wrong-purpose', 'refusal.notContact');
+    if (invite.inviter !== use.user.toLowerCase()) return fail('not-yours', 'refusal.notYours');
     return undefined;
   }
 
@@ -433,9 +421,9 @@ export class InviteService extends EventEmitter<ServiceEvents> {
   async commit(reservation: string, usedBy: string, token?: string, opts: { rolesApplied?: boolean } = {}): Promise<Result<{ invite: Invite }>> {
     const r = this.take(reservation);
     const target = r ? { invite: r.invite, key: { ref: r.ref } as UseKey } : await this.heldByToken(token, usedBy);
-    if (!target) return fail('no-reservation', 'This invite reservation has expired; start again.');
+    if (!target) return fail('no-reservation', 'refusal.noReservation');
     const done = await this.confirm(target.invite, target.key, usedBy, opts.rolesApplied ?? false);
-    return done ?? fail('no-reservation', 'This invite reservation has expired; start again.');
+    return done ?? fail('no-reservation', 'refusal.noReservation');
   }
 
   /** Confirm a use (recording one when it is not found); undefined when the invite is gone. */
@@ -531,15 +519,15 @@ export class InviteService extends EventEmitter<ServiceEvents> {
     const subject = await this.subject(actor);
     // Non-admins learn nothing about invites that are not theirs.
     if (!found || (!subject.admin && found.createdBy !== subject.jid)) {
-      return fail('not-found', `You have no invite with the id "${printable(id)}".`);
+      return fail('not-found', 'refusal.noSuchId', { id: printable(id) });
     }
     const changed = await this.store.change(found.id, (invite): Changed<Refusal | undefined> => {
       const state = this.stateOf(invite);
-      if (state !== 'valid') return { write: false, value: fail('not-found', `Invite ${invite.id} cannot be revoked: ${NOT_REVOCABLE[state as keyof typeof NOT_REVOCABLE]}.`) };
+      if (state !== 'valid') return { write: false, value: fail('not-found', `refusal.notRevocable.${state}`, { id: invite.id }) };
       invite.revokedAt = this.now().toISOString();
       return { write: true, value: undefined };
     });
-    if (!changed) return fail('not-found', `You have no invite with the id "${printable(id)}".`);
+    if (!changed) return fail('not-found', 'refusal.noSuchId', { id: printable(id) });
     return changed.value ?? { ok: true, invite: changed.invite };
   }
 
@@ -549,7 +537,7 @@ export class InviteService extends EventEmitter<ServiceEvents> {
    */
   async listPending(actor: Actor, opts: { all?: boolean; after?: string; limit?: number } = {}): Promise<Result<{ invites: Invite[]; next?: string }>> {
     const subject = await this.subject(actor);
-    if (opts.all && !subject.admin) return fail('not-admin', 'Only administrators can list all invites.');
+    if (opts.all && !subject.admin) return fail('not-admin', 'refusal.listAll');
     const page = await this.store.page({
       ...(opts.all ? {} : { createdBy: this.creator(actor) }),
       openAt: this.now(),
