@@ -14,7 +14,7 @@ import type { Config } from './config.js';
 import { runOperation } from './control/operations.js';
 import { controlSocketPath, serveControl } from './control/socket.js';
 import { openCore } from './core.js';
-import { followUp } from './follow-ups.js';
+import { followUp, followUpOutcome, FollowUpOutcomes } from './follow-ups.js';
 import type { InviteService } from './invites/service.js';
 import { type Leadership, PostgresLeader, SoleLeader, leaderLockName } from './leader.js';
 import { log } from './log.js';
@@ -56,6 +56,8 @@ export class App {
   private duties?: { bot: Bot; component?: Component; stop(): Promise<void> };
   /** lead() or stepDown() under way: they run one after another. */
   private turn: Promise<unknown> = Promise.resolve();
+  /** What this instance's follow-ups did, for the web form's success page. */
+  private readonly followUps = new FollowUpOutcomes();
 
   private constructor(
     public config: Config,
@@ -124,8 +126,9 @@ export class App {
       service.on('used', (e) => {
         // Done here when this instance leads; else stored for the leader (or, alone without a bot, only logged).
         const duties = a.duties;
-        const done = duties ? followUp(e, { bot: duties.bot, component: duties.component, domain: config.xmppDomain })
-          : relay ? relay.hand(e) : followUp(e, { bot: noBot, domain: config.xmppDomain });
+        const done = duties ? followUpOutcome(e, { bot: duties.bot, component: duties.component, domain: config.xmppDomain })
+          : relay ? relay.hand(e).then(() => undefined) : followUpOutcome(e, { bot: noBot, domain: config.xmppDomain });
+        a.followUps.record(e, done);
         done.catch((err: Error) => log.error(`follow-up of invite ${e.invite.id}: ${err.stack}`));
       });
       if (leadership instanceof SoleLeader) {
@@ -175,6 +178,10 @@ export class App {
         debug: config.xmppDebug,
         rateLimit: config.botRateLimit,
         rateLimitAdmins: config.rateLimitAdmins,
+        name: config.botName,
+        admins: config.admins,
+        publicUrl: config.publicUrl,
+        language: config.language,
       }, new Dispatcher(service, commands), new Adhoc(service, adhocOpts));
       const component = config.componentSecret ? new Component({
         service: config.componentService,
@@ -256,7 +263,7 @@ export class App {
     const admin = new AdminCommands((this.webAdmin?.xmpp ?? this.bot.xmpp).iqCaller, this.config.xmppDomain);
     const clients = loadClients(this.config.clientsFile);
     try {
-      this.web = await startWeb({ config: this.config, service: this.service, admin, clients, metrics: this.metrics }, opts);
+      this.web = await startWeb({ config: this.config, service: this.service, admin, clients, metrics: this.metrics, followUps: this.followUps }, opts);
     } catch (e) {
       // A port npm start picked as free, taken before we listened (another start at the same moment): any free one.
       if (!this.config.httpPortChosen || !/EADDRINUSE/.test((e as Error).message)) throw e;
@@ -265,7 +272,7 @@ export class App {
       log.warn(`web pages: port ${this.config.httpPort} was taken meanwhile; using ${port}`);
       this.config = { ...this.config, httpPort: port!, publicUrl };
       this.service.settings.publicUrl = publicUrl; // the links of invites made from now on
-      this.web = await startWeb({ config: this.config, service: this.service, admin, clients, metrics: this.metrics }, opts);
+      this.web = await startWeb({ config: this.config, service: this.service, admin, clients, metrics: this.metrics, followUps: this.followUps }, opts);
     }
   }
 

@@ -13,8 +13,20 @@ export interface FollowUpDeps {
   domain: string;
 }
 
+/** What a follow-up did: whether the contacts were made (true when none were to be made), and the roles given. */
+export interface FollowUpOutcome {
+  contactsMade: boolean;
+  granted: boolean;
+}
+
 /** Resolves false when a step that needed the server failed (logged): the relay then keeps it to try again. */
 export async function followUp(e: UsedEvent, deps: FollowUpDeps): Promise<boolean> {
+  const o = await followUpOutcome(e, deps);
+  return o.contactsMade && o.granted;
+}
+
+/** followUp(), telling which step failed. */
+export async function followUpOutcome(e: UsedEvent, deps: FollowUpDeps): Promise<FollowUpOutcome> {
   const { invite } = e;
   let contactsMade = true;
   let granted = true;
@@ -45,5 +57,34 @@ export async function followUp(e: UsedEvent, deps: FollowUpDeps): Promise<boolea
   }
   const to = toldOfUse(invite);
   if (to) deps.bot.tell(to, describeUse(e, contactsMade));
-  return contactsMade && granted;
+  return { contactsMade, granted };
+}
+
+/**
+ * The outcomes of this instance's follow-ups, for the front end that made the use (the web
+ * form's success page says "you are now contacts" only when they are). Kept a minute.
+ */
+export class FollowUpOutcomes {
+  private readonly pending = new Map<string, Promise<FollowUpOutcome | undefined>>();
+
+  /** `done`: the follow-up of `e` (undefined: done elsewhere, the outcome is not known here). */
+  record(e: UsedEvent, done: Promise<FollowUpOutcome | undefined>): void {
+    const key = `${e.invite.id} ${e.usedBy}`;
+    const kept = done.catch(() => undefined);
+    this.pending.set(key, kept);
+    setTimeout(() => { if (this.pending.get(key) === kept) this.pending.delete(key); }, 60_000).unref();
+  }
+
+  /** The outcome of the follow-up of `usedBy`'s use of invite `inviteId`, or undefined if not known within `waitMs`. */
+  async outcome(inviteId: string, usedBy: string, waitMs: number): Promise<FollowUpOutcome | undefined> {
+    const done = this.pending.get(`${inviteId} ${usedBy}`);
+    if (!done) return undefined;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const late = new Promise<undefined>((resolve) => { timer = setTimeout(() => resolve(undefined), waitMs); });
+    try {
+      return await Promise.race([done, late]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
 }

@@ -9,9 +9,17 @@ export interface ClientLink {
   /** "Google Play", "F-Droid", "Download" */
   label: string;
   url: string;
+  /**
+   * A Google Play link whose app reads the Play install referrer: the page adds
+   * `&referrer=` and the invite's xmpp: URI (URL-encoded), so the app finds the invite
+   * when it is first opened, with no second visit to the page.
+   */
+  referrer?: boolean;
 }
 
 export interface Client {
+  /** The app's page is /invite/TOKEN/app/ID; unique in the list. Absent: made from the name ("Siskin IM" → "siskin-im"). */
+  id: string;
   name: string;
   description: string;
   homepage: string;
@@ -30,13 +38,17 @@ export interface ClientList {
   platforms: Platform[];
 }
 
+/** What a file may leave out (`id`, `referrer`). */
+type ClientFile = { platforms: (Omit<Platform, 'clients'> & { clients: (Omit<Client, 'id'> & { id?: string })[] })[] };
+
 export const SHIPPED_CLIENTS_FILE = fileURLToPath(new URL('./clients.json', import.meta.url));
 
 // Only web links: a javascript: or data: URL from a config file must never become a link.
+const APP_ID = '^[a-z0-9-]{1,40}$';
 const webUrl = { type: 'string', pattern: '^https?://[^\\s<>"\']+$', maxLength: 500 } as const;
 const text = (maxLength: number) => ({ type: 'string', minLength: 1, maxLength } as const);
 
-const schema: JSONSchemaType<ClientList> = {
+const schema: JSONSchemaType<ClientFile> = {
   type: 'object',
   required: ['platforms'],
   additionalProperties: false,
@@ -59,6 +71,7 @@ const schema: JSONSchemaType<ClientList> = {
               required: ['name', 'description', 'homepage', 'links', 'opensInvites'],
               additionalProperties: false,
               properties: {
+                id: { type: 'string', pattern: APP_ID, nullable: true },
                 name: text(60),
                 description: text(300),
                 homepage: webUrl,
@@ -69,7 +82,7 @@ const schema: JSONSchemaType<ClientList> = {
                     type: 'object',
                     required: ['label', 'url'],
                     additionalProperties: false,
-                    properties: { label: text(40), url: webUrl },
+                    properties: { label: text(40), url: webUrl, referrer: { type: 'boolean', nullable: true } },
                   },
                 },
                 opensInvites: { type: 'boolean' },
@@ -86,6 +99,37 @@ const validate = new Ajv({ allErrors: false }).compile(schema);
 
 export class ClientListError extends Error {}
 
+/** "Siskin IM" → "siskin-im": the id of an app the file gives none (as mod_register_apps makes its ids). */
+export function idOf(name: string): string {
+  return name.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 40) || 'app';
+}
+
+// The Play Store's app page, the only kind of link that takes an install referrer.
+const PLAY = /^https:\/\/play\.google\.com\/store\/apps\/details\?id=[A-Za-z0-9._]+$/;
+
+/**
+ * The store link as the page shows it: a referrer link carries the invite URI as the Play
+ * install referrer, the way Prosody's mod_register_apps does (its `magic_link_format =
+ * "{app.link!}&referrer={invite.uri}"` for Conversations and yaxim, prosody-modules
+ * mod_register_apps/mod_register_apps.lua). Conversations reads it on first start:
+ * src/conversations/java/eu/siacs/conversations/ui/WelcomeActivity.java,
+ * onInstallReferrerDiscovered(), which starts the token registration for an xmpp:
+ * referrer with ?register or ?roster;ibr=y (InstallReferrerUtils gets it from the
+ * Play InstallReferrerClient); Cheogram and Monocles are built from the same code.
+ */
+export function storeUrl(link: ClientLink, uri: string): string {
+  return link.referrer ? `${link.url}&referrer=${encodeURIComponent(uri)}` : link.url;
+}
+
+/** An app of the list by id, with its platform. */
+export function findClient(list: ClientList, id: string): { client: Client; platform: Platform } | undefined {
+  for (const platform of list.platforms) {
+    const client = platform.clients.find((c) => c.id === id);
+    if (client) return { client, platform };
+  }
+  return undefined;
+}
+
 /** The client list in `file`, or throws a ClientListError naming the file and the first problem. */
 export function loadClients(file: string = SHIPPED_CLIENTS_FILE): ClientList {
   let data: unknown;
@@ -98,5 +142,22 @@ export function loadClients(file: string = SHIPPED_CLIENTS_FILE): ClientList {
     const err = validate.errors?.[0];
     throw new ClientListError(`CLIENTS_FILE ${file}: ${err?.instancePath || '(top)'} ${err?.message ?? 'is not a client list'}`);
   }
-  return data;
+  const seen = new Map<string, string>();
+  const platforms = data.platforms.map((p, pi) => ({
+    ...p,
+    clients: p.clients.map((c, ci): Client => {
+      const id = c.id ?? idOf(c.name);
+      const where = `/platforms/${pi}/clients/${ci}`;
+      const before = seen.get(id);
+      if (before) throw new ClientListError(`CLIENTS_FILE ${file}: ${where} has the app id "${id}" of ${before}; give each app its own "id"`);
+      seen.set(id, where);
+      c.links.forEach((l, li) => {
+        if (l.referrer && !PLAY.test(l.url)) {
+          throw new ClientListError(`CLIENTS_FILE ${file}: ${where}/links/${li} has "referrer": true but is not a Google Play app page (https://play.google.com/store/apps/details?id=APP)`);
+        }
+      });
+      return { ...c, id };
+    }),
+  }));
+  return { platforms };
 }

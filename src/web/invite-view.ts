@@ -1,81 +1,76 @@
 // What the web pages say about an invite, to the person invited (describe.ts
 // speaks to the inviter). Plain strings: the templates escape everything.
+import { formatExpiry, type Lang, type T } from '../i18n/i18n.js';
 import type { Invite, InviteState } from '../invites/types.js';
-import { formatExpiry } from '../invites/describe.js';
 
 export interface InviteText {
   title: string;
   /** Paragraphs under the title. */
   lead: string[];
+  /** What the new account will be (admin, roles), when the invite says. */
+  roles?: string;
   /** Label of the link to the web form, when the invite has one. */
   formLabel?: string;
 }
 
-export function inviteText(invite: Invite, domain: string): InviteText {
-  const inviter = invite.inviter;
+/** "This account will be an administrator of DOMAIN", or the roles it gets; undefined for a plain account. */
+export function rolesText(invite: Invite, domain: string, t: T): string | undefined {
+  if (invite.kind === 'reset' || invite.kind === 'contact') return undefined;
+  const roles = invite.roles ?? [];
+  if (roles.includes('admin')) return t('web.invite.roleAdmin', { domain });
+  const named = roles.filter((r) => r !== 'registered').map((r) => t(`web.role.${r}`));
+  if (!named.length) return undefined;
+  return t('web.invite.roles', { domain, roles: named.join(', ') });
+}
+
+export function inviteText(invite: Invite, domain: string, t: T): InviteText {
+  const inviter = invite.inviter ?? '';
+  const roles = rolesText(invite, domain, t);
+  const withRoles = (x: InviteText): InviteText => (roles ? { ...x, roles } : x);
   switch (invite.kind) {
     case 'account':
-      return {
-        title: `You are invited to join ${domain}`,
+      return withRoles({
+        title: t('web.invite.account.title', { domain }),
         lead: [
-          `${domain} is a chat server on XMPP, the open network of chat services that talk to each other, like email.`,
+          t('web.invite.aboutServer', { domain }),
           invite.username
-            ? `This invite creates your account ${invite.username}@${domain}.`
-            : `This invite lets you create your own account on ${domain}.`,
+            ? t('web.invite.account.bound', { jid: `${invite.username}@${domain}` })
+            : t('web.invite.account.free', { domain }),
         ],
-        formLabel: 'Create your account here',
-      };
+        formLabel: t('web.invite.formLabel'),
+      });
     case 'account-contact':
-      return {
-        title: `${inviter} invited you to chat`,
+      return withRoles({
+        title: t('web.invite.contact.title', { inviter }),
         lead: [
-          `${inviter} uses ${domain}, a chat server on XMPP, the open network of chat services that talk to each other, like email.`,
-          `This invite creates your account on ${domain} and adds ${inviter} to your contacts. Already have an XMPP account? Open the invite in your app to add ${inviter} as a contact.`,
+          t('web.invite.accountContact.about', { inviter, domain }),
+          t('web.invite.accountContact.does', { inviter, domain }),
         ],
-        formLabel: 'Create your account here',
-      };
+        formLabel: t('web.invite.formLabel'),
+      });
     case 'contact':
       return {
-        title: `${inviter} invited you to chat`,
-        lead: [
-          `${inviter} uses XMPP, the open network of chat services that talk to each other, like email.`,
-          `Open this invite in your XMPP app to add ${inviter} to your contacts. You need an XMPP account on any server.`,
-        ],
+        title: t('web.invite.contact.title', { inviter }),
+        lead: [t('web.invite.contact.about', { inviter }), t('web.invite.contact.does', { inviter })],
       };
     case 'reset':
       return {
-        title: 'Set a new password',
-        lead: [`This link sets a new password for the account ${invite.username}@${domain}.`],
-        formLabel: 'Choose a new password',
+        title: t('web.invite.reset.title'),
+        lead: [t('web.invite.reset.does', { jid: `${invite.username}@${domain}` })],
+        formLabel: t('web.invite.reset.formLabel'),
       };
   }
 }
 
-/** The page for a token that cannot be used: says only what this token's state is. */
-export const STATE_PAGE: Record<Exclude<InviteState, 'valid'>, { status: number; title: string; lead: string }> = {
-  unknown: {
-    status: 404,
-    title: 'This invite link is not valid',
-    lead: 'Check that you copied the whole link. If it still does not work, ask the person who invited you for a new invite.',
-  },
-  expired: {
-    status: 410,
-    title: 'This invite has expired',
-    lead: 'Invites are valid for a limited time. Ask the person who invited you for a new one.',
-  },
-  used: {
-    status: 410,
-    title: 'This invite has already been used',
-    lead: 'If you used it to create your account, log in with your app. Otherwise, ask the person who invited you for a new invite.',
-  },
-  revoked: {
-    status: 410,
-    title: 'This invite has been cancelled',
-    lead: 'Ask the person who invited you for a new invite.',
-  },
+/** The HTTP status of the page for a token that cannot be used (its words: web.state.STATE). */
+export const STATE_PAGE: Record<Exclude<InviteState, 'valid'>, { status: number }> = {
+  unknown: { status: 404 },
+  expired: { status: 410 },
+  used: { status: 410 },
+  revoked: { status: 410 },
 };
 
-export function validUntil(invite: Invite, now: Date): string {
-  return formatExpiry(invite.expiresAt, now);
+/** The one wording of an expiry (i18n.ts), in the page's language. */
+export function validUntil(invite: Invite, now: Date, lang: Lang): string {
+  return formatExpiry(invite.expiresAt, now, lang);
 }
-

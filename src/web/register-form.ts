@@ -2,20 +2,28 @@
 // form of a reset invite), turned into a registerWithInvite() call.
 import type { FastifyInstance, FastifyReply, RouteShorthandOptions } from 'fastify';
 import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
+import type { Said } from '../invites/policy.js';
 import type { Invite } from '../invites/types.js';
+import { findClient, storeUrl } from './clients.js';
+import { deadEndOf, sendDeadEnd } from './dead-ends.js';
 import { inviteText } from './invite-view.js';
 import { MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH } from './password-policy.js';
-import { hasForm, registerWithInvite, USERNAME_HINT } from './registration.js';
-import { invitePath, pageBase, sendHtml, sendMessage, sendState, type Site } from './site.js';
+import { hasForm, registerWithInvite } from './registration.js';
+import { invitePath, pageBase, sendHtml, sendMessage, sendState, type Site, visit } from './site.js';
+import type { Visit } from './visit.js';
+import { platformsFor } from './landing.js';
 
-type FormBody = { username?: string; password?: string; password2?: string; _csrf?: string };
-type FormRoute = { Params: { token: string }; Body: FormBody };
+type FormBody = { username?: string; password?: string; password2?: string; _csrf?: string; app?: string };
+type FormRoute = { Params: { token: string }; Body: FormBody; Querystring: { app?: string } };
 
 export interface RegisterLimit {
   /** Registration attempts (POSTs) per client address per window. */
   max: number;
   windowMs: number;
 }
+
+/** How long the success page waits to learn whether the contacts were made. */
+const CONTACTS_WAIT_MS = 3_000;
 
 // Bounds, not rules: a longer value gets the friendly message from the checks that follow.
 const bodySchema = {
@@ -25,6 +33,7 @@ const bodySchema = {
     password: { type: 'string', maxLength: 4000 },
     password2: { type: 'string', maxLength: 4000 },
     _csrf: { type: 'string', maxLength: 500 },
+    app: { type: 'string', maxLength: 40 },
   },
 } as const;
 
@@ -34,21 +43,26 @@ interface FormState {
   errorField?: 'username' | 'password';
 }
 
-function sendForm(site: Site, reply: FastifyReply, status: number, token: string, invite: Invite, state: FormState = {}): FastifyReply {
-  const text = inviteText(invite, site.domain);
+/** The app the person picked on its page (carried through the form), if it is one of the list. */
+const chosenApp = (site: Site, id: string | undefined) => (id ? findClient(site.clients, id) : undefined);
+
+function sendForm(site: Site, v: Visit, reply: FastifyReply, status: number, token: string, invite: Invite, app: string | undefined, state: FormState = {}): FastifyReply {
+  const { t } = v;
+  const text = inviteText(invite, site.domain, t);
   const uri = site.service.uri(invite, token);
   const reset = invite.kind === 'reset';
   return sendHtml(reply, status, site.views.render('register', {
-    ...pageBase(site, reset ? text.title : `Create your account on ${site.domain}`, uri),
+    ...pageBase(site, v, reset ? text.title : t('web.form.title', { domain: site.domain }), uri),
     lead: text.lead,
+    roles: text.roles,
     reset,
     fixedUsername: invite.username,
     username: state.username ?? '',
-    usernameHint: USERNAME_HINT,
     error: state.error,
     errorField: state.errorField,
     minPassword: MIN_PASSWORD_LENGTH,
     maxPassword: MAX_PASSWORD_LENGTH,
+    app: chosenApp(site, app)?.client.id,
     csrf: reply.generateCsrf(),
   }));
 }
@@ -60,11 +74,14 @@ export function registerRoutes(app: FastifyInstance, site: Site, limit: Register
   const attempts = new RateLimiterMemory({ points: limit.max, duration: Math.max(1, Math.ceil(limit.windowMs / 1000)) });
   app.get<FormRoute>('/invite/:token/register', async (req, reply) => {
     const { token } = req.params;
+    const v = visit(site, req, reply);
     const found = await site.service.lookup(token);
-    if (found.state !== 'valid') return sendState(site, reply, found.state);
+    if (found.state !== 'valid') return sendState(site, v, reply, found.state);
     // A contact invite makes no account: its landing page says what to do.
     if (!hasForm(found.invite)) return reply.header('Cache-Control', 'no-store').redirect(invitePath(site, token), 303);
-    return sendForm(site, reply, 200, token, found.invite);
+    const dead = await deadEndOf(site, found.invite);
+    if (dead) return sendDeadEnd(site, v, reply, dead);
+    return sendForm(site, v, reply, 200, token, found.invite, req.query.app);
   });
 
   const post: RouteShorthandOptions = {
@@ -74,8 +91,10 @@ export function registerRoutes(app: FastifyInstance, site: Site, limit: Register
   };
   app.post<FormRoute>('/invite/:token/register', post, async (req, reply) => {
     const { token } = req.params;
+    const v = visit(site, req, reply);
+    const { t } = v;
     const found = await site.service.lookup(token);
-    if (found.state !== 'valid') return sendState(site, reply, found.state);
+    if (found.state !== 'valid') return sendState(site, v, reply, found.state);
     if (!hasForm(found.invite)) return reply.header('Cache-Control', 'no-store').redirect(invitePath(site, token), 303);
     try {
       await attempts.consume(req.ip);
@@ -83,7 +102,7 @@ export function registerRoutes(app: FastifyInstance, site: Site, limit: Register
       if (!(e instanceof RateLimiterRes)) throw e;
       const seconds = Math.ceil(e.msBeforeNext / 1000);
       reply.header('Retry-After', String(seconds));
-      return sendMessage(site, reply, 429, 'Too many attempts', `Please wait ${seconds} seconds and try again.`);
+      return sendMessage(site, v, reply, 429, t('web.error.tooMany.title'), t('web.error.tooMany.seconds', { seconds }));
     }
     const body = req.body ?? {};
     const result = await registerWithInvite(site.service, site.admin, {
@@ -93,19 +112,38 @@ export function registerRoutes(app: FastifyInstance, site: Site, limit: Register
       confirm: body.password2 ?? '',
     });
     if (result.ok) {
-      const reset = result.invite.kind === 'reset';
+      const { invite, jid } = result;
+      const reset = invite.kind === 'reset';
+      // Made, failed, or not known in time (done by another instance, or slow): said as it is.
+      let contacts: 'made' | 'failed' | 'pending' | undefined;
+      if (invite.kind === 'account-contact' && invite.inviter) {
+        const o = await site.followUps?.outcome(invite.id, jid, CONTACTS_WAIT_MS);
+        contacts = o ? (o.contactsMade ? 'made' : 'failed') : 'pending';
+      }
+      const picked = chosenApp(site, body.app);
+      const uri = site.service.uri(invite, token);
       return sendHtml(reply, 200, site.views.render('success', {
-        ...pageBase(site, reset ? 'Your password is changed' : 'Your account is ready'),
-        jid: result.jid,
+        ...pageBase(site, v, reset ? t('web.success.resetTitle') : t('web.success.title')),
+        jid,
         reset,
-        inviter: result.invite.inviter,
-        platforms: site.clients.platforms,
+        inviter: invite.inviter,
+        contacts,
+        roles: inviteText(invite, site.domain, t).roles,
+        app: picked && { name: picked.client.name, links: picked.client.links.map((l) => ({ label: l.label, url: storeUrl(l, uri) })) },
+        bot: site.botJid,
+        ...platformsFor(site, v, token, uri),
       }));
     }
-    if ('state' in result) return sendState(site, reply, result.state);
+    if ('state' in result) return sendState(site, v, reply, result.state);
+    if ('deadEnd' in result) return sendDeadEnd(site, v, reply, { why: result.deadEnd, jid: result.jid, username: result.username });
     // The form again, for the invite as it is now.
     const now = await site.service.lookup(token);
-    if (now.state !== 'valid') return sendState(site, reply, now.state);
-    return sendForm(site, reply, result.status, token, now.invite, { username: body.username, error: result.message, errorField: result.field });
+    if (now.state !== 'valid') return sendState(site, v, reply, now.state);
+    const said: Pick<Said, 'key' | 'vars'> = result.said;
+    return sendForm(site, v, reply, result.status, token, now.invite, body.app, {
+      username: body.username,
+      error: t(said.key, said.vars),
+      errorField: result.field,
+    });
   });
 }

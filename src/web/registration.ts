@@ -2,11 +2,12 @@
 // check the form, reserve the token, have the server create the account
 // (XEP-0133, run by the bot), then commit the use, or release it on failure.
 // Knows nothing of HTTP, so every outcome is testable without a browser.
+import type { Said } from '../invites/policy.js';
 import { type InviteService, printable } from '../invites/service.js';
 import type { Invite, InviteState } from '../invites/types.js';
 import { log } from '../log.js';
 import type { AccountAdmin } from '../xmpp/admin-commands.js';
-import { passwordProblem } from './password-policy.js';
+import { passwordRefusal } from './password-policy.js';
 
 export interface RegistrationForm {
   token: string;
@@ -20,10 +21,13 @@ export type RegistrationResult =
   | { ok: true; jid: string; invite: Invite }
   /** The invite cannot be used: show the page for that state. */
   | { ok: false; state: Exclude<InviteState, 'valid'> }
-  /** Show the form again with this message (next to `field`), and this HTTP status. */
-  | { ok: false; status: number; field?: 'username' | 'password'; message: string };
+  /** The invite names an account that was taken meanwhile (account) or is gone (reset): say so, no form. */
+  | { ok: false; deadEnd: 'taken' | 'gone'; jid: string; username: string }
+  /** Show the form again with this sentence (next to `field`), and this HTTP status. */
+  | { ok: false; status: number; field?: 'username' | 'password'; said: Pick<Said, 'key' | 'vars'> };
 
-export const USERNAME_HINT = 'Use letters, digits and symbols such as . - _ but no spaces or any of " & \' / : < > @.';
+/** The catalogue's sentence `web.form.KEY` (a refusal of the core carries its own key). */
+const web = (key: string, vars?: Record<string, string | number>): Pick<Said, 'key' | 'vars'> => ({ key: `web.form.${key}`, ...(vars ? { vars } : {}) });
 
 /** Kinds that make (or reset) an account, and so have a web form. */
 export function hasForm(invite: Invite): boolean {
@@ -34,22 +38,22 @@ export async function registerWithInvite(service: InviteService, admin: AccountA
   const found = await service.lookup(form.token);
   if (found.state !== 'valid') return { ok: false, state: found.state };
   const { invite } = found;
-  if (!hasForm(invite)) return { ok: false, status: 400, message: 'This invite adds a contact; it does not create an account.' };
+  if (!hasForm(invite)) return { ok: false, status: 400, said: web('contactOnly') };
 
   const typed = invite.username ?? form.username.trim();
   // A bound invite's name is stored as the server normalised it; a typed one is asked of the server.
   const username = invite.username ?? (typed ? await service.prepUsername(typed) : null);
-  if (!typed) return { ok: false, status: 422, field: 'username', message: 'Choose a username.' };
-  if (!username) return { ok: false, status: 422, field: 'username', message: `"${printable(typed)}" cannot be a username: see the rules above.` };
-  const weak = passwordProblem(form.password, form.confirm, username);
-  if (weak) return { ok: false, status: 422, field: 'password', message: weak };
+  if (!typed) return { ok: false, status: 422, field: 'username', said: web('chooseUsername') };
+  if (!username) return { ok: false, status: 422, field: 'username', said: web('badUsername', { username: printable(typed) }) };
+  const weak = passwordRefusal(form.password, form.confirm, username);
+  if (weak) return { ok: false, status: 422, field: 'password', said: weak };
 
   let held: Awaited<ReturnType<InviteService['reserve']>>;
   try {
     held = await service.reserve(form.token, { purpose: 'register', username }); // on disk before the server makes the account
   } catch (e) {
     log.error(`web: could not record the hold on invite ${invite.id}: ${(e as Error).message}`);
-    return { ok: false, status: 503, message: 'Something went wrong on our side. Nothing was changed; please try again in a few minutes.' };
+    return { ok: false, status: 503, said: web('ourFault') };
   }
   if (!held.ok) {
     switch (held.code) {
@@ -59,11 +63,11 @@ export async function registerWithInvite(service: InviteService, admin: AccountA
         return { ok: false, state: 'used' };
       case 'in-use':
         // Someone else's registration holds the last use right now.
-        return { ok: false, status: 409, message: held.message };
+        return { ok: false, status: 409, said: held };
       case 'bad-username': case 'username-mismatch': case 'username-taken':
-        return { ok: false, status: 422, field: 'username', message: held.message };
+        return { ok: false, status: 422, field: 'username', said: held };
       default:
-        return { ok: false, status: 400, message: held.message };
+        return { ok: false, status: 400, said: held };
     }
   }
 
@@ -75,15 +79,17 @@ export async function registerWithInvite(service: InviteService, admin: AccountA
     await service.release(held.reservation);
     switch (done.reason) {
       case 'exists':
-        return { ok: false, status: 409, field: 'username', message: `The username "${username}" is already taken. Choose another one.` };
+        // A bound invite's name, taken since the invite was made: no other name can be typed.
+        if (invite.username) return { ok: false, deadEnd: 'taken', jid, username };
+        return { ok: false, status: 409, field: 'username', said: web('taken', { username }) };
       case 'no-such-user':
-        return { ok: false, status: 409, message: `There is no account ${jid} to reset.` };
+        return { ok: false, deadEnd: 'gone', jid, username };
       case 'unavailable':
         log.warn(`web: ${reset ? 'change-user-password' : 'add-user'} for ${jid} got no answer: ${done.message}`);
-        return { ok: false, status: 503, message: 'The chat server cannot be reached right now. Nothing was changed; please try again in a few minutes.' };
+        return { ok: false, status: 503, said: web('unreachable') };
       default:
         log.info(`web: the server refused ${reset ? 'the new password' : 'the account'} for ${jid}: ${done.message}`);
-        return { ok: false, status: 422, field: reset ? 'password' : 'username', message: `The server refused this: ${printable(done.message, 200)}` };
+        return { ok: false, status: 422, field: reset ? 'password' : 'username', said: web('serverRefused', { reason: printable(done.message, 200) }) };
     }
   }
 

@@ -17,7 +17,7 @@ import type { AccountAdmin } from '../xmpp/admin-commands.js';
 import type { ClientList } from './clients.js';
 import { landingRoutes } from './landing.js';
 import { type RegisterLimit, registerRoutes } from './register-form.js';
-import { invitePath, sendMessage, type Site } from './site.js';
+import { type FollowUps, invitePath, sendMessage, type Site, visit } from './site.js';
 import { Views } from './views.js';
 
 export interface WebOptions {
@@ -28,13 +28,15 @@ export interface WebOptions {
 }
 
 export interface WebContext {
-  config: Pick<Config, 'publicUrl' | 'httpHost' | 'httpPort' | 'trustProxy' | 'xmppDomain' | 'metricsToken'>;
+  config: Pick<Config, 'publicUrl' | 'httpHost' | 'httpPort' | 'trustProxy' | 'xmppDomain' | 'metricsToken'> & Partial<Pick<Config, 'language' | 'botJid'>>;
   service: InviteService;
   admin: AccountAdmin;
   clients: ClientList;
   now?: () => Date;
   /** /metrics and /health; absent: neither is served. */
   metrics?: Metrics;
+  /** The follow-ups' outcomes (contacts made), for the success page. */
+  followUps?: FollowUps;
 }
 
 const STYLE = readFileSync(new URL('./static/style.css', import.meta.url));
@@ -77,6 +79,11 @@ export async function buildWeb(ctx: WebContext, opts: WebOptions = {}): Promise<
     views: new Views(),
     domain: ctx.config.xmppDomain,
     base: publicUrl.pathname.replace(/\/+$/, ''),
+    publicUrl: publicUrl.href.replace(/\/+$/, ''),
+    secure: https,
+    language: ctx.config.language ?? 'en',
+    ...(ctx.config.botJid ? { botJid: ctx.config.botJid } : {}),
+    ...(ctx.followUps ? { followUps: ctx.followUps } : {}),
     now: ctx.now ?? (() => new Date()),
   };
 
@@ -88,14 +95,16 @@ export async function buildWeb(ctx: WebContext, opts: WebOptions = {}): Promise<
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
     // A malformed or over-long path never reaches helmet or our handlers: answer it with
     // our page and the headers that matter, never fastify's JSON echoing the path (a token).
-    frameworkErrors: (err, _req, reply) => {
+    frameworkErrors: (err, req, reply) => {
       reply.headers({
         'content-security-policy': "default-src 'none'; style-src 'self'; img-src 'self'; frame-ancestors 'none'",
         'referrer-policy': 'no-referrer',
         'cache-control': 'no-store',
         'x-content-type-options': 'nosniff',
       });
-      return sendMessage(site, reply, (err as { statusCode?: number }).statusCode ?? 400, 'Page not found', 'There is no page here.');
+      // No cookie or query here (not parsed): the visitor's Accept-Language.
+      const v = visit(site, req);
+      return sendMessage(site, v, reply, (err as { statusCode?: number }).statusCode ?? 400, v.t('web.error.notFound.title'), v.t('web.error.notFound.lead'));
     },
   });
 
@@ -134,23 +143,28 @@ export async function buildWeb(ctx: WebContext, opts: WebOptions = {}): Promise<
 
   app.setErrorHandler((err: FastifyError & { retryAfter?: string }, req, reply: FastifyReply) => {
     const token = (req.params as { token?: string } | undefined)?.token;
-    const form = token ? { url: invitePath(site, token, '/register'), label: 'Open the form again' } : undefined;
+    const v = visit(site, req);
+    const { t } = v;
+    const form = token ? { url: invitePath(site, token, '/register'), label: t('web.error.formAgain') } : undefined;
     if (err.statusCode === 429) {
-      return sendMessage(site, reply, 429, 'Too many attempts', `Please wait ${err.retryAfter ?? 'a few minutes'} and try again.`);
+      return sendMessage(site, v, reply, 429, t('web.error.tooMany.title'),
+        err.retryAfter ? t('web.error.tooMany.wait', { wait: err.retryAfter }) : t('web.error.tooMany.minutes'));
     }
     if (err.code === 'FST_CSRF_MISSING_SECRET' || err.code === 'FST_CSRF_INVALID_TOKEN') {
       log.info(`web: ${route(req)}: form refused (${err.code})`);
-      return sendMessage(site, reply, 403, 'Please send the form again',
-        'The form was open too long, or was not sent from this page. Nothing was changed.', form);
+      return sendMessage(site, v, reply, 403, t('web.error.csrf.title'), t('web.error.csrf.lead'), form);
     }
     if (err.validation || (err.statusCode && err.statusCode >= 400 && err.statusCode < 500)) {
       log.info(`web: ${route(req)}: bad request (${err.code ?? err.statusCode})`);
-      return sendMessage(site, reply, err.statusCode ?? 400, 'This request was not understood', 'Please go back and fill in the form again.', form);
+      return sendMessage(site, v, reply, err.statusCode ?? 400, t('web.error.badRequest.title'), t('web.error.badRequest.lead'), form);
     }
     log.error(`web: ${route(req)} failed: ${err.stack ?? err.message}`);
-    return sendMessage(site, reply, 500, 'Something went wrong', 'Something went wrong on our side. Nothing was changed; please try again later.');
+    return sendMessage(site, v, reply, 500, t('web.error.internal.title'), t('web.error.internal.lead'));
   });
-  app.setNotFoundHandler((_req, reply) => sendMessage(site, reply, 404, 'Page not found', 'There is no page here.'));
+  app.setNotFoundHandler((req, reply) => {
+    const v = visit(site, req, reply);
+    return sendMessage(site, v, reply, 404, v.t('web.error.notFound.title'), v.t('web.error.notFound.lead'));
+  });
 
   // For the operator, at the root whatever PUBLIC_URL's path: a proxy that forwards only the
   // pages' path never shows them. Not rate-limited: visitors behind one proxy address must

@@ -2,6 +2,8 @@
 // unless a template says otherwise (only for nested templates' output).
 import { fileURLToPath } from 'node:url';
 import { Eta } from 'eta';
+import type { Lang, T } from '../i18n/i18n.js';
+import type { Visit } from './visit.js';
 
 const TEMPLATES = fileURLToPath(new URL('./templates', import.meta.url));
 
@@ -14,12 +16,18 @@ export interface PageBase {
   base: string;
   /** The invite's xmpp: URI, for <link rel="alternate">. */
   uri?: string;
+  /** The page's language (<html lang>) and its sentences. */
+  lang: Lang;
+  t: T;
+  languages: Visit['languages'];
 }
+
+export type Template = 'landing' | 'invalid' | 'message' | 'register' | 'success' | 'app';
 
 export class Views {
   private readonly eta = new Eta({ views: TEMPLATES, cache: true, autoEscape: true });
 
-  render(template: 'landing' | 'invalid' | 'message' | 'register' | 'success', data: PageBase & Record<string, unknown>): string {
+  render(template: Template, data: PageBase & Record<string, unknown>): string {
     return this.eta.render(`./${template}`, data);
   }
 }
