@@ -20,6 +20,8 @@ export interface Config {
   botJid: string;
   botPassword: string;
   botResource: string;
+  /** BOT_NAME: the bot's nickname (XEP-0172), vCard name and disco identity. */
+  botName: string;
   /** Chat commands each sender may give the bot: `points` per `duration` seconds. */
   botRateLimit: { points: number; duration: number };
   /** Ad-hoc command requests each asker may send, per `duration` seconds (a form takes two). */
@@ -235,6 +237,9 @@ export function parseConfig(env: Env, opts: { localDefaults?: boolean } = {}): C
   const resource = read(env, 'BOT_RESOURCE') ?? 'bot';
   if (/[\s/@]/.test(resource) || resource.length > 64) throw new ConfigError('BOT_RESOURCE', 'a short resource without spaces');
 
+  const botName = (read(env, 'BOT_NAME') ?? 'Invite bot').trim() || 'Invite bot';
+  if (botName.length > 64 || /[\u0000-\u001f\u007f]/.test(botName)) throw new ConfigError('BOT_NAME', 'a name of at most 64 characters, on one line');
+
   const admins = (read(env, 'ADMINS') ?? '').split(',').map((s) => s.trim()).filter(Boolean).map((a) => bareJid('ADMINS', a));
 
   return {
@@ -243,6 +248,7 @@ export function parseConfig(env: Env, opts: { localDefaults?: boolean } = {}): C
     botJid,
     botPassword,
     botResource: resource,
+    botName,
     botRateLimit: rate(env, 'BOT_RATE_LIMIT', { points: 10, duration: 30 }),
     adhocRateLimit: rate(env, 'ADHOC_RATE_LIMIT', { points: 20, duration: 30 }),
     rateLimitAdmins: bool(env, 'RATE_LIMIT_ADMINS', false),

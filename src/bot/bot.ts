@@ -3,12 +3,15 @@
 import { client, type Client } from '@xmpp/client';
 import type { Adhoc } from '../adhoc/adhoc.js';
 import { attachAdhoc } from '../adhoc/attach.js';
+import { type Lang, pickLanguage } from '../i18n/i18n.js';
 import { log } from '../log.js';
 import { SenderLimit, tooFast } from '../rate-limit.js';
 import { attachDebug } from '../xmpp/debug.js';
 import { oobMessage } from '../xmpp/oob.js';
-import { type Element, presence, textMessage } from '../xmpp/stanzas.js';
+import { type Element, NS_ROSTER, presence, textMessage, xml } from '../xmpp/stanzas.js';
 import type { Dispatcher } from './dispatch.js';
+import { type AnswerLimits, decidePresence, PresenceAnswers } from './presence.js';
+import { publishProfile } from './profile.js';
 
 export interface BotOptions {
   service: string;
@@ -20,7 +23,20 @@ export interface BotOptions {
   rateLimit?: { points: number; duration: number };
   /** Admins are held to `rateLimit` too (default false: an admin making invites for a group is never cut off). */
   rateLimitAdmins?: boolean;
+  /** BOT_NAME: its nickname, vCard name and disco identity (default "Invite bot"). */
+  name?: string;
+  /** ADMINS (bare JIDs): they may have the bot as a contact whatever their domain. */
+  admins?: readonly string[];
+  /** PUBLIC_URL, for the vCard. */
+  publicUrl?: string;
+  /** LANGUAGE: replies' language when the message's (or the stream's) is not one we have. */
+  language?: Lang;
+  /** Limits on answers to presence subscriptions (tests make them small). */
+  presenceLimits?: AnswerLimits;
 }
+
+/** Senders whose last language is remembered; past it, the one heard from longest ago is forgotten. */
+export const LANGUAGES_KEPT = 10_000;
 
 const CARBONS = 'urn:xmpp:carbons:2';
 
@@ -31,10 +47,31 @@ interface CommandMessage {
   sender: string;
   body: string;
   type: 'chat' | 'normal';
+  /** The language to answer in: the message's xml:lang, else the stream's default, mapped to one of ours. */
+  lang: Lang;
+}
+
+export interface LanguageDefaults {
+  /** The xml:lang of the stream header the server sent, if any. */
+  stream?: string;
+  /** LANGUAGE: when neither tag is one of ours. */
+  fallback: Lang;
+}
+
+/**
+ * The language of a message: its `xml:lang` (Prosody stamps each stanza with its
+ * sender's stream language, "en" when the sender's client declares none), else the
+ * stream's default, as one of ours ("de-AT" is German); a tag we have no catalogue
+ * for gives LANGUAGE.
+ */
+export function messageLanguage(stanza: Element, d: LanguageDefaults): Lang {
+  const own = stanza.attrs['xml:lang'];
+  const tag = typeof own === 'string' && own.trim() ? own : d.stream;
+  return pickLanguage(tag, d.fallback);
 }
 
 /** The sender and text of a message the bot should answer, or undefined. */
-export function commandMessage(stanza: Element, selfBare: string): CommandMessage | undefined {
+export function commandMessage(stanza: Element, selfBare: string, langs: LanguageDefaults = { fallback: 'en' }): CommandMessage | undefined {
   if (!stanza.is('message')) return undefined;
   const type = stanza.attrs.type ?? 'normal';
   if (type !== 'chat' && type !== 'normal') return undefined; // groupchat, headline, error
@@ -45,7 +82,7 @@ export function commandMessage(stanza: Element, selfBare: string): CommandMessag
   if (!sender.includes('@') || sender === selfBare) return undefined;
   const body = stanza.getChildText('body');
   if (!body || !body.trim()) return undefined;
-  return { from, sender, body, type };
+  return { from, sender, body, type, lang: messageLanguage(stanza, langs) };
 }
 
 export class Bot {
@@ -53,35 +90,101 @@ export class Bot {
   private readonly limiter: SenderLimit;
   /** Per sender, the reply being worked on: answers go out in the order asked. */
   private readonly queues = new Map<string, Promise<void>>();
+  /** Each sender's last language (bare JID → language), at most LANGUAGES_KEPT, in the order last heard. */
+  private readonly languages = new Map<string, Lang>();
+  private readonly presenceAnswers: PresenceAnswers;
+  /** The xml:lang of the server's stream header, for messages that carry none. */
+  private streamLang?: string;
+  readonly name: string;
+  readonly language: Lang;
 
   constructor(private readonly opts: BotOptions, private readonly dispatcher: Dispatcher, adhoc?: Adhoc) {
     const [username, domain] = opts.jid.split('@') as [string, string];
+    this.name = opts.name ?? 'Invite bot';
+    this.language = opts.language ?? 'en';
     this.xmpp = client({ service: opts.service, domain, username, password: opts.password, resource: opts.resource });
     this.limiter = new SenderLimit(opts.rateLimit ?? { points: 10, duration: 30 });
+    this.presenceAnswers = new PresenceAnswers(opts.presenceLimits);
+    const policy = { domain, admins: (opts.admins ?? []).map((a) => a.toLowerCase()) };
     if (opts.debug) attachDebug(this.xmpp, 'bot');
     this.xmpp.on('error', (e: Error) => log.warn(`bot connection: ${e.message}`));
     this.xmpp.on('offline', () => log.info('bot offline'));
+    // The header of each stream the server opens (the last one, after authentication, is the one stanzas come on).
+    this.xmpp.on('open', (header?: Element) => {
+      const lang = header?.attrs['xml:lang'];
+      this.streamLang = typeof lang === 'string' && lang ? lang : undefined;
+    });
     this.xmpp.on('online', (address) => {
       log.info(`bot online as ${address}`);
-      // Without presence, chat to the bot's bare JID is not delivered to it.
-      this.send(presence());
+      // Asking for the roster makes this session one the server tells of `unsubscribe` and
+      // `unsubscribed` (Prosody sends those to "interested" resources only); the list is not kept.
+      this.xmpp.iqCaller.get(xml('query', { xmlns: NS_ROSTER }))
+        .catch((e: Error) => log.warn(`bot: could not fetch its roster: ${e.message}`))
+        .finally(() => {
+          // Without presence, chat to the bot's bare JID is not delivered to it. Initial presence
+          // also makes the server send it to every contact and hand over subscription requests
+          // that came while the bot was away.
+          this.send(presence());
+        });
+      void publishProfile(this.xmpp.iqCaller, { name: this.name, domain, publicUrl: opts.publicUrl });
+    });
+    // Roster pushes (from our own account only) are acknowledged; nothing here keeps the roster.
+    this.xmpp.iqCallee.set(NS_ROSTER, 'query', ({ stanza }: { stanza: Element }) => {
+      const from = String(stanza.attrs.from ?? '').toLowerCase();
+      return !from || from === opts.jid.toLowerCase() || from.split('/')[0] === opts.jid.toLowerCase() ? true : undefined;
     });
     if (adhoc) {
       // At the bound full JID only: the server answers IQs to the bot's bare JID itself.
       attachAdhoc(this.xmpp.iqCallee, adhoc, {
         address: () => this.xmpp.jid?.toString(),
-        identity: { category: 'client', type: 'bot', name: 'Invite bot' },
+        identity: { category: 'client', type: 'bot', name: this.name },
       });
     }
     this.xmpp.on('stanza', (stanza: Element) => {
-      const msg = commandMessage(stanza, opts.jid);
-      if (msg) void this.answer(msg);
+      if (stanza.is('presence')) {
+        this.onPresence(stanza, policy);
+        return;
+      }
+      const msg = commandMessage(stanza, opts.jid, { stream: this.streamLang, fallback: this.language });
+      if (msg) {
+        this.heard(msg.sender, msg.lang);
+        void this.answer(msg);
+      }
     });
   }
 
-  /** A message from the bot that answers nothing (e.g. "your invite was used"). */
-  tell(to: string, body: string): void {
-    this.send(textMessage(to, body));
+  /** The language `jid` (bare) last wrote to the bot in; LANGUAGE for someone not heard from. */
+  languageOf(jid: string): Lang {
+    return this.languages.get(jid.split('/')[0]!.toLowerCase()) ?? this.language;
+  }
+
+  private heard(sender: string, lang: Lang): void {
+    this.languages.delete(sender);
+    this.languages.set(sender, lang);
+    if (this.languages.size > LANGUAGES_KEPT) this.languages.delete(this.languages.keys().next().value!);
+  }
+
+  /** Subscription requests and their endings: see presence.ts. Nothing kept per sender beyond its bounded tables. */
+  private onPresence(stanza: Element, policy: { domain: string; admins: string[] }): void {
+    const d = decidePresence(stanza, this.opts.jid, policy, this.name);
+    if (!d) return;
+    const admitted = this.presenceAnswers.admit(d);
+    if (admitted.droppedBefore) {
+      log.warn(`bot: ${admitted.droppedBefore} presence subscription answers left out over the limit (requests stay pending on the server until the bot's next login)`);
+    }
+    if (!admitted.ok) return;
+    if (d.kind === 'accept') log.info(`bot: ${d.to} subscribed to the bot; subscribing back`);
+    // A stranger's address is theirs to keep: its domain only, and at info.
+    else if (d.kind === 'refuse') log.info(`bot: refused a presence subscription from an account of ${d.to.split('@')[1] ?? 'another server'}`);
+    for (const s of d.send) this.send(s);
+  }
+
+  /**
+   * A message from the bot that answers nothing (e.g. "your invite was used"). `lang`: the
+   * language `body` is in (e.g. languageOf(to)), stamped as its xml:lang.
+   */
+  tell(to: string, body: string, lang?: Lang): void {
+    this.send(textMessage(to, body, 'chat', lang));
   }
 
   private send(stanza: Element): void {
@@ -103,9 +206,9 @@ export class Bot {
     const work = async () => {
       const attachments: string[] = [];
       const reply = admitted === 'warn'
-        ? tooFast(this.limiter.rate.duration)
+        ? tooFast(this.limiter.rate.duration, msg.lang)
         : await this.dispatcher.handle(sender, msg.body, (url) => attachments.push(url));
-      this.send(textMessage(msg.from, reply, msg.type));
+      this.send(textMessage(msg.from, reply, msg.type, admitted === 'warn' ? msg.lang : 'en'));
       for (const url of attachments) this.send(oobMessage(msg.from, url, msg.type));
     };
     const queued = (this.queues.get(sender) ?? Promise.resolve())

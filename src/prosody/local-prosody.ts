@@ -65,6 +65,9 @@ const SCRAM_ITERATIONS = 128;
 
 // A small everyday server. The `tls` module is disabled because there are no
 // certificates: offered STARTTLS would make xmpp.js fail the TLS handshake.
+// pep and vcard_legacy (both builds ship them, with vcard4) serve the bot's profile: its nick as a
+// PEP item, its vcard-temp vCard kept as a vCard4 PEP item (src/bot/profile.ts). Not mod_vcard:
+// it conflicts with vcard_legacy.
 const DEFAULT_MODULES = [
   'roster', 'saslauth', 'disco', 'carbons', 'pep', 'private', 'blocklist',
   'vcard4', 'vcard_legacy', 'version', 'uptime', 'time', 'ping',
