@@ -66,5 +66,22 @@ export function tokenOf(uriOrUrl: string): string {
 
 /** Text of the page's <h1>, unescaped enough for assertions. */
 export function heading(html: string): string {
-  return /<h1>([^<]*)<\/h1>/.exec(html)?.[1] ?? '';
+  const text = /<h1>([^<]*)<\/h1>/.exec(html)?.[1] ?? '';
+  return text.replace(/&#39;/g, "'").replace(/&quot;/g, '"').replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
+}
+
+/** User-Agents of the devices the pages tell apart (as the browsers send them). */
+export const USER_AGENTS = {
+  android: 'Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.0.0 Mobile Safari/537.36',
+  iphone: 'Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.4 Mobile/15E148 Safari/604.1',
+  linux: 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.0.0 Safari/537.36',
+  windows: 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.0.0 Safari/537.36',
+  /** Also what iPadOS Safari sends by default. */
+  mac: 'Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.4 Safari/605.1.15',
+} as const;
+
+/** The value of attribute `attr` of the element with id `id`. */
+export function attrOf(html: string, id: string, attr: string): string | undefined {
+  const tag = new RegExp(`<[^>]*\\bid="${id}"[^>]*>`).exec(html)?.[0];
+  return tag ? new RegExp(`\\b${attr}="([^"]*)"`).exec(tag)?.[1]?.replace(/&amp;/g, '&') : undefined;
 }

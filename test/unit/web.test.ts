@@ -9,6 +9,7 @@ import { Dispatcher } from '../../src/bot/dispatch.js';
 import { commands } from '../../commands/index.js';
 import type { CreatedInvite, CreateRequest } from '../../src/invites/service.js';
 import type { Actor } from '../../src/invites/types.js';
+import { formatExpiry } from '../../src/i18n/i18n.js';
 import { ClientListError, loadClients } from '../../src/web/clients.js';
 import { passwordProblem } from '../../src/web/password-policy.js';
 import { buildWeb, type WebOptions } from '../../src/web/server.js';
@@ -95,10 +96,11 @@ describe('web pages (HTTP, stand-in server)', () => {
       expect(csp).to.include("default-src 'none'").and.include("form-action 'self'").and.include("frame-ancestors 'none'").and.include('upgrade-insecure-requests');
       expect(res.headers.get('strict-transport-security')).to.match(/max-age=/);
       expect(heading(res.body)).to.equal('You are invited to join example.org');
-      expect(res.body).to.include('Valid until 2026-11-28 12:00 UTC (in 7 days)');
+      expect(res.body).to.include(`Valid until ${formatExpiry(inv.invite.expiresAt, core.clock.now, 'en')}.`).and.include('(in 7 days)');
       expect(res.body).to.include(`id="open-in-app" href="${inv.uri}"`);
       expect(res.body).to.include(`href="${page(inv, '/register')}"`);
-      expect(res.body).to.include(`src="${page(inv, '/qr.png')}"`);
+      // No device in the User-Agent: both QR codes, the page's address and the invite's URI.
+      expect(res.body).to.include(`src="${page(inv, '/qr.png?of=page')}"`).and.include(`src="${page(inv, '/qr.png?of=uri')}"`);
       expect(res.body).to.include(`<link rel="stylesheet" href="${BASE}/static/style.css">`);
       for (const app of ['Conversations', 'Cheogram', 'Monocles Chat', 'Monal', 'Siskin IM', 'Gajim', 'Dino', 'Psi+', 'Beagle IM', 'Movim', 'Converse.js']) {
         expect(res.body, app).to.include(`<strong>${app}</strong>`);
@@ -290,7 +292,8 @@ describe('web pages (HTTP, stand-in server)', () => {
       const gone = await create({ kind: 'reset', username: 'ghost' });
       const res2 = await client.submit(page(gone, '/register'), form('', 'new password 1'));
       expect(res2.status).to.equal(409);
-      expect(res2.body).to.include('There is no account ghost@example.org to reset.');
+      expect(heading(res2.body)).to.equal('This account no longer exists');
+      expect(res2.body).to.include('The account ghost@example.org no longer exists, so its password cannot be reset.');
       expect((await core.service.lookup(gone.token)).state).to.equal('valid');
     });
 
