@@ -9,6 +9,32 @@ import { StoreCorruptError } from './store/corrupt.js';
 import { StoreLockedError } from './store/lowdb/writer-lock.js';
 import { type ProsodyBuild, ProsodyVersionError, prosodyBuild } from './prosody/builds.js';
 import { type LocalProsody, ProsodyNotInstalledError, prosodyInstalled } from './prosody/local-prosody.js';
+import { type ClientList, loadClients } from './web/clients.js';
+
+/** The apps of the list that open an invite link, each named once (an app listed on two platforms too). */
+function appsThatOpenInvites(list: ClientList): string[] {
+  return [...new Set(list.platforms.flatMap((p) => p.clients.filter((c) => c.opensInvites).map((c) => c.name)))];
+}
+
+/** Where to take the first-run invite: the apps that open it (from the app list the pages show), else the web page. */
+function howToOpen(list: ClientList, landingUrl: string | undefined): string {
+  const apps = appsThatOpenInvites(list);
+  const inApp = apps.length ? `Open it in an app that opens invites (${apps.join(', ')})` : '';
+  const other = landingUrl
+    ? 'with any other app, open the web page above, register there, then log in with the app'
+    : 'with any other app, make the account by hand as shown below';
+  return inApp ? `${inApp}; ${other}.` : `${other[0]!.toUpperCase()}${other.slice(1)}.`;
+}
+
+/** The app list the pages show; a bad CLIENTS_FILE (without PUBLIC_URL nothing else read it) names no app. */
+function appList(file: string | undefined): ClientList {
+  try {
+    return loadClients(file);
+  } catch (e) {
+    log.warn((e as Error).message);
+    return { platforms: [] };
+  }
+}
 
 function fail(message: string, code: number): never {
   process.stderr.write(`${message}\n`);
@@ -29,8 +55,8 @@ async function welcome(app: App, prosody: LocalProsody): Promise<void> {
     const admin = await service.create(firstRun, { kind: 'account', roles: ['admin'] });
     if (admin.ok) {
       lines.push(
-        '', 'An invite for the first administrator account:', describeCreated(admin, config.xmppDomain, new Date()),
-        `Open it in a client that supports invites (Conversations, Cheogram, Monal, Gajim, Dino), or register on 127.0.0.1:${prosody.c2sPort} with it.`,
+        '', 'An invite for the first administrator account:', describeCreated(admin, config.xmppDomain, new Date(), 'en'),
+        howToOpen(appList(config.clientsFile), admin.landingUrl),
       );
     }
   }

@@ -10,6 +10,7 @@ import { expect } from 'chai';
 import { runScript, spawnScript } from '../helpers/scripts.js';
 import { registerWith } from '../helpers/ibr.js';
 import { connectUser } from '../helpers/xmpp-user.js';
+import { loadClients } from '../../src/web/clients.js';
 
 /** Every service started here, so a failed test leaves none running (it would keep mocha alive). */
 const started = new Set<Service>();
@@ -73,6 +74,13 @@ describe('npm start with nothing configured (real processes)', function () {
     expect(page).to.include(firstAdminToken);
     expect((await fetch(page!)).status).to.equal(200);
     expect(service.err, 'the token is shown to the operator, never logged').to.not.include(firstAdminToken);
+    // The apps it names are those of the app list that open invites (each once); everyone else is sent to the page.
+    const opening = [...new Set(loadClients().platforms.flatMap((p) => p.clients.filter((c) => c.opensInvites).map((c) => c.name)))];
+    const [, named] = await service.waitFor(/^Open it in an app that opens invites \((.+)\); with any other app, open the web page above, register there, then log in with the app\.$/m);
+    expect(named!.split(', ')).to.deep.equal(opening);
+    const others = loadClients().platforms.flatMap((p) => p.clients).filter((c) => !c.opensInvites && !opening.includes(c.name));
+    for (const c of others) expect(named, `${c.name} does not open invites`).to.not.include(c.name);
+    expect(service.out).to.not.match(/register on 127\.0\.0\.1/);
 
     await promisify(execFile)(prosodyctl!, ['--config', config!, 'register', 'alice', 'localhost', 'alice-pass']);
     const alice = await connectUser(`xmpp://127.0.0.1:${port}`, 'alice@localhost', 'alice-pass');
