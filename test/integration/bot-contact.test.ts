@@ -80,7 +80,7 @@ describe('the bot as a contact (real Prosody)', function () {
     expect(online!.attrs.from).to.equal(full);
     const items = await alice.xmpp.iqCaller.request(xml('iq', { type: 'get', to: online!.attrs.from },
       xml('query', { xmlns: 'http://jabber.org/protocol/disco#items', node: NS_COMMANDS })));
-    const nodes = items.getChild('query')!.getChildren('item').map((i) => i.attrs.node);
+    const nodes = items.getChild('query')!.getChildren('item').map((i: Element) => i.attrs.node);
     expect(nodes).to.include('urn:xmpp:invite#invite');
   });
 
