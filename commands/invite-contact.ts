@@ -3,8 +3,8 @@ import { createAndDescribe } from './created.js';
 
 export const inviteContact: Command = {
   name: 'invite contact',
+  key: 'inviteContact',
   usage: 'invite contact',
-  summary: 'an invite that only makes an existing account your contact',
   who: 'local',
   args: [0, 0],
   run: (ctx) => createAndDescribe(ctx, { kind: 'contact' }),

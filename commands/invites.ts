@@ -1,5 +1,6 @@
 import type { Command } from '../src/bot/command.js';
 import { describeListed } from '../src/invites/describe.js';
+import { localize } from '../src/invites/policy.js';
 
 /** Invites per reply: a long list comes a page at a time ("invites next"). */
 const PAGE = 20;
@@ -13,28 +14,30 @@ interface Place {
 
 export const invites: Command = {
   name: 'invites',
+  key: 'invites',
   usage: 'invites [all | next]',
-  summary: 'your invites that can still be used ("all": everyone\'s, for administrators; "next": the next page)',
   who: 'local',
   args: [0, 1],
   async run(ctx) {
+    const { t } = ctx;
     const word = ctx.args[0]?.toLowerCase();
-    const again = `Type "invites" for yours${ctx.admin ? ' or "invites all" for everyone\'s' : ''}.`;
+    const again = t(ctx.admin ? 'bot.invites.againAdmin' : 'bot.invites.again');
     if (word !== undefined && word !== 'all' && word !== 'next') return again;
     const place = ctx.kept as Place | undefined;
-    if (word === 'next' && !place) return `There is no list to go on with. ${again}`;
+    if (word === 'next' && !place) return `${t('bot.invites.noList')} ${again}`;
     const all = word === 'next' ? place!.all : word === 'all';
     const from = word === 'next' ? place : undefined;
     const result = await ctx.service.listPending({ jid: ctx.sender }, { all, after: from?.next, limit: PAGE });
-    if (!result.ok) return `${result.message} ${again}`;
+    if (!result.ok) return `${localize(result, t)} ${again}`;
     const shown = from?.shown ?? 0;
     const n = result.invites.length;
     ctx.keep(result.next ? { all, next: result.next, shown: shown + n } satisfies Place : undefined);
-    if (n === 0 && !from) return all ? 'There are no pending invites.' : 'You have no pending invites. Type "invite" to create one.';
-    if (n === 0) return 'There are no more pending invites.';
-    const lines = result.invites.map((i) => describeListed(i, ctx.now));
-    if (result.next) return `Pending invites ${shown + 1}–${shown + n}:\n${lines.join('\n')}\nType "invites next" for more.`;
-    if (from) return `Pending invites ${shown + 1}–${shown + n}, the last ones:\n${lines.join('\n')}`;
-    return `${n} pending invite${n === 1 ? '' : 's'}:\n${lines.join('\n')}`;
+    if (n === 0 && !from) return t(all ? 'bot.invites.none' : 'bot.invites.noneMine');
+    if (n === 0) return t('bot.invites.noMore');
+    const lines = result.invites.map((i) => describeListed(i, ctx.now, ctx.lang));
+    const range = { from: shown + 1, to: shown + n };
+    if (result.next) return `${t('bot.invites.page', range)}\n${lines.join('\n')}\n${t('bot.invites.more')}`;
+    if (from) return `${t('bot.invites.last', range)}\n${lines.join('\n')}`;
+    return `${t('bot.invites.count', { count: n })}\n${lines.join('\n')}`;
   },
 };

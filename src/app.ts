@@ -169,7 +169,7 @@ export class App {
       if (this.duties || this.stopping) return;
       const { config, service, opts } = this;
       // One limit over both addresses (the bot's full JID, the component): no doubling by asking both.
-      const adhocOpts = { limit: new SenderLimit(config.adhocRateLimit), limitAdmins: config.rateLimitAdmins, sessions: opts.adhocSessions };
+      const adhocOpts = { limit: new SenderLimit(config.adhocRateLimit), limitAdmins: config.rateLimitAdmins, sessions: opts.adhocSessions, language: config.language };
       const bot = new Bot({
         service: config.xmppService!,
         jid: config.botJid,
@@ -182,7 +182,7 @@ export class App {
         admins: config.admins,
         publicUrl: config.publicUrl,
         language: config.language,
-      }, new Dispatcher(service, commands), new Adhoc(service, adhocOpts));
+      }, new Dispatcher(service, commands, undefined, config.language), new Adhoc(service, adhocOpts));
       const component = config.componentSecret ? new Component({
         service: config.componentService,
         domain: config.componentDomain,

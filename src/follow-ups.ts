@@ -8,7 +8,8 @@ import type { UsedEvent } from './invites/service.js';
 import { log } from './log.js';
 
 export interface FollowUpDeps {
-  bot: Pick<Bot, 'tell'>;
+  /** `languageOf`: the inviter is told in the language they last wrote to the bot in (else English). */
+  bot: Pick<Bot, 'tell'> & Partial<Pick<Bot, 'languageOf'>>;
   component?: Pick<Component, 'befriend' | 'grant'>;
   domain: string;
 }
@@ -56,7 +57,10 @@ export async function followUpOutcome(e: UsedEvent, deps: FollowUpDeps): Promise
     }
   }
   const to = toldOfUse(invite);
-  if (to) deps.bot.tell(to, describeUse(e, contactsMade));
+  if (to) {
+    const lang = deps.bot.languageOf?.(to) ?? 'en';
+    deps.bot.tell(to, describeUse(e, contactsMade, lang), lang);
+  }
   return { contactsMade, granted };
 }
 

@@ -1,6 +1,7 @@
 // Per-sender rate limits (chat commands, ad-hoc commands): rate-limiter-flexible's
 // in-memory limiter, with the refusal worded for the front end to pass on.
 import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
+import { type Lang, translator } from './i18n/i18n.js';
 
 export interface Rate {
   points: number;
@@ -28,4 +29,5 @@ export class SenderLimit {
   }
 }
 
-export const tooFast = (seconds: number) => `You are sending commands too fast; wait ${seconds} seconds and try again.`;
+/** The refusal, in the sender's language (English unless told). */
+export const tooFast = (seconds: number, lang: Lang = 'en') => translator(lang)('common.tooFast', { count: seconds });

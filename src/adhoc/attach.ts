@@ -1,6 +1,7 @@
 // Registers the ad-hoc commands and their disco on any xmpp.js iqCallee (the
 // bot's client, the component), answering only at one address.
 import { jid as parseJid } from '@xmpp/jid';
+import { type Lang, langOf } from '../i18n/i18n.js';
 import type { Element } from '../xmpp/stanzas.js';
 import type { Adhoc } from './adhoc.js';
 import { infoFor, itemsFor } from './disco.js';
@@ -39,6 +40,15 @@ function askerOf(stanza: Element): string {
   return String(stanza.attrs.from ?? '').split('/')[0]!.toLowerCase();
 }
 
+/**
+ * The language a request asks to be answered in: the xml:lang of its payload (which
+ * inherits the IQ's), else of the IQ; undefined when it names none of ours.
+ */
+export function requestLang(stanza: Element, payload?: Element): Lang | undefined {
+  const tag = payload?.attrs['xml:lang'] ?? stanza.attrs['xml:lang'];
+  return typeof tag === 'string' ? langOf(tag) : undefined;
+}
+
 export function attachAdhoc(iqCallee: IqRouter, adhoc: Adhoc, opts: AttachOptions): void {
   const address = () => (typeof opts.address === 'function' ? opts.address() : opts.address);
   // Stanzas to other JIDs (a component receives its whole domain) go on to later handlers, or get service-unavailable.
@@ -57,16 +67,17 @@ export function attachAdhoc(iqCallee: IqRouter, adhoc: Adhoc, opts: AttachOption
   iqCallee.get(NS_DISCO_INFO, 'query', async ({ stanza }, next) => {
     if (!here(stanza)) return next();
     await refreshed(stanza);
-    return infoFor(adhoc, askerOf(stanza), nodeOf(stanza, NS_DISCO_INFO), opts.identity, opts.features);
+    return infoFor(adhoc, askerOf(stanza), nodeOf(stanza, NS_DISCO_INFO), opts.identity, opts.features, requestLang(stanza, stanza.getChild('query', NS_DISCO_INFO)));
   });
   iqCallee.get(NS_DISCO_ITEMS, 'query', async ({ stanza }, next) => {
     const to = here(stanza);
     if (!to) return next();
     await refreshed(stanza);
-    return itemsFor(adhoc, askerOf(stanza), nodeOf(stanza, NS_DISCO_ITEMS), to);
+    return itemsFor(adhoc, askerOf(stanza), nodeOf(stanza, NS_DISCO_ITEMS), to, requestLang(stanza, stanza.getChild('query', NS_DISCO_ITEMS)));
   });
   iqCallee.set(NS_COMMANDS, 'command', ({ stanza }, next) => {
     if (!here(stanza)) return next();
-    return adhoc.execute(askerOf(stanza), stanza.getChild('command', NS_COMMANDS)!);
+    const command = stanza.getChild('command', NS_COMMANDS)!;
+    return adhoc.execute(askerOf(stanza), command, requestLang(stanza, command));
   });
 }

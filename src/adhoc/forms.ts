@@ -1,9 +1,12 @@
 // The data forms of the invite commands: what is asked, and what is answered.
-import { describeListed, KIND_LABEL } from '../invites/describe.js';
+// Titles, labels and instructions are in the asker's language; vars, FORM_TYPE
+// and option values never change (clients depend on them).
+import type { Lang, T } from '../i18n/i18n.js';
+import { describeListed, kindLabel } from '../invites/describe.js';
 import type { CreatedInvite } from '../invites/service.js';
 import type { Invite } from '../invites/types.js';
 import { dataForm, dateTime, formTypeField } from '../xmpp/forms.js';
-import type { Element } from '../xmpp/stanzas.js';
+import { type Element, xml } from '../xmpp/stanzas.js';
 
 /** XEP-0401 v0.6: the registered FORM_TYPE of an invitation result. */
 export const NS_INVITATION = 'urn:xmpp:invite#invitation';
@@ -23,27 +26,21 @@ export const FIELD = {
 } as const;
 
 // `none` leaves the server's default role; the others are given on the server too.
-export const ROLE_CHOICES = [
-  { value: 'none', label: 'Ordinary account' },
-  { value: 'admin', label: 'Administrator (of the server and of invites)' },
-  { value: 'member', label: 'Member' },
-  { value: 'registered', label: 'Registered user' },
-  { value: 'guest', label: 'Guest (limited)' },
-] as const;
-export type RoleChoice = (typeof ROLE_CHOICES)[number]['value'];
+export const ROLE_CHOICES = ['none', 'admin', 'member', 'registered', 'guest'] as const;
+export type RoleChoice = (typeof ROLE_CHOICES)[number];
 
 /**
  * Readable both by XEP-0401 v0.6 clients (FORM_TYPE, typed fields) and by those
  * written against Prosody (same vars `uri`, `landing-url`, `expire`).
  */
-export function invitationResult(c: CreatedInvite): Element {
+export function invitationResult(c: CreatedInvite, t: T): Element {
   return dataForm('result', {
-    title: 'Your invite has been created',
+    title: t('adhoc.form.invitation.title'),
     fields: [
       formTypeField(NS_INVITATION),
-      { var: 'uri', type: 'text-single', label: 'Invite URI', values: [c.uri] },
-      ...(c.landingUrl ? [{ var: 'landing-url', type: 'text-single' as const, label: 'Invite web page', values: [c.landingUrl] }] : []),
-      { var: 'expire', type: 'text-single', label: 'Invite valid until', values: [dateTime(c.invite.expiresAt)] },
+      { var: 'uri', type: 'text-single', label: t('adhoc.form.invitation.uri'), values: [c.uri] },
+      ...(c.landingUrl ? [{ var: 'landing-url', type: 'text-single' as const, label: t('adhoc.form.invitation.landing'), values: [c.landingUrl] }] : []),
+      { var: 'expire', type: 'text-single', label: t('adhoc.form.invitation.expire'), values: [dateTime(c.invite.expiresAt)] },
     ],
   });
 }
@@ -54,54 +51,62 @@ export interface AccountFormValues {
   role?: string;
 }
 
-export function createAccountForm(v: AccountFormValues = {}): Element {
+export function createAccountForm(t: T, v: AccountFormValues = {}): Element {
   return dataForm('form', {
-    title: 'Create new account invite',
-    instructions: 'Leave the username empty to let the invited person choose one.',
+    title: t('adhoc.form.account.title'),
+    instructions: t('adhoc.form.account.instructions'),
     fields: [
-      { var: FIELD.username, type: 'text-single', label: 'Username', desc: 'The invite can only create this account.', values: echo(v.username) },
+      { var: FIELD.username, type: 'text-single', label: t('adhoc.form.account.username'), desc: t('adhoc.form.account.usernameDesc'), values: echo(v.username) },
       {
-        var: FIELD.rosterSubscription, type: 'boolean', label: 'Add the new account to my contacts',
-        desc: 'Not with a username or a role.', values: [v.rosterSubscription ? '1' : '0'],
+        var: FIELD.rosterSubscription, type: 'boolean', label: t('adhoc.form.account.roster'),
+        desc: t('adhoc.form.account.rosterDesc'), values: [v.rosterSubscription ? '1' : '0'],
       },
-      { var: FIELD.role, type: 'list-single', label: 'Role', values: [v.role ?? 'none'], options: ROLE_CHOICES },
+      {
+        var: FIELD.role, type: 'list-single', label: t('adhoc.form.account.role'), values: [v.role ?? 'none'],
+        options: ROLE_CHOICES.map((value) => ({ value, label: t(`adhoc.form.role.${value}`) })),
+      },
     ],
   });
 }
 
-export function resetForm(accountJid?: string): Element {
+export function resetForm(t: T, accountJid?: string): Element {
   return dataForm('form', {
-    title: 'Create password reset invite',
-    instructions: 'The invite lets whoever opens it set a new password for this account.',
-    fields: [{ var: FIELD.accountJid, type: 'jid-single', label: 'Account', required: true, values: echo(accountJid) }],
+    title: t('adhoc.form.reset.title'),
+    instructions: t('adhoc.form.reset.instructions'),
+    fields: [{ var: FIELD.accountJid, type: 'jid-single', label: t('adhoc.form.reset.account'), required: true, values: echo(accountJid) }],
   });
 }
 
-export function listChoiceForm(): Element {
+export function listChoiceForm(t: T): Element {
   return dataForm('form', {
-    title: 'List pending invites',
-    fields: [{ var: FIELD.all, type: 'boolean', label: "Everyone's invites, not only mine", values: ['0'] }],
+    title: t('adhoc.form.list.title'),
+    fields: [{ var: FIELD.all, type: 'boolean', label: t('adhoc.form.list.all'), values: ['0'] }],
   });
 }
 
 const COLUMNS = [
-  { var: 'id', label: 'Id' },
-  { var: 'kind', label: 'Kind' },
-  { var: 'expire', label: 'Valid until' },
-  { var: 'uses', label: 'Uses' },
-  { var: 'username', label: 'Username' },
-  { var: 'roles', label: 'Roles' },
-  { var: 'created-by', label: 'Created by' },
+  { var: 'id', key: 'id' },
+  { var: 'kind', key: 'kind' },
+  { var: 'expire', key: 'expire' },
+  { var: 'uses', key: 'uses' },
+  { var: 'username', key: 'username' },
+  { var: 'roles', key: 'roles' },
+  { var: 'created-by', key: 'createdBy' },
 ] as const;
 
-/** One row per invite (XEP-0004 reported/item table); never a token, the store has none. */
-export function inviteTable(invites: readonly Invite[]): Element {
+/**
+ * One row per invite (XEP-0004 reported/item table); never a token, the store has none.
+ * The same list as plain text in the instructions, one line per invite, for clients
+ * that draw no tables (profanity, poezio).
+ */
+export function inviteTable(invites: readonly Invite[], now: Date, lang: Lang, t: T): Element {
   return dataForm('result', {
-    title: 'Pending invites',
-    reported: COLUMNS.map((c) => ({ ...c, type: 'text-single' as const })),
+    title: t('adhoc.form.list.result'),
+    instructions: invites.map((i) => describeListed(i, now, lang)).join('\n'),
+    reported: COLUMNS.map((c) => ({ var: c.var, label: t(`adhoc.form.column.${c.key}`), type: 'text-single' as const })),
     items: invites.map((i) => ({
       id: i.id,
-      kind: KIND_LABEL[i.kind],
+      kind: kindLabel(i.kind, lang),
       expire: dateTime(i.expiresAt),
       uses: `${i.uses.length}/${i.maxUses}`,
       username: i.username,
@@ -112,19 +117,34 @@ export function inviteTable(invites: readonly Invite[]): Element {
 }
 
 /** A choice of the invites, or (undefined: too many to list) a field to type the id in. */
-export function revokeForm(invites: readonly Invite[] | undefined, now: Date): Element {
+export function revokeForm(invites: readonly Invite[] | undefined, now: Date, lang: Lang, t: T): Element {
   if (!invites) {
     return dataForm('form', {
-      title: 'Revoke an invite',
-      instructions: 'Type the id of the invite to revoke ("List pending invites" shows them).',
-      fields: [{ var: FIELD.id, type: 'text-single', label: 'Invite id', required: true }],
+      title: t('adhoc.form.revoke.title'),
+      instructions: t('adhoc.form.revoke.typeId'),
+      fields: [{ var: FIELD.id, type: 'text-single', label: t('adhoc.form.revoke.id'), required: true }],
     });
   }
   return dataForm('form', {
-    title: 'Revoke an invite',
+    title: t('adhoc.form.revoke.title'),
     fields: [{
-      var: FIELD.id, type: 'list-single', label: 'Invite', required: true,
-      options: invites.map((i) => ({ value: i.id, label: describeListed(i, now) })),
+      var: FIELD.id, type: 'list-single', label: t('adhoc.form.revoke.choice'), required: true,
+      options: invites.map((i) => ({ value: i.id, label: describeListed(i, now, lang) })),
     }],
   });
+}
+
+/**
+ * A form given back because of `reason`: the reason also becomes the first line of its
+ * instructions, for clients that show no notes.
+ */
+export function withReason(form: Element, reason: string): Element {
+  const old = form.getChild('instructions');
+  const text = old?.text() ? `${reason}\n${old.text()}` : reason;
+  if (old) form.remove(old);
+  const el = xml('instructions', {}, text);
+  const title = form.getChild('title');
+  form.children.splice(title ? form.children.indexOf(title) + 1 : 0, 0, el);
+  (el as Element & { parent?: Element }).parent = form;
+  return form;
 }

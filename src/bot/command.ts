@@ -1,4 +1,5 @@
 // The shape of a text command (one module each under commands/).
+import type { Lang, T } from '../i18n/i18n.js';
 import type { InviteService } from '../invites/service.js';
 
 /** anyone: any sender; local: accounts of this server; admin: administrators. */
@@ -20,14 +21,18 @@ export interface CommandContext {
   /** What this command kept for this sender last time (e.g. where a long list got to), for a while. */
   kept: unknown;
   keep(value: unknown): void;
+  /** The language of the message, and its catalogue. */
+  lang: Lang;
+  t: T;
 }
 
 export interface Command {
-  /** The words that select it, lower case: "invite account". */
+  /** The words that select it, lower case: "invite account". Always English (a client's language is not the person's). */
   name: string;
-  /** How to type it: "invite account [USERNAME]". */
+  /** Its catalogue entry, `bot.commands.KEY`: `summary` (for help), `wrong` (the sentence for wrong arguments), `usage` when it has placeholders to translate. */
+  key: string;
+  /** How to type it, in English: "invite account [USERNAME]". */
   usage: string;
-  summary: string;
   who: Audience;
   /** Accepted argument counts (words that are not --options). */
   args: [min: number, max: number];

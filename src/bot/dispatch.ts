@@ -1,6 +1,7 @@
 // Text in, reply out: finds the command, checks who may run it, runs it.
 // Knows nothing of XMPP, so every refusal is testable without a server.
 import { parseArgs } from 'node:util';
+import { type Lang, LANGUAGES, translator } from '../i18n/i18n.js';
 import { isLocal } from '../invites/policy.js';
 import { type InviteService, printable } from '../invites/service.js';
 import { log } from '../log.js';
@@ -10,6 +11,10 @@ import type { Command, CommandContext } from './command.js';
 const KEPT_MS = 15 * 60_000;
 const KEPT_MAX = 10_000;
 
+/** A sender not heard from for this long is new again: an unknown first message gets the help text. */
+const SEEN_MS = 6 * 3_600_000;
+const SEEN_MAX = 10_000;
+
 /** Longer than any command could be: answered without parsing. */
 export const MAX_COMMAND_CHARS = 1000;
 
@@ -18,10 +23,22 @@ export function normalizeText(text: string): string {
   return text.normalize('NFC').replace(/\p{Cf}/gu, '').replace(/[\p{Cc}\p{Z}]+/gu, ' ').trim();
 }
 
+/** The first words each language may use instead of the English ones ("einladen" for "invite", "hilfe" for "help"). */
+export const ALIASES: ReadonlyMap<string, string> = new Map(LANGUAGES.flatMap((l) => {
+  const t = translator(l);
+  return ['invite', 'help'].map((word) => [t(`bot.alias.${word}`).toLowerCase(), word] as [string, string]);
+}).filter(([alias, word]) => alias !== word));
+
+/** A message's words without the punctuation around them: "Invite." is "invite", "¿ayuda?" is "ayuda". */
+export function stripPunctuation(text: string): string {
+  return text.replace(/^[\p{Ps}\p{Pi}¡¿/]+/u, '').replace(/[\p{Pe}\p{Pf}\p{Po}]+$/u, '').trim();
+}
+
 /** The command whose name matches the most leading words, and the words after it. */
 export function parseCommand(text: string, commands: readonly Command[]): { command: Command; args: string[] } | undefined {
   const words = normalizeText(text).split(' ').filter(Boolean);
   const lower = words.map((w) => w.toLowerCase());
+  if (lower[0] !== undefined) lower[0] = ALIASES.get(lower[0]) ?? lower[0];
   let best: Command | undefined;
   let bestLen = 0;
   for (const c of commands) {
@@ -34,15 +51,44 @@ export function parseCommand(text: string, commands: readonly Command[]): { comm
   return best && { command: best, args: words.slice(bestLen) };
 }
 
+/** Words that open a conversation, in any of our languages (with the words that may follow them). */
+const GREETINGS: ReadonlySet<string> = new Set([
+  'hi', 'hello', 'hey', 'hiya', 'howdy', 'yo', 'greetings', 'good', 'start', 'ciao',
+  'hallo', 'moin', 'servus', 'guten', 'grüß', 'grüezi', 'huhu',
+  'bonjour', 'bonsoir', 'salut', 'coucou', 'allo', 'allô',
+  'hola', 'buenas', 'buenos', 'buen', 'saludos', 'qué', 'que',
+]);
+
+/** A greeting ("hi", "Hallo!", "buenos días", "?"), or nothing but emoji and punctuation. */
+export function isGreeting(text: string): boolean {
+  const words = stripPunctuation(text).toLowerCase().split(' ').filter(Boolean);
+  if (words.every((w) => !/[\p{L}\p{N}]/u.test(w))) return true;
+  return words.length <= 3 && GREETINGS.has(words[0]!.replace(/[^\p{L}]/gu, ''));
+}
+
 export class Dispatcher {
   /** Per sender and command, oldest first (so the cap drops the oldest). */
   private readonly kept = new Map<string, { value: unknown; at: number }>();
+  /** When each sender last wrote, oldest first (so the cap drops the oldest). */
+  private readonly seen = new Map<string, number>();
 
   constructor(
     private readonly service: InviteService,
     private readonly commands: readonly Command[],
     private readonly now: () => Date = () => new Date(),
+    /** The language of replies when the message names none (LANGUAGE). */
+    readonly language: Lang = 'en',
   ) {}
+
+  /** Was `sender` heard from lately? Remembers this message either way. */
+  private heardBefore(sender: string): boolean {
+    const at = this.now().getTime();
+    const last = this.seen.get(sender);
+    this.seen.delete(sender);
+    this.seen.set(sender, at);
+    if (this.seen.size > SEEN_MAX) this.seen.delete(this.seen.keys().next().value!);
+    return last !== undefined && at - last <= SEEN_MS;
+  }
 
   private recall(key: string): unknown {
     const k = this.kept.get(key);
@@ -67,9 +113,10 @@ export class Dispatcher {
     return true;
   }
 
-  private refusal(c: Command, sender: string): string {
-    if (!isLocal(sender, this.service.domain)) return `Only accounts on ${this.service.domain} can create invites here. Type "help" for what you can do.`;
-    return `Only administrators can use "${c.name}". Type "help" to see the commands you can use.`;
+  private refusal(c: Command, sender: string, lang: Lang): string {
+    const t = translator(lang);
+    if (!isLocal(sender, this.service.domain)) return t('bot.foreign', { domain: this.service.domain });
+    return t('bot.adminOnly', { command: c.name });
   }
 
   /** Is the sender an admin (asking the server when its answer is not fresh)? */
@@ -78,22 +125,40 @@ export class Dispatcher {
     return this.service.isAdmin(sender);
   }
 
-  /** The reply to `body`; `attach` receives the URLs a command wants sent after it. */
-  async handle(sender: string, body: string, attach: (url: string) => void = () => {}): Promise<string> {
-    if (body.length > MAX_COMMAND_CHARS) return 'That message is too long to be a command. Type "help" to see the commands.';
-    const parsed = parseCommand(body, this.commands);
+  /** The reply to `body`, in `lang`; `attach` receives the URLs a command wants sent after it. */
+  async handle(sender: string, body: string, attach: (url: string) => void = () => {}, lang: Lang = this.language): Promise<string> {
+    const t = translator(lang);
+    const known = this.heardBefore(sender);
+    if (body.length > MAX_COMMAND_CHARS) return t('bot.tooLong');
+    const text = stripPunctuation(normalizeText(body));
+    const parsed = parseCommand(text, this.commands);
     if (!parsed) {
-      const text = normalizeText(body);
-      return text ? `I don't know the command "${printable(text)}". Type "help" to see the commands you can use.` : 'Type "help" to see the commands you can use.';
+      const shown = normalizeText(body);
+      if (!shown) return t('bot.hint');
+      // A first message, or a greeting, is met with what the bot can do rather than a refusal.
+      if (!known || isGreeting(shown)) return this.welcome(sender, lang, attach);
+      return t('bot.unknown', { text: printable(shown) });
     }
-    const { command } = parsed;
+    return this.run(sender, parsed.command, parsed.args, lang, attach);
+  }
+
+  /** A greeting and the help text, or only the greeting where there is no help command. */
+  private async welcome(sender: string, lang: Lang, attach: (url: string) => void): Promise<string> {
+    const t = translator(lang);
+    const hello = t('bot.greeting', { domain: this.service.domain });
+    const help = this.commands.find((c) => c.name === 'help');
+    return help ? `${hello}\n\n${await this.run(sender, help, [], lang, attach)}` : `${hello} ${t('bot.hint')}`;
+  }
+
+  private async run(sender: string, command: Command, words: string[], lang: Lang, attach: (url: string) => void): Promise<string> {
+    const t = translator(lang);
     const admin = await this.isAdmin(sender);
-    if (!this.allowed(command, sender, admin)) return this.refusal(command, sender);
-    const usage = `Usage: ${command.usage} (${command.summary}).`;
+    if (!this.allowed(command, sender, admin)) return this.refusal(command, sender, lang);
+    const usage = t(`bot.commands.${command.key}.wrong`);
     let args: string[];
     let options: Record<string, string | boolean | string[] | undefined>;
     try {
-      const read = parseArgs({ args: parsed.args, options: command.options ?? {}, allowPositionals: true, strict: true });
+      const read = parseArgs({ args: words, options: command.options ?? {}, allowPositionals: true, strict: true });
       args = read.positionals;
       options = read.values as CommandContext['options'];
     } catch {
@@ -106,11 +171,11 @@ export class Dispatcher {
       const key = `${sender} ${command.name}`;
       return await command.run({
         sender, admin, args, options, service: this.service, now: this.now(), available, attach,
-        kept: this.recall(key), keep: (value) => this.keep(key, value),
+        kept: this.recall(key), keep: (value) => this.keep(key, value), lang, t,
       });
     } catch (e) {
       log.error(`command "${command.name}" from ${sender} failed: ${(e as Error).stack ?? e}`);
-      return 'Something went wrong on our side; please try again later.';
+      return t('common.failed');
     }
   }
 }

@@ -1,80 +1,82 @@
-// Human sentences about invites, shared by every front end that shows text.
-import { formatDistanceStrict } from 'date-fns';
+// Human sentences about invites, shared by every front end that shows text, in
+// the reader's language (the catalogues' `common.invite`, `common.use`).
+import { formatExpiry, type Lang, translator } from '../i18n/i18n.js';
 import type { CreatedInvite, UsedEvent } from './service.js';
 import type { Invite, InviteKind } from './types.js';
 
-export const KIND_LABEL: Record<InviteKind, string> = {
+/** The catalogue key of each kind's name (`common.kind.*`). */
+export const KIND_KEY: Record<InviteKind, string> = {
   account: 'account',
   contact: 'contact',
-  'account-contact': 'account+contact',
-  reset: 'password reset',
+  'account-contact': 'accountContact',
+  reset: 'reset',
 };
 
-/** "2026-11-28 14:03 UTC (in 7 days)" */
-export function formatExpiry(expiresAt: string | Date, now: Date): string {
-  const at = new Date(expiresAt);
-  const utc = `${at.toISOString().slice(0, 16).replace('T', ' ')} UTC`;
-  return `${utc} (${formatDistanceStrict(at, now, { addSuffix: true })})`;
+/** "account", "contact", "account+contact", "password reset", in `lang`. */
+export function kindLabel(kind: InviteKind, lang: Lang): string {
+  return translator(lang)(`common.kind.${KIND_KEY[kind]}`);
 }
 
-function what(inv: Invite, domain: string): string {
+function what(inv: Invite, domain: string, lang: Lang): string {
+  const t = translator(lang);
   switch (inv.kind) {
     case 'account': {
-      const who = inv.username ? ` for the username "${inv.username}"` : '';
-      const admin = inv.roles.includes('admin') ? ', for a new administrator'
-        : inv.roles.length > 0 ? `, with the role${inv.roles.length > 1 ? 's' : ''} ${inv.roles.join(', ')}` : '';
-      return `Account invite${who}${admin}: it creates an account on ${domain}`;
+      const user = inv.username ? 'User' : '';
+      const vars = { domain, username: inv.username ?? '' };
+      if (inv.roles.includes('admin')) return t(`common.invite.account${user}Admin`, vars);
+      if (inv.roles.length > 0) return t(`common.invite.account${user}Roles`, { ...vars, roles: inv.roles.join(', '), count: inv.roles.length });
+      return t(`common.invite.account${user}`, vars);
     }
     case 'contact':
-      return `Contact invite: whoever opens it becomes your contact`;
+      return t('common.invite.contact');
     case 'account-contact':
-      return `Contact invite: it creates an account on ${domain} if needed, and makes its owner your contact`;
+      return t('common.invite.accountContact', { domain });
     case 'reset':
-      return `Password reset invite for ${inv.username}@${domain}: it sets a new password`;
+      return t('common.invite.reset', { jid: `${inv.username}@${domain}` });
   }
 }
 
-function uses(inv: Invite): string {
-  return inv.maxUses === 1 ? 'single use' : `${inv.uses.length}/${inv.maxUses} uses`;
+function uses(inv: Invite, lang: Lang): string {
+  const t = translator(lang);
+  return inv.maxUses === 1 ? t('common.invite.singleUse') : t('common.invite.uses', { used: inv.uses.length, max: inv.maxUses });
 }
 
 /** The reply to a created invite: the URI alone on its own line. */
-export function describeCreated(c: CreatedInvite, domain: string, now: Date): string {
+export function describeCreated(c: CreatedInvite, domain: string, now: Date, lang: Lang): string {
+  const t = translator(lang);
   const inv = c.invite;
   return [
-    `${what(inv, domain)}. Valid until ${formatExpiry(inv.expiresAt, now)}, ${uses(inv)}.`,
+    t('common.invite.created', { what: what(inv, domain, lang), expiry: formatExpiry(inv.expiresAt, now, lang), uses: uses(inv, lang) }),
     c.uri,
-    ...(c.landingUrl ? [`Or open it on the web: ${c.landingUrl}`] : []),
-    `Share it only with the person you invite. Id ${inv.id}: "revoke ${inv.id}" cancels it.`,
+    ...(c.landingUrl ? [t('common.invite.web', { url: c.landingUrl })] : []),
+    t('common.invite.share', { id: inv.id }),
   ].join('\n');
 }
 
 /** One line of an invite listing; never includes the token (the store has only its hash). */
-export function describeListed(inv: Invite, now: Date): string {
+export function describeListed(inv: Invite, now: Date, lang: Lang): string {
+  const t = translator(lang);
   const extra = [
-    inv.username && `user ${inv.username}`,
-    inv.roles.length > 0 && `roles ${inv.roles.join(',')}`,
+    inv.username && t('common.invite.user', { username: inv.username }),
+    inv.roles.length > 0 && t('common.invite.roles', { roles: inv.roles.join(',') }),
     inv.createdBy,
   ].filter(Boolean).join(', ');
-  return `${inv.id}  ${KIND_LABEL[inv.kind]}  expires ${formatExpiry(inv.expiresAt, now)}  ${uses(inv)}  (${extra})`;
+  return t('common.invite.listed', { id: inv.id, kind: kindLabel(inv.kind, lang), expiry: formatExpiry(inv.expiresAt, now, lang), uses: uses(inv, lang), extra });
 }
 
 /** What the inviter is told when their invite was used. */
-export function describeUse(e: UsedEvent, contactsMade = true): string {
+export function describeUse(e: UsedEvent, contactsMade = true, lang: Lang = 'en'): string {
+  const t = translator(lang);
   const { invite: inv, usedBy } = e;
-  const id = `invite ${inv.id}`;
-  if (e.purpose === 'roster') return `${usedBy} added you as a contact with your ${id}.`;
+  const vars = { jid: usedBy, id: inv.id };
+  if (e.purpose === 'roster') return t('common.use.roster', vars);
   switch (inv.kind) {
     case 'reset':
-      return `The password of ${usedBy} was reset with ${id}.`;
+      return t('common.use.reset', vars);
     case 'account-contact':
-      return contactsMade
-        ? `${usedBy} joined with your ${id}; you are now contacts.`
-        : `${usedBy} joined with your ${id}, but could not be added to your contacts: add them yourself.`;
-    default: {
-      const admin = inv.roles.includes('admin') ? ' They are an administrator now.' : '';
-      return `${usedBy} joined with your ${id}.${admin}`;
-    }
+      return t(contactsMade ? 'common.use.joinedContacts' : 'common.use.joinedNoContacts', vars);
+    default:
+      return t(inv.roles.includes('admin') ? 'common.use.joinedAdmin' : 'common.use.joined', vars);
   }
 }
 

@@ -233,6 +233,13 @@ export class InviteService extends EventEmitter<ServiceEvents> {
       return fail('bad-uses', 'refusal.badUses', { max: MAX_USES_LIMIT });
     }
     if (username && maxUses > 1) return fail('bad-uses', 'refusal.boundOnce');
+    // No dead ends: where the server can be asked, a bound name must be free and a reset's account must exist.
+    if (username && this.server) {
+      const jid = `${username}@${this.domain}`;
+      const account = await this.server.account(jid).catch(() => undefined);
+      if (account?.exists && req.kind === 'account') return fail('username-taken', 'refusal.accountExists', { jid, username });
+      if (account && !account.exists && req.kind === 'reset') return fail('no-account', 'refusal.noAccountToReset', { jid });
+    }
 
     const now = this.now();
     const token = newToken();

@@ -1,7 +1,8 @@
 import { expect } from 'chai';
 import { commands } from '../../commands/index.js';
 import type { Command } from '../../src/bot/command.js';
-import { Dispatcher, MAX_COMMAND_CHARS, normalizeText, parseCommand } from '../../src/bot/dispatch.js';
+import { Dispatcher, isGreeting, MAX_COMMAND_CHARS, normalizeText, parseCommand, stripPunctuation } from '../../src/bot/dispatch.js';
+import { LANGUAGES, type Lang } from '../../src/i18n/i18n.js';
 import { type Core, makeCore } from '../helpers/core.js';
 import { captureStderr } from '../helpers/stderr.js';
 
@@ -87,19 +88,19 @@ describe('Dispatcher', () => {
     const created = (reply: string) => /Id ([a-z0-9]{8}): "revoke \1" cancels it\.$/.exec(reply)?.[1];
 
     const plain = await d.handle(ADMIN, 'INVITE');
-    expect(plain).to.match(/^Contact invite: it creates an account on example\.org if needed, and makes its owner your contact\. Valid until 2026-11-28 12:00 UTC \(in 7 days\), single use\.\nxmpp:boss@example\.org\?roster;preauth=[A-Za-z0-9_-]{24};ibr=y\n/);
+    expect(plain).to.match(/^Contact invite: it creates an account on example\.org if needed, and makes its owner your contact\. Valid until 28 November 2026 at 12:00 UTC \(in 7 days\), single use\.\nxmpp:boss@example\.org\?roster;preauth=[A-Za-z0-9_-]{24};ibr=y\n/);
     expect(await d.handle(ADMIN, 'Invite Contact')).to.match(/^Contact invite: whoever opens it becomes your contact\. .*\nxmpp:boss@example\.org\?roster;preauth=[A-Za-z0-9_-]{24}\n/);
     expect(await d.handle(ADMIN, 'iNvItE aCcOuNt')).to.match(/^Account invite: it creates an account on example\.org\. .*\nxmpp:example\.org\?register;preauth=[A-Za-z0-9_-]{24}\n/);
     expect(await d.handle(ADMIN, 'INVITE ACCOUNT Bob')).to.match(/^Account invite for the username "bob": .*\nxmpp:bob@example\.org\?register;preauth=/);
     expect(await d.handle(ADMIN, 'Invite ADMIN')).to.match(/^Account invite, for a new administrator: it creates an account on example\.org\. /);
-    expect(await d.handle(ADMIN, 'INVITE RESET carol')).to.match(/^Password reset invite for carol@example\.org: it sets a new password\. Valid until 2026-11-22 12:00 UTC \(in 1 day\), single use\.\n/);
+    expect(await d.handle(ADMIN, 'INVITE RESET carol')).to.match(/^Password reset invite for carol@example\.org: it sets a new password\. Valid until 22 November 2026 at 12:00 UTC \(in 1 day\), single use\.\n/);
     expect(await d.handle(ADMIN, 'Invites')).to.match(/^6 pending invites:\n/);
     expect(await d.handle(ADMIN, 'INVITES ALL')).to.match(/^6 pending invites:\n/);
 
     const id = created(plain);
     expect(id, plain).to.be.a('string');
     expect(await d.handle(ADMIN, `ReVoKe ${id!.toUpperCase()}`)).to.equal(`Invite ${id} is revoked: it can no longer be used.`);
-    expect(await d.handle(ADMIN, 'HELP')).to.match(/^Commands you can use:\ninvite {2,}an invite that makes someone your contact/);
+    expect(await d.handle(ADMIN, 'HELP')).to.match(/^Commands you can use:\ninvite {2,}an invite link: whoever opens it becomes your contact/);
     expect(await pendingCount()).to.equal(5);
   });
 
@@ -130,19 +131,22 @@ describe('Dispatcher', () => {
     expect(await pendingCount()).to.equal(0);
   });
 
-  it('answers a wrong number of arguments with the usage', async () => {
+  it('answers wrong arguments with a sentence saying how to type the command', async () => {
+    const reset = '"invite reset" needs the username of the account, and nothing more. For example "invite reset alice".';
+    const account = '"invite account" takes at most one username, and "--role" followed by a role as often as needed. For example "invite account alice --role member", or just "invite account" to let the new person choose the username.';
     const table: [string, string, string][] = [
-      [ADMIN, 'invite reset', "Usage: invite reset USERNAME (an invite to set a new password for USERNAME's account)."],
-      [ADMIN, 'invite reset bob carol', "Usage: invite reset USERNAME (an invite to set a new password for USERNAME's account)."],
-      [ADMIN, 'invite admin now', 'Usage: invite admin (an invite to create an account that becomes an administrator).'],
-      [ADMIN, 'invite account bob carol', 'Usage: invite account [USERNAME] [--role ROLE]… (an invite to create one account, optionally only with that username and with roles such as admin or member).'],
-      [ADMIN, 'invite account --rank admin', 'Usage: invite account [USERNAME] [--role ROLE]… (an invite to create one account, optionally only with that username and with roles such as admin or member).'],
-      [ADMIN, 'invite account bob --role', 'Usage: invite account [USERNAME] [--role ROLE]… (an invite to create one account, optionally only with that username and with roles such as admin or member).'],
+      [ADMIN, 'invite reset', reset],
+      [ADMIN, 'invite reset bob carol', reset],
+      [ADMIN, 'invite admin now', '"invite admin" takes no words after it. Send just "invite admin" to get an invite for a new administrator.'],
+      [ADMIN, 'invite account bob carol', account],
+      [ADMIN, 'invite account --rank admin', account],
+      [ADMIN, 'invite account bob --role', account],
       [ADMIN, 'invite account --role root', '"root" is not a role; the roles are admin, member, registered, guest.'],
-      [USER, 'invite contact please', 'Usage: invite contact (an invite that only makes an existing account your contact).'],
-      [USER, 'revoke', 'Usage: revoke ID (cancel one of your invites (administrators: anyone\'s); "invites" shows the ids).'],
-      [USER, 'invites all please', 'Usage: invites [all | next] (your invites that can still be used ("all": everyone\'s, for administrators; "next": the next page)).'],
-      [FOREIGN, 'help me', 'Usage: help (this list).'],
+      [USER, 'invite please', '"invite" takes no words after it. Send just "invite" to get an invite that makes someone your contact.'],
+      [USER, 'invite contact please', '"invite contact" takes no words after it. Send just "invite contact" to get an invite for someone who already has an account.'],
+      [USER, 'revoke', '"revoke" needs the id of one invite, for example "revoke abcd2345". Send "invites" to see the ids.'],
+      [USER, 'invites all please', '"invites" takes at most one word: "all" for everyone\'s invites (administrators) or "next" for the next page. Send just "invites" for your own.'],
+      [FOREIGN, 'help me', '"help" takes no words after it. Send just "help" to see the commands.'],
     ];
     for (const [sender, text, reply] of table) expect(await d.handle(sender, text), text).to.equal(reply);
     expect(await pendingCount()).to.equal(0);
@@ -164,14 +168,16 @@ describe('Dispatcher', () => {
     }
   });
 
-  it('echoes an unknown command on one short line', async () => {
-    expect(await d.handle(USER, 'hello\u0007there')).to.equal(`I don't know the command "hello there". ${HELP_HINT}`);
-    expect(await d.handle(USER, 'y'.repeat(100))).to.equal(`I don't know the command "${'y'.repeat(39)}…". ${HELP_HINT}`);
+  it('echoes a later unknown message on one short line', async () => {
+    await d.handle(USER, 'help');
+    expect(await d.handle(USER, 'frob\u0007nicate')).to.equal(`I did not understand "frob nicate". ${HELP_HINT}`);
+    expect(await d.handle(USER, 'y'.repeat(100))).to.equal(`I did not understand "${'y'.repeat(39)}…". ${HELP_HINT}`);
+    expect(await d.handle(USER, 'x💣'.repeat(100))).to.equal(`I did not understand "${'x💣'.repeat(19)}x…". ${HELP_HINT}`);
   });
 
   it('answers a command that fails with an apology, logs it, and does not throw', async () => {
-    const rejects: Command = { name: 'boom', usage: 'boom', summary: 'fails', who: 'anyone', args: [0, 0], run: async () => { throw new Error('kaboom'); } };
-    const throws: Command = { name: 'bang', usage: 'bang', summary: 'fails', who: 'anyone', args: [0, 0], run: () => { throw new Error('synchronous'); } };
+    const rejects: Command = { name: 'boom', key: 'boom', usage: 'boom', who: 'anyone', args: [0, 0], run: async () => { throw new Error('kaboom'); } };
+    const throws: Command = { name: 'bang', key: 'bang', usage: 'bang', who: 'anyone', args: [0, 0], run: () => { throw new Error('synchronous'); } };
     const broken = new Dispatcher(core.service, [rejects, throws], () => core.clock.now);
 
     const a = await captureStderr(() => broken.handle(USER, 'boom'));
@@ -230,5 +236,160 @@ describe('normalizeText: invisible characters', () => {
   it('removes format characters inside words instead of splitting them', () => {
     expect(normalizeText('in\u200Bvite con\u00ADtact')).to.equal('invite contact');
     expect(parseCommand('in\u200Bvite', commands)?.command.name).to.equal('invite');
+  });
+});
+
+describe('Dispatcher: first messages, greetings and punctuation', () => {
+  let core: Core;
+  let d: Dispatcher;
+  beforeEach(async () => {
+    core = await makeCore({ admins: [ADMIN], domain: 'example.org', maxInvitesPerUser: 3 });
+    d = new Dispatcher(core.service, commands, () => core.clock.now);
+  });
+  afterEach(() => core.cleanup());
+
+  const GREETING = 'Hello! I am the invite bot of example.org: I make invite links for the people you want to bring here.';
+
+  it('strips the punctuation around a message before reading it', async () => {
+    expect(stripPunctuation('Invite.')).to.equal('Invite');
+    expect(stripPunctuation('help?')).to.equal('help');
+    expect(stripPunctuation('¿ayuda?')).to.equal('ayuda');
+    expect(stripPunctuation('revoke abcd2345!!')).to.equal('revoke abcd2345');
+    expect(await d.handle(USER, 'Invite.')).to.match(/^Contact invite: whoever opens it becomes your contact\./);
+    expect(await d.handle(USER, 'help?')).to.match(/^Commands you can use:\n/);
+    expect(await d.handle(USER, 'Invites!')).to.match(/^1 pending invite:\n/);
+  });
+
+  it('answers greetings in any of our languages, "?", "start" and emoji with a greeting and the help text', async () => {
+    for (const text of ['hi', 'Hello!', 'hey there', 'Hallo', 'guten Tag', 'moin', 'bonjour', 'Salut !', 'coucou', '¡Hola!', 'buenos días', 'buenas', '?', '…', 'start', '/start', '👋', '🙂🙂', 'Good morning']) {
+      expect(isGreeting(normalizeText(text)), text).to.equal(true);
+      const reply = await d.handle(USER, text);
+      expect(reply, text).to.match(new RegExp(`^${GREETING.replace(/[.!]/g, '\\$&')}\n\nCommands you can use:\ninvite  `));
+      expect(reply, text).to.include('revoke ID');
+    }
+    expect(isGreeting('hello how are you doing today')).to.equal(false);
+    expect(isGreeting('frobnicate')).to.equal(false);
+  });
+
+  it('answers an unknown first message with the help text, a later one with a short sentence, and a sender back after hours with help again', async () => {
+    expect(await d.handle(USER, 'frobnicate')).to.match(/^Hello! I am the invite bot of example\.org: .*\n\nCommands you can use:\n/);
+    expect(await d.handle(USER, 'frobnicate')).to.equal(`I did not understand "frobnicate". ${HELP_HINT}`);
+    core.clock.now = new Date(core.clock.now.getTime() + 7 * 3_600_000);
+    expect(await d.handle(USER, 'frobnicate')).to.match(/^Hello! .*\n\nCommands you can use:\n/);
+    // Someone else is new all the same.
+    expect(await d.handle(OTHER, 'frobnicate')).to.match(/^Hello! /);
+    // Another domain: only help, and no aliases line (nothing to invite with).
+    expect(await d.handle(FOREIGN, 'hola')).to.equal(`${GREETING}\n\nCommands you can use:\nhelp  this list`);
+  });
+
+  it('keeps its memory of senders bounded', async () => {
+    for (let i = 0; i < 10_050; i++) await d.handle(`u${i}@example.org`, 'help');
+    const seen = (d as unknown as { seen: Map<string, number> }).seen;
+    expect(seen.size).to.equal(10_000);
+    expect(seen.has('u0@example.org')).to.equal(false);
+  });
+
+  it('takes the translated words for "invite" and "help" in any language', async () => {
+    for (const word of ['einladen', 'inviter', 'Invitar.']) expect(await d.handle(USER, word), word).to.match(/^Contact invite: /);
+    for (const word of ['hilfe', 'Aide ?', '¿ayuda?']) expect(await d.handle(USER, word), word).to.match(/^Commands you can use:/);
+    expect(parseCommand('einladen contact', commands)?.command.name).to.equal('invite contact');
+  });
+});
+
+const OTHER = 'bob@example.org';
+
+describe('Dispatcher in each language', () => {
+  let core: Core;
+  let d: Dispatcher;
+  beforeEach(async () => {
+    core = await makeCore({ admins: [ADMIN], domain: 'example.org', maxInvitesPerUser: 1 });
+    d = new Dispatcher(core.service, commands, () => core.clock.now);
+  });
+  afterEach(() => core.cleanup());
+
+  const expected: Record<Lang, { created: RegExp; quota: string; help: RegExp; wrong: string; greeting: RegExp; unknown: string; adminOnly: string; list: RegExp }> = {
+    en: {
+      created: /^Contact invite: whoever opens it becomes your contact\. Valid until 28 November 2026 at 12:00 UTC \(in 7 days\), single use\.\nxmpp:ann@example\.org\?roster;preauth=\S+\nShare it only with the person you invite\. Id ([a-z0-9]{8}): "revoke \1" cancels it\.$/,
+      quota: 'You already have 1 unused invites, the most allowed; revoke one first.',
+      help: /^Commands you can use:\ninvite {2,}an invite link: /,
+      wrong: '"invite" takes no words after it. Send just "invite" to get an invite that makes someone your contact.',
+      greeting: /^Hello! I am the invite bot of example\.org/,
+      unknown: 'I did not understand "frobnicate". Type "help" to see the commands you can use.',
+      adminOnly: 'Only administrators can use "invite admin". Type "help" to see the commands you can use.',
+      list: /^1 pending invite:\n[a-z0-9]{8} {2}contact {2}expires 28 November 2026 at 12:00 UTC \(in 7 days\) {2}single use {2}\(ann@example\.org\)$/,
+    },
+    de: {
+      created: /^Kontakteinladung: Wer sie öffnet, wird dein Kontakt\. Gültig bis 28\. November 2026 um 12:00 UTC \(in 7 Tagen\), einmal verwendbar\.\nxmpp:ann@example\.org\?roster;preauth=\S+\nGib sie nur der Person, die du einlädst\. Kennung ([a-z0-9]{8}): „revoke \1“ widerruft sie\.$/,
+      quota: 'Du hast schon 1 unbenutzte Einladungen, mehr sind nicht erlaubt; widerrufe zuerst eine.',
+      help: /^Befehle, die du verwenden kannst:\ninvite {2,}ein Einladungslink: [^]*\nrevoke KENNUNG {2,}eine deiner Einladungen widerrufen[^]*\nStatt „invite“ kannst du auch „einladen“ schreiben, statt „help“ auch „hilfe“\.$/,
+      wrong: 'Nach „invite“ kommt nichts mehr. Schick einfach „invite“, um eine Einladung zu bekommen, die jemanden zu deinem Kontakt macht.',
+      greeting: /^Hallo! Ich bin der Einladungs-Bot von example\.org: .*\n\nBefehle, die du verwenden kannst:\n/,
+      unknown: 'Ich habe „frobnicate“ nicht verstanden. Schreib „help“, um die Befehle zu sehen, die du verwenden kannst.',
+      adminOnly: 'Nur Administratoren können „invite admin“ verwenden. Schreib „help“, um die Befehle zu sehen, die du verwenden kannst.',
+      list: /^1 offene Einladung:\n[a-z0-9]{8} {2}Kontakt {2}läuft ab 28\. November 2026 um 12:00 UTC \(in 7 Tagen\) {2}einmal verwendbar {2}\(ann@example\.org\)$/,
+    },
+    fr: {
+      created: /^Invitation de contact : la personne qui l’ouvre devient votre contact\. Valable jusqu’au 28 novembre 2026 à 12:00 UTC \(dans 7 jours\), usage unique\.\nxmpp:ann@example\.org\?roster;preauth=\S+\nNe la partagez qu’avec la personne que vous invitez\. Identifiant ([a-z0-9]{8}) : « revoke \1 » l’annule\.$/,
+      quota: 'Vous avez déjà 1 invitations inutilisées, le maximum permis ; révoquez-en une d’abord.',
+      help: /^Commandes que vous pouvez utiliser :\ninvite {2,}un lien d’invitation : [^]*\nVous pouvez aussi taper « inviter » au lieu de « invite » et « aide » au lieu de « help »\.$/,
+      wrong: '« invite » s’emploie sans rien après. Envoyez simplement « invite » pour obtenir une invitation qui fait de quelqu’un votre contact.',
+      greeting: /^Bonjour ! Je suis le bot d’invitations de example\.org : .*\n\nCommandes que vous pouvez utiliser :\n/,
+      unknown: 'Je n’ai pas compris « frobnicate ». Tapez « help » pour voir les commandes que vous pouvez utiliser.',
+      adminOnly: 'Seuls les administrateurs peuvent utiliser « invite admin ». Tapez « help » pour voir les commandes que vous pouvez utiliser.',
+      list: /^1 invitation en attente :\n[a-z0-9]{8} {2}contact seul {2}expire le 28 novembre 2026 à 12:00 UTC \(dans 7 jours\) {2}usage unique {2}\(ann@example\.org\)$/,
+    },
+    es: {
+      created: /^Invitación de contacto: quien la abra pasa a ser tu contacto\. Válida hasta el 28 de noviembre de 2026 a las 12:00 UTC \(dentro de 7 días\), de un solo uso\.\nxmpp:ann@example\.org\?roster;preauth=\S+\nCompártela solo con la persona a la que invitas\. Identificador ([a-z0-9]{8}): «revoke \1» la anula\.$/,
+      quota: 'Ya tienes 1 invitaciones sin usar, el máximo permitido; revoca una primero.',
+      help: /^Órdenes que puedes usar:\ninvite {2,}un enlace de invitación: [^]*\nTambién puedes escribir «invitar» en lugar de «invite» y «ayuda» en lugar de «help»\.$/,
+      wrong: '«invite» no lleva nada detrás. Envía solo «invite» para obtener una invitación que hace de alguien tu contacto.',
+      greeting: /^¡Hola! Soy el bot de invitaciones de example\.org: .*\n\nÓrdenes que puedes usar:\n/,
+      unknown: 'No he entendido «frobnicate». Escribe «help» para ver las órdenes que puedes usar.',
+      adminOnly: 'Solo los administradores pueden usar «invite admin». Escribe «help» para ver las órdenes que puedes usar.',
+      list: /^1 invitación pendiente:\n[a-z0-9]{8} {2}contacto {2}caduca el 28 de noviembre de 2026 a las 12:00 UTC \(dentro de 7 días\) {2}de un solo uso {2}\(ann@example\.org\)$/,
+    },
+  };
+
+  for (const lang of LANGUAGES) {
+    it(`answers every kind of message in ${lang}`, async () => {
+      const e = expected[lang];
+      const say = (text: string) => d.handle(USER, text, () => {}, lang);
+      expect(await say('hallo')).to.match(e.greeting);
+      expect(await say('frobnicate')).to.equal(e.unknown);
+      expect(await say('invite')).to.match(e.created);
+      expect(await say('invite')).to.equal(e.quota);
+      expect(await say('invites')).to.match(e.list);
+      expect(await say('help')).to.match(e.help);
+      expect(await say('invite please')).to.equal(e.wrong);
+      expect(await say('invite admin')).to.equal(e.adminOnly);
+    });
+  }
+
+  it('speaks LANGUAGE when the message names no language, and the message\'s own when it does', async () => {
+    const fr = new Dispatcher(core.service, commands, () => core.clock.now, 'fr');
+    expect(await fr.handle(USER, 'help')).to.match(/^Commandes que vous pouvez utiliser :/);
+    expect(await fr.handle(USER, 'help', () => {}, 'de')).to.match(/^Befehle, die du verwenden kannst:/);
+  });
+
+  it('words the admin replies and the core\'s refusals in each language', async () => {
+    const say = (text: string, lang: Lang) => d.handle(ADMIN, text, () => {}, lang);
+    expect(await say('invite reset', 'de')).to.equal('„invite reset“ braucht den Benutzernamen des Kontos, und sonst nichts. Zum Beispiel „invite reset alice“.');
+    expect(await say('invite account no/slash', 'es')).to.equal('«no/slash» no es un nombre de usuario válido.');
+    expect(await say('invite account --role root', 'fr')).to.equal('« root » n’est pas un rôle ; les rôles sont admin, member, registered, guest.');
+    expect(await say('invite account dora --role member', 'de')).to.match(/^Kontoeinladung für den Benutzernamen „dora“, mit der Rolle member: Sie erstellt ein Konto auf example\.org\. /);
+    expect(await say('invite admin', 'es')).to.match(/^Invitación de cuenta, para un nuevo administrador: crea una cuenta en example\.org\. /);
+    expect(await say('revoke zzzz2222', 'fr')).to.equal('Vous n’avez pas d’invitation avec l’identifiant « zzzz2222 ». Tapez « invites » pour voir leurs identifiants.');
+    expect(await say('invites next', 'de')).to.equal('Es gibt keine Liste, die fortgesetzt werden könnte. Schreib „invites“ für deine oder „invites all“ für die von allen.');
+  });
+
+  it('refuses an account invite for a taken username and a reset of a missing account, in the language', async () => {
+    core.service.server = { account: async (jid) => ({ exists: jid === 'alice@example.org', admin: false }) };
+    const say = (text: string, lang: Lang) => d.handle(ADMIN, text, () => {}, lang);
+    expect(await say('invite account alice', 'en')).to.equal('The account alice@example.org already exists; choose another username, or create a password reset invite with "invite reset alice".');
+    expect(await say('invite reset bob', 'en')).to.equal('There is no account bob@example.org to reset.');
+    expect(await say('invite account Alice', 'de')).to.equal('Das Konto alice@example.org gibt es schon; wähle einen anderen Benutzernamen oder erstelle mit „invite reset alice“ eine Einladung zum Zurücksetzen des Passworts.');
+    expect(await say('invite reset bob', 'es')).to.equal('No existe ninguna cuenta bob@example.org que restablecer.');
+    expect(await say('invite reset alice', 'en')).to.match(/^Password reset invite for alice@example\.org/);
+    expect(await say('invite account bob', 'en')).to.match(/^Account invite for the username "bob"/);
   });
 });

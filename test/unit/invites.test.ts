@@ -1,7 +1,7 @@
 import { readdir, readFile, utimes, writeFile } from 'node:fs/promises';
 import { expect } from 'chai';
-import { addDays, addSeconds } from 'date-fns';
-import { formatExpiry } from '../../src/invites/describe.js';
+import { formatExpiry } from '../../src/i18n/i18n.js';
+import { describeCreated, describeListed, describeUse } from '../../src/invites/describe.js';
 import { mayCreate, type PolicySettings } from '../../src/invites/policy.js';
 import { hashToken, looksLikeToken, newId, newToken } from '../../src/invites/tokens.js';
 import type { InviteKind } from '../../src/invites/types.js';
@@ -10,6 +10,7 @@ import { LowdbStore } from '../../src/store/lowdb/lowdb-store.js';
 import { type Core, makeCore } from '../helpers/core.js';
 
 const T = 'AAAAAAAAAAAAAAAAAAAAAAAA';
+const addDays = (d: Date, days: number) => new Date(d.getTime() + days * 86_400_000);
 
 describe('invite URIs', () => {
   it('has the XEP-0401 / XEP-0379 forms for every kind', () => {
@@ -63,8 +64,61 @@ describe('tokens', () => {
 describe('expiry formatting', () => {
   it('gives absolute UTC and relative time', () => {
     const now = new Date('2026-11-21T12:00:00Z');
-    expect(formatExpiry(addDays(now, 7), now)).to.equal('2026-11-28 12:00 UTC (in 7 days)');
-    expect(formatExpiry(addSeconds(now, 86400), now)).to.equal('2026-11-22 12:00 UTC (in 1 day)');
+    const later = (s: number) => new Date(now.getTime() + s * 1000);
+    expect(formatExpiry(later(7 * 86400), now, 'en')).to.equal('28 November 2026 at 12:00 UTC (in 7 days)');
+    expect(formatExpiry(later(86400), now, 'en')).to.equal('22 November 2026 at 12:00 UTC (in 1 day)');
+  });
+});
+
+describe('invite sentences (describe.ts) in each language', () => {
+  let core: Core;
+  beforeEach(async () => { core = await makeCore(); });
+  afterEach(() => core.cleanup());
+  const BOSS = { jid: 'boss@example.org' };
+
+  it('words a created invite, its list line and its use in the reader\'s language, with one wording of expiry', async () => {
+    const r = await core.service.create(BOSS, { kind: 'account', username: 'dora', roles: ['member', 'guest'] });
+    if (!r.ok) throw new Error(r.message);
+    const now = core.clock.now;
+    expect(describeCreated(r, 'example.org', now, 'en')).to.match(/^Account invite for the username "dora", with the roles member, guest: it creates an account on example\.org\. Valid until 28 November 2026 at 12:00 UTC \(in 7 days\), single use\.\n/);
+    expect(describeCreated(r, 'example.org', now, 'de')).to.match(/^Kontoeinladung für den Benutzernamen „dora“, mit den Rollen member, guest: .* Gültig bis 28\. November 2026 um 12:00 UTC \(in 7 Tagen\), einmal verwendbar\.\n/);
+    expect(describeCreated(r, 'example.org', now, 'fr')).to.match(/Valable jusqu’au 28 novembre 2026 à 12:00 UTC \(dans 7 jours\), usage unique\./);
+    expect(describeCreated(r, 'example.org', now, 'es')).to.match(/Válida hasta el 28 de noviembre de 2026 a las 12:00 UTC \(dentro de 7 días\), de un solo uso\./);
+    expect(describeListed(r.invite, now, 'en')).to.equal(`${r.invite.id}  account  expires 28 November 2026 at 12:00 UTC (in 7 days)  single use  (user dora, roles member,guest, boss@example.org)`);
+    expect(describeListed(r.invite, now, 'es')).to.equal(`${r.invite.id}  cuenta  caduca el 28 de noviembre de 2026 a las 12:00 UTC (dentro de 7 días)  de un solo uso  (usuario dora, roles member,guest, boss@example.org)`);
+    const used = { invite: r.invite, usedBy: 'dora@example.org', purpose: 'register' as const, rolesApplied: true };
+    expect(describeUse(used, true, 'en')).to.equal(`dora@example.org joined with your invite ${r.invite.id}.`);
+    expect(describeUse(used, true, 'de')).to.equal(`dora@example.org ist mit deiner Einladung ${r.invite.id} beigetreten.`);
+    expect(describeUse(used, true, 'fr')).to.equal(`dora@example.org a rejoint le serveur avec votre invitation ${r.invite.id}.`);
+  });
+});
+
+describe('creation asks the server first (no dead ends)', () => {
+  let core: Core;
+  beforeEach(async () => { core = await makeCore(); });
+  afterEach(() => core.cleanup());
+  const BOSS = { jid: 'boss@example.org' };
+  const accounts = (existing: string[] | undefined) => {
+    core.service.server = { account: async (jid) => (existing ? { exists: existing.includes(jid), admin: false } : undefined) };
+  };
+
+  it('refuses a bound account invite for a taken username, and a reset of a missing account, with a sentence', async () => {
+    accounts(['alice@example.org']);
+    const taken = await core.service.create(BOSS, { kind: 'account', username: 'Alice' });
+    expect(taken).to.deep.include({ ok: false, code: 'username-taken' });
+    expect(!taken.ok && taken.message).to.equal('The account alice@example.org already exists; choose another username, or create a password reset invite with "invite reset alice".');
+    const missing = await core.service.create(BOSS, { kind: 'reset', username: 'bob' });
+    expect(missing).to.deep.include({ ok: false, code: 'no-account', message: 'There is no account bob@example.org to reset.' });
+    expect((await core.service.create(BOSS, { kind: 'account', username: 'bob' })).ok).to.equal(true);
+    expect((await core.service.create(BOSS, { kind: 'reset', username: 'alice' })).ok).to.equal(true);
+    expect((await core.service.create(BOSS, { kind: 'account' })).ok).to.equal(true);
+  });
+
+  it('creates as before when the server cannot be asked, or fails to answer', async () => {
+    accounts(undefined);
+    expect((await core.service.create(BOSS, { kind: 'account', username: 'alice' })).ok).to.equal(true);
+    core.service.server = { account: async () => { throw new Error('down'); } };
+    expect((await core.service.create(BOSS, { kind: 'reset', username: 'nobody' })).ok).to.equal(true);
   });
 });
 
