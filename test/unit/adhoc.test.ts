@@ -564,3 +564,114 @@ describe('attachAdhoc', () => {
     expect(await call('get', 'someone@invites.example.org', info)).to.equal('passed on');
   });
 });
+
+describe('ad-hoc commands: languages, text fallbacks and dead ends', () => {
+  let core: Core;
+  let adhoc: Adhoc;
+  beforeEach(async () => {
+    core = await makeCore();
+    adhoc = new Adhoc(core.service, { now: () => core.clock.now });
+  });
+  afterEach(() => core.cleanup());
+
+  const labels = (x: Element | undefined) => Object.fromEntries((x?.getChildren('field') ?? []).map((f) => [f.attrs.var, f.attrs.label]));
+  const instructions = (cmd: Element) => formOf(cmd)?.getChildText('instructions');
+
+  it('words forms, notes and errors in the request\'s language; vars, FORM_TYPE and option values stay', async () => {
+    const de = await adhoc.execute(ADMIN, command(NODE.createAccount), 'de');
+    const x = formOf(de)!;
+    expect(x.getChildText('title')).to.equal('Neue Kontoeinladung erstellen');
+    expect(instructions(de)).to.equal('Lass den Benutzernamen leer, damit die eingeladene Person selbst einen wählt.');
+    expect(labels(x)).to.deep.equal({ username: 'Benutzername', 'roster-subscription': 'Das neue Konto zu meinen Kontakten hinzufügen', role: 'Rolle' });
+    expect(fieldsOf(x).role!.options).to.deep.equal(['none', 'admin', 'member', 'registered', 'guest']);
+    expect(x.getChild('field', undefined)!.parent).to.equal(x);
+    const done = await adhoc.execute(ADMIN, command(NODE.createAccount, { sessionid: de.attrs.sessionid }, { username: 'juliet' }), 'de');
+    const { fields } = invitationOf(done);
+    expect(Object.keys(fields)).to.deep.equal(['FORM_TYPE', 'uri', 'expire']);
+    expect(labels(formOf(done))).to.deep.include({ uri: 'Einladungs-URI', expire: 'Einladung gültig bis' });
+    expect(notesOf(done)[0]!.text).to.match(/^Kontoeinladung [a-z0-9]{8}, gültig bis 28\. November 2026 um 12:00 UTC \(in 7 Tagen\)\. Gib sie nur der Person, die du einlädst\.$/);
+
+    const fr = await adhoc.execute(USER, command(NODE.reset), 'fr');
+    const e = fr.getChild('text', 'urn:ietf:params:xml:ns:xmpp-stanzas')!;
+    expect(e.text()).to.equal('Seuls les administrateurs peuvent créer des invitations de compte et de réinitialisation du mot de passe.');
+    expect(e.attrs['xml:lang']).to.equal('fr');
+    expect(errorOf(await adhoc.execute(ADMIN, command(NODE.reset, { sessionid: 'x' }), 'es')).text)
+      .to.equal('Esta sesión de la orden es desconocida o ha caducado; vuelve a empezar la orden.');
+    const es = await adhoc.execute(USER, command(NODE.invite), 'es');
+    expect(notesOf(es)[0]!.text).to.match(/^Invitación de contacto [a-z0-9]{8}, válida hasta el 28 de noviembre de 2026 a las 12:00 UTC \(dentro de 7 días\)\./);
+    // No language named: LANGUAGE.
+    const spanish = new Adhoc(core.service, { now: () => core.clock.now, language: 'es' });
+    expect(formOf(await spanish.execute(ADMIN, command(NODE.reset)))!.getChildText('title')).to.equal('Crear una invitación de restablecimiento de contraseña');
+  });
+
+  it('lists the commands in disco by the language of the query', async () => {
+    const items = await itemsFor(adhoc, USER, 'http://jabber.org/protocol/commands', 'bot@example.org/r', 'fr');
+    expect(items.getChildren('item').map((i) => i.attrs.name)).to.deep.equal(['Créer une invitation de contact', 'Lister les invitations en attente', 'Révoquer une invitation']);
+    expect(items.getChildren('item').map((i) => i.attrs.node)).to.deep.equal([NODE.invite, NODE.list, NODE.revoke]);
+  });
+
+  it('gives the list as plain text in the result\'s instructions too, one line per invite, and keeps the note', async () => {
+    await adhoc.execute(USER, command(NODE.invite));
+    await adhoc.execute(USER, command(NODE.invite));
+    const listed = await adhoc.execute(USER, command(NODE.list));
+    const lines = instructions(listed)!.split('\n');
+    expect(lines).to.have.length(2);
+    const ids = rowsOf(formOf(listed)).map((r) => r.id);
+    for (const [i, line] of lines.entries()) {
+      expect(line).to.equal(`${ids[i]}  contact  expires 28 November 2026 at 12:00 UTC (in 7 days)  single use  (ann@example.org)`);
+    }
+    expect(notesOf(listed)).to.deep.equal([{ type: 'info', text: '2 pending invites.' }]);
+    const de = await adhoc.execute(USER, command(NODE.list), 'de');
+    expect(instructions(de)!.split('\n')[0]).to.match(/^[a-z0-9]{8} {2}Kontakt {2}läuft ab 28\. November 2026 um 12:00 UTC \(in 7 Tagen\) {2}einmal verwendbar/);
+    expect(notesOf(de)[0]!.text).to.equal('2 offene Einladungen.');
+  });
+
+  it('repeats the reason of a refused form as the first line of its instructions', async () => {
+    const first = await adhoc.execute(ADMIN, command(NODE.createAccount));
+    const again = await adhoc.execute(ADMIN, command(NODE.createAccount, { sessionid: first.attrs.sessionid }, { username: 'no/slash' }));
+    expect(again.attrs.status).to.equal('executing');
+    expect(instructions(again)).to.equal('"no/slash" is not a valid username.\nLeave the username empty to let the invited person choose one.');
+    expect(formOf(again)!.getChildren('instructions')).to.have.length(1);
+    expect(notesOf(again)).to.deep.equal([{ type: 'error', text: '"no/slash" is not a valid username.' }]);
+    const reset = await adhoc.execute(ADMIN, command(NODE.reset));
+    const wrong = await adhoc.execute(ADMIN, command(NODE.reset, { sessionid: reset.attrs.sessionid }, { accountjid: 'bob@evil.example' }), 'es');
+    expect(instructions(wrong)!.split('\n')[0]).to.equal('«bob@evil.example» no es una cuenta de example.org; escribe una como usuario@example.org.');
+    await adhoc.execute(USER, command(NODE.invite));
+    const revoke = await adhoc.execute(USER, command(NODE.revoke));
+    const unknown = await adhoc.execute(USER, command(NODE.revoke, { sessionid: revoke.attrs.sessionid }, { id: 'zzzz2222' }));
+    expect(instructions(unknown)).to.equal('You have no invite with the id "zzzz2222".');
+  });
+
+  it('refuses a create-account form for a taken username, and a reset form for a missing account, as a refused form', async () => {
+    core.service.server = { account: async (jid) => ({ exists: jid === 'alice@example.org', admin: false }) };
+    const first = await adhoc.execute(ADMIN, command(NODE.createAccount));
+    const taken = await adhoc.execute(ADMIN, command(NODE.createAccount, { sessionid: first.attrs.sessionid }, { username: 'alice' }));
+    const sentence = 'The account alice@example.org already exists; choose another username, or use "Create password reset invite" for it.';
+    expect(taken.attrs.status).to.equal('executing');
+    expect(notesOf(taken)).to.deep.equal([{ type: 'error', text: sentence }]);
+    expect(instructions(taken)!.split('\n')[0]).to.equal(sentence);
+    expect(fieldsOf(formOf(taken)).username!.values).to.deep.equal(['alice']);
+    const reset = await adhoc.execute(ADMIN, command(NODE.reset));
+    const missing = await adhoc.execute(ADMIN, command(NODE.reset, { sessionid: reset.attrs.sessionid }, { accountjid: 'bob@example.org' }), 'de');
+    expect(notesOf(missing)).to.deep.equal([{ type: 'error', text: 'Es gibt kein Konto bob@example.org, das zurückgesetzt werden könnte.' }]);
+    expect(instructions(missing)!.split('\n')[0]).to.equal('Es gibt kein Konto bob@example.org, das zurückgesetzt werden könnte.');
+    // The same session goes on once the value is right.
+    invitationOf(await adhoc.execute(ADMIN, command(NODE.reset, { sessionid: reset.attrs.sessionid }, { accountjid: 'alice@example.org' })));
+    expect((await core.service.listPending({ jid: ADMIN })).ok && (await core.service.listPending({ jid: ADMIN }) as { invites: unknown[] }).invites).to.have.length(1);
+  });
+
+  it('takes the language from the <command/>\'s xml:lang, else the IQ\'s', async () => {
+    const routes = new Map<string, IqHandler>();
+    const r: IqRouter = { get: (ns, name, h) => routes.set(`get ${ns} ${name}`, h), set: (ns, name, h) => routes.set(`set ${ns} ${name}`, h) };
+    attachAdhoc(r, adhoc, { address: 'bot@example.org/r', identity: { category: 'client', type: 'bot' } });
+    const call = (attrs: Record<string, string>, child: Element) =>
+      routes.get(`set ${child.attrs.xmlns} ${child.name}`)!({ stanza: xml('iq', { type: 'set', to: 'bot@example.org/r', from: `${ADMIN}/pc`, id: '1', ...attrs }, child) }, async () => 'next') as Promise<Element>;
+    const title = async (attrs: Record<string, string>, cmdAttrs: Record<string, string> = {}) =>
+      formOf(await call(attrs, command(NODE.reset, cmdAttrs)))!.getChildText('title');
+    expect(await title({ 'xml:lang': 'fr' })).to.equal('Créer une invitation de réinitialisation du mot de passe');
+    expect(await title({ 'xml:lang': 'fr' }, { 'xml:lang': 'es-MX' })).to.equal('Crear una invitación de restablecimiento de contraseña');
+    expect(await title({ 'xml:lang': 'de-AT' })).to.equal('Einladung zum Zurücksetzen des Passworts erstellen');
+    expect(await title({ 'xml:lang': 'pt' })).to.equal('Create password reset invite');
+    expect(await title({})).to.equal('Create password reset invite');
+  });
+});
