@@ -207,8 +207,8 @@ export class Bot {
       const attachments: string[] = [];
       const reply = admitted === 'warn'
         ? tooFast(this.limiter.rate.duration, msg.lang)
-        : await this.dispatcher.handle(sender, msg.body, (url) => attachments.push(url));
-      this.send(textMessage(msg.from, reply, msg.type, admitted === 'warn' ? msg.lang : 'en'));
+        : await this.dispatcher.handle(sender, msg.body, (url) => attachments.push(url), msg.lang);
+      this.send(textMessage(msg.from, reply, msg.type, msg.lang));
       for (const url of attachments) this.send(oobMessage(msg.from, url, msg.type));
     };
     const queued = (this.queues.get(sender) ?? Promise.resolve())

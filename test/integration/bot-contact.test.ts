@@ -167,12 +167,14 @@ describe('the bot as a contact (real Prosody)', function () {
   it("remembers the language a person writes in (the message's xml:lang)", async () => {
     const gina = await stack.user(`gina@${DOMAIN}`);
     await gina.send(xml('message', { to: BOT, type: 'chat', 'xml:lang': 'de' }, xml('body', {}, 'help')));
-    const reply = await gina.next(BOT);
-    expect(reply?.getChildText('body')).to.be.a('string');
+    const german = await gina.next(BOT);
+    expect(german?.attrs['xml:lang'], 'the reply says its language').to.equal('de');
     expect(stack.app.bot.languageOf(`gina@${DOMAIN}`)).to.equal('de');
     // No xml:lang of its own: Prosody gives it the sender's stream language (xmpp.js declares none: "en").
     await gina.send(xml('message', { to: BOT, type: 'chat' }, xml('body', {}, 'help')));
-    await gina.next(BOT);
+    const english = await gina.next(BOT);
+    expect(english?.attrs['xml:lang']).to.equal('en');
     expect(stack.app.bot.languageOf(`gina@${DOMAIN}`)).to.equal('en');
+    expect(german?.getChildText('body'), 'answered in German').to.not.equal(english?.getChildText('body'));
   });
 });
