@@ -54,14 +54,18 @@ describe('web pages in a browser (headless Chromium, real Prosody)', function ()
     const page = await open(await accountInvite());
     expect(await page.locator('h1').textContent()).to.equal(`You are invited to join ${DOMAIN}`);
 
-    const qr = page.locator('img#qr');
+    // Headless Chromium on Linux is a computer: the QR code of this page's address, for a phone's camera.
+    const qr = page.locator('img#qr-page');
     await qr.waitFor();
-    await page.waitForFunction(() => (document.querySelector('img#qr') as HTMLImageElement | null)?.complete === true);
+    await page.waitForFunction(() => (document.querySelector('img#qr-page') as HTMLImageElement | null)?.complete === true);
     expect(await qr.evaluate((img: HTMLImageElement) => img.naturalWidth)).to.be.greaterThan(100);
+    expect(await qr.getAttribute('src')).to.match(/\/qr\.png\?of=page$/);
 
     const app = page.locator('a#open-in-app');
     expect(await app.getAttribute('href')).to.match(new RegExp(`^xmpp:${DOMAIN}\\?register;preauth=[A-Za-z0-9_-]{24}$`));
+    // The computer's apps first, every other one under "All apps".
     expect(await page.locator('ul.clients li').count()).to.be.greaterThan(8);
+    expect(await page.locator('h3').first().textContent()).to.equal('Computer');
 
     await page.locator('a#register-link').click();
     await page.waitForURL(/\/register$/);

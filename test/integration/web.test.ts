@@ -160,11 +160,36 @@ describe('web pages of the running service (real Prosody)', function () {
     expect(inv.reply).to.match(/^Contact invite: it creates an account/);
     const landing = await web.get(inv.path);
     expect(heading(landing.body)).to.equal(`alice@${DOMAIN} invited you to chat`);
-    expect((await web.submit(`${inv.path}/register`, form('newbie'))).status).to.equal(200);
+    const done = await web.submit(`${inv.path}/register`, form('newbie'));
+    expect(done.status).to.equal(200);
+    // The success page waited for the follow-up: the contacts are made when it says so.
+    expect(done.body).to.include(`You and alice@${DOMAIN} are now contacts.`);
+    expect(done.body).to.include(`Send the message &quot;invite&quot; to ${BOT}`);
     const told = await alice.next(BOT, 5000);
     expect(told?.getChildText('body')).to.match(/^newbie@localhost joined with your invite \w+; you are now contacts\./);
     const newbie = await login(`newbie@${DOMAIN}`, NEW_PASSWORD);
     expect(await eventually(() => rosterOf(newbie), (r) => r.includes(`alice@${DOMAIN}`))).to.include(`alice@${DOMAIN}`);
+  });
+
+  it('a bound invite whose name was taken meanwhile, and a reset of a deleted account: the pages say so (the bridge is asked)', async () => {
+    const bound = await stack.app.service.create({ system: 'cli' }, { kind: 'account', username: 'lateuser' });
+    await stack.prosody.register('carla', PASSWORD);
+    const reset = await stack.app.service.create({ system: 'cli' }, { kind: 'reset', username: 'carla' });
+    if (!bound.ok || !reset.ok) throw new Error('not created');
+    const path = (c: typeof bound) => c.ok ? c.landingUrl!.slice(base.length) : '';
+    expect((await web.get(path(bound))).status).to.equal(200);
+    await stack.prosody.register('lateuser', PASSWORD);
+    await stack.prosody.unregister('carla');
+    for (const suffix of ['', '/register']) {
+      const taken = await web.get(path(bound) + suffix);
+      expect([taken.status, heading(taken.body)]).to.deep.equal([409, 'This account already exists']);
+      expect(taken.body).to.include(`The account lateuser@${DOMAIN} already exists`);
+      const gone = await web.get(path(reset) + suffix);
+      expect([gone.status, heading(gone.body)]).to.deep.equal([409, 'This account no longer exists']);
+      expect(gone.body).to.include(`The account carla@${DOMAIN} no longer exists`);
+    }
+    const de = await new WebClient(base, { 'accept-language': 'de' }).get(path(bound));
+    expect(heading(de.body)).to.equal('Dieses Konto gibt es schon');
   });
 
   it('a taken HTTP port or a bad CLIENTS_FILE stops a start with one clear line, and frees the store', async () => {
