@@ -42,7 +42,7 @@ describe('bot text commands (real Prosody)', function () {
       const uri = uriIn(reply);
       expect(uri).to.match(new RegExp(`^xmpp:alice@${DOMAIN}\\?roster;preauth=[A-Za-z0-9_-]{24}$`));
       expect(reply).to.match(/Contact invite/);
-      expect(reply).to.match(/Valid until \d{4}-\d\d-\d\d \d\d:\d\d UTC \(in 7 days\)/);
+      expect(reply).to.match(/Valid until \d{1,2} [A-Z][a-z]+ \d{4} at \d\d:\d\d UTC \(in 7 days\)/);
       expect((await stack.app.service.lookup(tokenOf(uri))).state).to.equal('valid');
     });
 
@@ -121,7 +121,7 @@ describe('bot text commands (real Prosody)', function () {
       const reply = await boss.ask(BOT, 'invite reset alice');
       expect(uriIn(reply)).to.match(new RegExp(`^xmpp:alice@${DOMAIN}\\?register;preauth=`));
       expect(reply).to.match(/Password reset invite for alice@localhost.*\(in 1 day\)/);
-      expect(await boss.ask(BOT, 'invite reset')).to.match(/^Usage: invite reset USERNAME/);
+      expect(await boss.ask(BOT, 'invite reset')).to.equal('"invite reset" needs the username of the account, and nothing more. For example "invite reset alice".');
     });
 
     it('"invites all" lists everyone\'s, "revoke" works on anyone\'s', async () => {
@@ -146,14 +146,15 @@ describe('bot text commands (real Prosody)', function () {
 
     it('answers unknown, malformed, huge and odd input with one clear sentence', async () => {
       const cases: [string, RegExp][] = [
-        ['frobnicate', /^I don't know the command "frobnicate"\. Type "help"/],
-        ['invite account a b c', /^Usage: invite account \[USERNAME\]/],
-        ['invite foo', /^Usage: invite \(/],
-        ['revoke', /^Usage: revoke ID/],
+        ['frobnicate', /^I did not understand "frobnicate"\. Type "help"/],
+        ['invite account a b c', /^"invite account" takes at most one username/],
+        ['invite foo', /^"invite" takes no words after it\. Send just "invite" to get an invite that makes someone your contact\.$/],
+        ['revoke', /^"revoke" needs the id of one invite/],
         ['x'.repeat(10_000), /^That message is too long to be a command/],
         ['\u200b\u202e invite \t\u00a0\u0085', /preauth=/], // invisible, bidi, tab, no-break space, NEL (all legal in XML)
-        ['💣'.repeat(300), /^I don't know the command "(💣){39}…"\. Type "help"/u], // cut on whole characters
-        ['<script>alert(1)</script> & "quotes"', /^I don't know the command "<script>alert\(1\)<\/script> & \\?"quo…"|^I don't know the command/],
+        ['x💣'.repeat(300), /^I did not understand "(x💣){19}x…"\. Type "help"/u], // cut on whole characters
+        ['💣'.repeat(300), /^Hello! I am the invite bot of localhost: .*\n\nCommands you can use:\n/], // emoji only: a greeting
+        ['<script>alert(1)</script> & "quotes"', /^I did not understand "<script>alert\(1\)<\/script> & "quotes""\. Type "help"/],
         ['revoke ../../etc/passwd', /^You have no invite with the id "\.\.\/\.\.\/etc\/passwd"/],
       ];
       for (const [input, expected] of cases) expect(await boss.ask(BOT, input), input.slice(0, 30)).to.match(expected);
@@ -180,6 +181,66 @@ describe('bot text commands (real Prosody)', function () {
       const reply = await alice.next(BOT);
       expect(reply?.attrs.type).to.equal('normal');
       expect(reply?.getChildText('body')).to.match(/^Commands you can use/);
+    });
+  });
+
+  describe('languages (xml:lang of the message)', () => {
+    /** Send `body` with xml:lang `lang`; the bot's reply (skipping its QR attachments and notices). */
+    const askIn = async (u: User, lang: string, body: string) => {
+      await u.send(xml('message', { to: BOT, type: 'chat', 'xml:lang': lang }, xml('body', {}, body)));
+      for (;;) {
+        const el = await u.next(BOT);
+        if (!el) throw new Error(`no reply to "${body}"`);
+        if (!el.getChild('x', 'jabber:x:oob')) return { body: el.getChildText('body') ?? '', lang: el.attrs['xml:lang'] as string | undefined };
+      }
+    };
+
+    it('answers a German message in German: invite, help with its aliases, a wrong argument, a refusal', async () => {
+      const created = await askIn(boss, 'de', 'einladen');
+      expect(created.body).to.match(/^Kontakteinladung: Sie erstellt bei Bedarf ein Konto auf localhost und macht dessen Inhaber zu deinem Kontakt\. Gültig bis \d{1,2}\. \S+ \d{4} um \d\d:\d\d UTC \(in 7 Tagen\), einmal verwendbar\.\nxmpp:boss@localhost\?roster;preauth=/);
+      const help = await askIn(alice, 'de-DE', 'hilfe');
+      expect(help.body).to.match(/^Befehle, die du verwenden kannst:\ninvite {2,}ein Einladungslink: /);
+      expect(help.body).to.include('Statt „invite“ kannst du auch „einladen“ schreiben, statt „help“ auch „hilfe“.');
+      expect((await askIn(alice, 'de', 'invite bitte')).body).to.equal('Nach „invite“ kommt nichts mehr. Schick einfach „invite“, um eine Einladung zu bekommen, die jemanden zu deinem Kontakt macht.');
+      expect((await askIn(alice, 'de', 'invite admin')).body).to.equal('Nur Administratoren können „invite admin“ verwenden. Schreib „help“, um die Befehle zu sehen, die du verwenden kannst.');
+    });
+
+    it('answers French and Spanish in theirs, and a language we lack in LANGUAGE (English)', async () => {
+      expect((await askIn(alice, 'fr', 'aide ?')).body).to.match(/^Commandes que vous pouvez utiliser :\n/);
+      expect((await askIn(alice, 'es', '¡Hola!')).body).to.match(/^¡Hola! Soy el bot de invitaciones de localhost: .*\n\nÓrdenes que puedes usar:\n/);
+      expect((await askIn(eve, 'es', 'invite')).body).to.equal('Solo las cuentas de localhost pueden crear invitaciones aquí. Escribe «help» para ver lo que puedes hacer.');
+      expect((await askIn(alice, 'pt-BR', 'help')).body).to.match(/^Commands you can use:\n/);
+    });
+  });
+
+  describe('greetings and first messages', () => {
+    it('answers a greeting, "help?" and "Invite." as a person means them', async () => {
+      const greeted = await alice.ask(BOT, 'hi!');
+      expect(greeted).to.match(/^Hello! I am the invite bot of localhost: I make invite links for the people you want to bring here\.\n\nCommands you can use:\ninvite {2,}/);
+      expect(await alice.ask(BOT, 'help?')).to.match(/^Commands you can use:\n/);
+      expect(uriIn(await alice.ask(BOT, 'Invite.'))).to.match(/^xmpp:alice@localhost\?roster;preauth=/);
+      expect(await alice.ask(BOT, 'invite please')).to.equal('"invite" takes no words after it. Send just "invite" to get an invite that makes someone your contact.');
+    });
+
+    it('gives a new sender\'s unknown first message the help text, a later one a short sentence', async () => {
+      const newcomer = await stack.user(`newcomer@${DOMAIN}`);
+      expect(await newcomer.ask(BOT, 'what can you do')).to.match(/^Hello! I am the invite bot of localhost: .*\n\nCommands you can use:\ninvite {2,}/);
+      expect(await newcomer.ask(BOT, 'what can you do')).to.equal('I did not understand "what can you do". Type "help" to see the commands you can use.');
+    });
+  });
+
+  describe('no dead ends at creation (the server is asked through the bridge)', () => {
+    it('refuses an account invite for a username that exists, and a reset of an account that does not', async () => {
+      const before = await count();
+      expect(await boss.ask(BOT, 'invite account alice')).to.equal(`The account alice@${DOMAIN} already exists; choose another username, or create a password reset invite with "invite reset alice".`);
+      expect(await boss.ask(BOT, 'invite account ALICE --role member')).to.match(/^The account alice@localhost already exists/);
+      expect(await boss.ask(BOT, 'invite reset nobody')).to.equal(`There is no account nobody@${DOMAIN} to reset.`);
+      await boss.send(xml('message', { to: BOT, type: 'chat', 'xml:lang': 'fr' }, xml('body', {}, 'invite reset nobody')));
+      expect((await boss.next(BOT))?.getChildText('body')).to.equal(`Il n’existe pas de compte nobody@${DOMAIN} à réinitialiser.`);
+      expect(await count()).to.equal(before);
+      // What can be made still is.
+      expect(uriIn(await boss.ask(BOT, 'invite account nobody'))).to.match(/^xmpp:nobody@localhost\?register;preauth=/);
+      expect(uriIn(await boss.ask(BOT, 'invite reset alice'))).to.match(/^xmpp:alice@localhost\?register;preauth=/);
     });
   });
 
