@@ -95,6 +95,18 @@ describe('the bot as a contact (real Prosody)', function () {
     expect(fromBot.filter((p) => p.attrs.type === 'subscribe')).to.have.length(0);
   });
 
+  it('a request made while the bot was away is answered when it comes back', async () => {
+    await stack.app.stop();
+    const hana = await stack.user(`hana@${DOMAIN}`);
+    await rosterOf(hana);
+    approveBot(hana);
+    await hana.send(xml('presence', { to: BOT, type: 'subscribe' }));
+    await new Promise((r) => setTimeout(r, 200));
+    expect(await subscriptionOf(hana)).to.equal('none');
+    await stack.startApp();
+    await until(() => subscriptionOf(hana), (x) => x === 'both', 'hana: both');
+  });
+
   it('an admin of another domain is accepted; a user of another domain is refused', async () => {
     const root = await stack.user(`root@${OTHER}`);
     await rosterOf(root);
