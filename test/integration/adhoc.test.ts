@@ -194,6 +194,53 @@ for (const where of ADDRESSES) {
         expect(lookup.invite).to.deep.include({ kind: 'reset', username: 'alice' });
       });
 
+      it('answers in the xml:lang of the request: forms, notes and IQ errors', async () => {
+        const de = (await boss.xmpp.iqCaller.request(xml('iq', { type: 'set', to: at, 'xml:lang': 'de' }, command(NODE.createAccount)))).getChild('command', NS_COMMANDS)!;
+        const x = formOf(de)!;
+        expect(x.getChildText('title')).to.equal('Neue Kontoeinladung erstellen');
+        expect(x.getChildren('field').map((f) => [f.attrs.var, f.attrs.label])).to.deep.equal([
+          ['username', 'Benutzername'], ['roster-subscription', 'Das neue Konto zu meinen Kontakten hinzufügen'], ['role', 'Rolle']]);
+        expect(fieldsOf(x).role!.options).to.deep.equal(['none', 'admin', 'member', 'registered', 'guest']);
+        // The <command/> may name its own language; it wins over the IQ's.
+        const es = (await boss.xmpp.iqCaller.request(xml('iq', { type: 'set', to: at, 'xml:lang': 'de' },
+          command(NODE.createAccount, { sessionid: de.attrs.sessionid, 'xml:lang': 'es' }, { username: 'romeo' })))).getChild('command', NS_COMMANDS)!;
+        expect(notesOf(es)[0]!.text).to.match(/^Invitación de cuenta [a-z0-9]{8}, válida hasta el .* \(dentro de 7 días\)\. Compártela solo/);
+        expect(formOf(es)!.getChildText('title')).to.equal('Se ha creado tu invitación');
+        expect((await invitation(es)).lookup.invite?.username).to.equal('romeo');
+        const refused = await refusal(alice.xmpp.iqCaller.request(xml('iq', { type: 'set', to: at, 'xml:lang': 'fr' }, command(NODE.reset))));
+        expect(refused).to.include({ condition: 'forbidden', text: 'Seuls les administrateurs peuvent créer des invitations de compte et de réinitialisation du mot de passe.' });
+      });
+
+      it('gives simple clients the list as text in <instructions>, and a refused form\'s reason as its first line', async () => {
+        await invitation(await run(alice, NODE.invite));
+        const listed = await run(alice, NODE.list);
+        const x = formOf(listed)!;
+        const lines = x.getChildText('instructions')!.split('\n');
+        const rows = rowsOf(x);
+        expect(lines).to.have.length(rows.length);
+        expect(lines[0]).to.match(new RegExp(`^${rows[0]!.id} {2}contact {2}expires .* UTC \\(in 7 days\\) {2}single use {2}\\(alice@localhost\\)$`));
+        expect(notesOf(listed)).to.deep.equal([{ type: 'info', text: `${rows.length} pending invite${rows.length === 1 ? '' : 's'}.` }]);
+        const first = await run(boss, NODE.createAccount);
+        const again = await run(boss, NODE.createAccount, { sessionid: first.attrs.sessionid }, { username: 'no/slash' });
+        expect(formOf(again)!.getChildText('instructions')).to.equal('"no/slash" is not a valid username.\nLeave the username empty to let the invited person choose one.');
+      });
+
+      it('refuses a create-account form for an existing username, and a reset form for a missing account, with the reason', async () => {
+        const before = (await stack.app.service.listPending({ system: 'cli' }, { all: true, limit: 1000 }) as { invites: unknown[] }).invites.length;
+        const first = await run(boss, NODE.createAccount);
+        const taken = await run(boss, NODE.createAccount, { sessionid: first.attrs.sessionid }, { username: 'alice' });
+        const sentence = `The account alice@${DOMAIN} already exists; choose another username, or use "Create password reset invite" for it.`;
+        expect(taken.attrs.status).to.equal('executing');
+        expect(notesOf(taken)).to.deep.equal([{ type: 'error', text: sentence }]);
+        expect(formOf(taken)!.getChildText('instructions')!.split('\n')[0]).to.equal(sentence);
+        const reset = await run(boss, NODE.reset);
+        const missing = await run(boss, NODE.reset, { sessionid: reset.attrs.sessionid }, { accountjid: `nobody@${DOMAIN}` });
+        expect(missing.attrs.status).to.equal('executing');
+        expect(notesOf(missing)).to.deep.equal([{ type: 'error', text: `There is no account nobody@${DOMAIN} to reset.` }]);
+        expect(formOf(missing)!.getChildText('instructions')!.split('\n')[0]).to.equal(`There is no account nobody@${DOMAIN} to reset.`);
+        expect((await stack.app.service.listPending({ system: 'cli' }, { all: true, limit: 1000 }) as { invites: unknown[] }).invites.length).to.equal(before);
+      });
+
       it('lists all invites when asked, and revokes anyone\'s', async () => {
         const { lookup } = await invitation(await run(alice, NODE.invite));
         const first = await run(boss, NODE.list, { action: 'execute' });
