@@ -31,6 +31,8 @@ describe('parseConfig', () => {
       botJid: 'invitebot@example.org',
       botPassword: PASSWORD,
       botResource: 'bot',
+      botName: 'Invite bot',
+      language: 'en',
       botRateLimit: { points: 10, duration: 30 },
       adhocRateLimit: { points: 20, duration: 30 },
       rateLimitAdmins: false,
@@ -84,6 +86,13 @@ describe('parseConfig', () => {
     expect([c.inviteExpiry, c.resetExpiry, c.maxInvitesPerUser, c.httpPort]).to.deep.equal([60, 3600, 0, 65535]);
     expect(c.publicUrl).to.equal('https://invites.example.org');
     expect(c.botResource).to.equal('inviter');
+  });
+
+  it('reads BOT_NAME (the bot as a contact), one short line', () => {
+    expect(parseConfig({ ...minimal, BOT_NAME: ' Einladungen ' }).botName).to.equal('Einladungen');
+    expect(parseConfig({ ...minimal, BOT_NAME: '  ' }).botName).to.equal('Invite bot');
+    expect(() => parseConfig({ ...minimal, BOT_NAME: 'two\nlines' })).to.throw(ConfigError, /BOT_NAME/);
+    expect(() => parseConfig({ ...minimal, BOT_NAME: 'x'.repeat(65) })).to.throw(ConfigError, /BOT_NAME/);
   });
 
   it('reads TRUST_PROXY as a boolean or a list of addresses, and CLIENTS_FILE as a path', () => {
