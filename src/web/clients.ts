@@ -21,7 +21,9 @@ export interface Client {
   /** The app's page is /invite/TOKEN/app/ID; unique in the list. Absent: made from the name ("Siskin IM" → "siskin-im"). */
   id: string;
   name: string;
+  /** In English; `descriptions` may give it in the pages' other languages. */
   description: string;
+  descriptions?: { de?: string; fr?: string; es?: string };
   homepage: string;
   links: ClientLink[];
   /** The app accepts an xmpp: invite link (XEP-0401): install it, then "Open in app". Otherwise: register on the web, then log in. */
@@ -74,6 +76,13 @@ const schema: JSONSchemaType<ClientFile> = {
                 id: { type: 'string', pattern: APP_ID, nullable: true },
                 name: text(60),
                 description: text(300),
+                descriptions: {
+                  type: 'object',
+                  nullable: true,
+                  additionalProperties: false,
+                  required: [],
+                  properties: { de: { ...text(300), nullable: true }, fr: { ...text(300), nullable: true }, es: { ...text(300), nullable: true } },
+                },
                 homepage: webUrl,
                 links: {
                   type: 'array',

@@ -36,11 +36,11 @@ export function platformName(p: Pick<Platform, 'id' | 'name'>, t: T): string {
   return t(`web.platform.${p.id}`, { defaultValue: p.name });
 }
 
-function entry(site: Site, token: string, uri: string, c: Client): AppEntry {
+function entry(site: Site, v: Visit, token: string, uri: string, c: Client): AppEntry {
   return {
     id: c.id,
     name: c.name,
-    description: c.description,
+    description: (v.lang !== 'en' && c.descriptions?.[v.lang]) || c.description,
     homepage: c.homepage,
     opensInvites: c.opensInvites,
     page: invitePath(site, token, `/app/${encodeURIComponent(c.id)}`),
@@ -50,7 +50,7 @@ function entry(site: Site, token: string, uri: string, c: Client): AppEntry {
 
 /** The visitor's platform first; the rest behind "All apps". Unknown device: every platform, open. */
 export function platformsFor(site: Site, v: Visit, token: string, uri: string): { mine: PlatformEntry[]; others: PlatformEntry[] } {
-  const all = site.clients.platforms.map((p) => ({ id: p.id, name: platformName(p, v.t), apps: p.clients.map((c) => entry(site, token, uri, c)) }));
+  const all = site.clients.platforms.map((p) => ({ id: p.id, name: platformName(p, v.t), apps: p.clients.map((c) => entry(site, v, token, uri, c)) }));
   const device: Device | undefined = v.device;
   const mine = device ? all.filter((p) => p.id === device) : [];
   if (!mine.length) return { mine: all, others: [] };
@@ -102,7 +102,7 @@ export function landingRoutes(app: FastifyInstance, site: Site): void {
     if (!found) return sendMessage(site, v, reply, 404, v.t('web.error.notFound.title'), v.t('web.error.notFound.lead'));
     const uri = site.service.uri(invite, token);
     const text = inviteText(invite, site.domain, v.t);
-    const a = entry(site, token, uri, found.client);
+    const a = entry(site, v, token, uri, found.client);
     const form = hasForm(invite) ? `${invitePath(site, token, '/register')}?app=${encodeURIComponent(a.id)}` : undefined;
     reply.header('Link', `<${uri}>; rel="alternate"`);
     return sendHtml(reply, 200, site.views.render('app', {

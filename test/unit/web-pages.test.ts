@@ -214,6 +214,8 @@ describe('web pages by device and language (HTTP, stand-in server)', () => {
       expect(de.body).to.include('<html lang="de">');
       expect(heading(de.body)).to.equal('Du bist zu example.org eingeladen');
       expect(de.body).to.include('href="?lang=fr"').and.include('<strong lang="de" aria-current="true">Deutsch</strong>');
+      // The app descriptions too, where the list gives them in the language (else its English one).
+      expect(de.body).to.include('Einfach und zuverlässig, mit Verschlüsselung von Anfang an.');
 
       const b = browser({ 'accept-language': 'de' });
       const fr = await b.get(`${page(inv)}?lang=fr`);
