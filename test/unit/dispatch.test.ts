@@ -310,7 +310,7 @@ describe('Dispatcher in each language', () => {
   const expected: Record<Lang, { created: RegExp; quota: string; help: RegExp; wrong: string; greeting: RegExp; unknown: string; adminOnly: string; list: RegExp }> = {
     en: {
       created: /^Contact invite: whoever opens it becomes your contact\. Valid until 28 November 2026 at 12:00 UTC \(in 7 days\), single use\.\nxmpp:ann@example\.org\?roster;preauth=\S+\nShare it only with the person you invite\. Id ([a-z0-9]{8}): "revoke \1" cancels it\.$/,
-      quota: 'You already have 1 unused invites, the most allowed; revoke one first.',
+      quota: 'You already have 1 unused invite, the most allowed; revoke it first.',
       help: /^Commands you can use:\ninvite {2,}an invite link: /,
       wrong: '"invite" takes no words after it. Send just "invite" to get an invite that makes someone your contact.',
       greeting: /^Hello! I am the invite bot of example\.org/,
@@ -320,7 +320,7 @@ describe('Dispatcher in each language', () => {
     },
     de: {
       created: /^Kontakteinladung: Wer sie öffnet, wird dein Kontakt\. Gültig bis 28\. November 2026 um 12:00 UTC \(in 7 Tagen\), einmal verwendbar\.\nxmpp:ann@example\.org\?roster;preauth=\S+\nGib sie nur der Person, die du einlädst\. Kennung ([a-z0-9]{8}): „revoke \1“ widerruft sie\.$/,
-      quota: 'Du hast schon 1 unbenutzte Einladungen, mehr sind nicht erlaubt; widerrufe zuerst eine.',
+      quota: 'Du hast schon 1 unbenutzte Einladung, mehr ist nicht erlaubt; widerrufe sie zuerst.',
       help: /^Befehle, die du verwenden kannst:\ninvite {2,}ein Einladungslink: [^]*\nrevoke KENNUNG {2,}eine deiner Einladungen widerrufen[^]*\nStatt „invite“ kannst du auch „einladen“ schreiben, statt „help“ auch „hilfe“\.$/,
       wrong: 'Nach „invite“ kommt nichts mehr. Schick einfach „invite“, um eine Einladung zu bekommen, die jemanden zu deinem Kontakt macht.',
       greeting: /^Hallo! Ich bin der Einladungs-Bot von example\.org: .*\n\nBefehle, die du verwenden kannst:\n/,
@@ -330,7 +330,7 @@ describe('Dispatcher in each language', () => {
     },
     fr: {
       created: /^Invitation de contact : la personne qui l’ouvre devient votre contact\. Valable jusqu’au 28 novembre 2026 à 12:00 UTC \(dans 7 jours\), usage unique\.\nxmpp:ann@example\.org\?roster;preauth=\S+\nNe la partagez qu’avec la personne que vous invitez\. Identifiant ([a-z0-9]{8}) : « revoke \1 » l’annule\.$/,
-      quota: 'Vous avez déjà 1 invitations inutilisées, le maximum permis ; révoquez-en une d’abord.',
+      quota: 'Vous avez déjà 1 invitation inutilisée, le maximum permis ; révoquez-la d’abord.',
       help: /^Commandes que vous pouvez utiliser :\ninvite {2,}un lien d’invitation : [^]*\nVous pouvez aussi taper « inviter » au lieu de « invite » et « aide » au lieu de « help »\.$/,
       wrong: '« invite » s’emploie sans rien après. Envoyez simplement « invite » pour obtenir une invitation qui fait de quelqu’un votre contact.',
       greeting: /^Bonjour ! Je suis le bot d’invitations de example\.org : .*\n\nCommandes que vous pouvez utiliser :\n/,
@@ -340,7 +340,7 @@ describe('Dispatcher in each language', () => {
     },
     es: {
       created: /^Invitación de contacto: quien la abra pasa a ser tu contacto\. Válida hasta el 28 de noviembre de 2026 a las 12:00 UTC \(dentro de 7 días\), de un solo uso\.\nxmpp:ann@example\.org\?roster;preauth=\S+\nCompártela solo con la persona a la que invitas\. Identificador ([a-z0-9]{8}): «revoke \1» la anula\.$/,
-      quota: 'Ya tienes 1 invitaciones sin usar, el máximo permitido; revoca una primero.',
+      quota: 'Ya tienes 1 invitación sin usar, el máximo permitido; revócala primero.',
       help: /^Órdenes que puedes usar:\ninvite {2,}un enlace de invitación: [^]*\nTambién puedes escribir «invitar» en lugar de «invite» y «ayuda» en lugar de «help»\.$/,
       wrong: '«invite» no lleva nada detrás. Envía solo «invite» para obtener una invitación que hace de alguien tu contacto.',
       greeting: /^¡Hola! Soy el bot de invitaciones de example\.org: .*\n\nÓrdenes que puedes usar:\n/,
