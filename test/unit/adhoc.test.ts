@@ -622,7 +622,7 @@ describe('ad-hoc commands: languages, text fallbacks and dead ends', () => {
     }
     expect(notesOf(listed)).to.deep.equal([{ type: 'info', text: '2 pending invites.' }]);
     const de = await adhoc.execute(USER, command(NODE.list), 'de');
-    expect(instructions(de)!.split('\n')[0]).to.match(/^[a-z0-9]{8} {2}Kontakt {2}läuft ab 28\. November 2026 um 12:00 UTC \(in 7 Tagen\) {2}einmal verwendbar/);
+    expect(instructions(de)!.split('\n')[0]).to.match(/^[a-z0-9]{8} {2}Kontakt {2}gültig bis 28\. November 2026 um 12:00 UTC \(in 7 Tagen\) {2}einmal verwendbar/);
     expect(notesOf(de)[0]!.text).to.equal('2 offene Einladungen.');
   });
 

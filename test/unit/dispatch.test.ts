@@ -326,7 +326,7 @@ describe('Dispatcher in each language', () => {
       greeting: /^Hallo! Ich bin der Einladungs-Bot von example\.org: .*\n\nBefehle, die du verwenden kannst:\n/,
       unknown: 'Ich habe „frobnicate“ nicht verstanden. Schreib „help“, um die Befehle zu sehen, die du verwenden kannst.',
       adminOnly: 'Nur Administratoren können „invite admin“ verwenden. Schreib „help“, um die Befehle zu sehen, die du verwenden kannst.',
-      list: /^1 offene Einladung:\n[a-z0-9]{8} {2}Kontakt {2}läuft ab 28\. November 2026 um 12:00 UTC \(in 7 Tagen\) {2}einmal verwendbar {2}\(ann@example\.org\)$/,
+      list: /^1 offene Einladung:\n[a-z0-9]{8} {2}Kontakt {2}gültig bis 28\. November 2026 um 12:00 UTC \(in 7 Tagen\) {2}einmal verwendbar {2}\(ann@example\.org\)$/,
     },
     fr: {
       created: /^Invitation de contact : la personne qui l’ouvre devient votre contact\. Valable jusqu’au 28 novembre 2026 à 12:00 UTC \(dans 7 jours\), usage unique\.\nxmpp:ann@example\.org\?roster;preauth=\S+\nNe la partagez qu’avec la personne que vous invitez\. Identifiant ([a-z0-9]{8}) : « revoke \1 » l’annule\.$/,
