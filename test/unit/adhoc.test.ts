@@ -604,6 +604,14 @@ describe('ad-hoc commands: languages, text fallbacks and dead ends', () => {
     expect(formOf(await spanish.execute(ADMIN, command(NODE.reset)))!.getChildText('title')).to.equal('Crear una invitación de restablecimiento de contraseña');
   });
 
+  it('words the rate limit\'s refusal in the request\'s language', async () => {
+    const a = new Adhoc(core.service, { limit: new SenderLimit({ points: 1, duration: 30 }) });
+    await a.execute(USER, command(NODE.list), 'de');
+    const refused = errorOf(await a.execute(USER, command(NODE.list), 'de'));
+    expect(refused).to.include({ condition: 'resource-constraint' });
+    expect(refused.text).to.match(/^Du schickst Befehle zu schnell; warte \d+ Sekunden und versuch es dann wieder\.$/);
+  });
+
   it('lists the commands in disco by the language of the query', async () => {
     const items = await itemsFor(adhoc, USER, 'http://jabber.org/protocol/commands', 'bot@example.org/r', 'fr');
     expect(items.getChildren('item').map((i) => i.attrs.name)).to.deep.equal(['Créer une invitation de contact', 'Lister les invitations en attente', 'Révoquer une invitation']);
