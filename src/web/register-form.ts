@@ -2,7 +2,7 @@
 // form of a reset invite), turned into a registerWithInvite() call.
 import type { FastifyInstance, FastifyReply, RouteShorthandOptions } from 'fastify';
 import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
-import type { Said } from '../invites/policy.js';
+import { localize } from '../invites/policy.js';
 import type { Invite } from '../invites/types.js';
 import { findClient, storeUrl } from './clients.js';
 import { deadEndOf, sendDeadEnd } from './dead-ends.js';
@@ -139,10 +139,10 @@ export function registerRoutes(app: FastifyInstance, site: Site, limit: Register
     // The form again, for the invite as it is now.
     const now = await site.service.lookup(token);
     if (now.state !== 'valid') return sendState(site, v, reply, now.state);
-    const said: Pick<Said, 'key' | 'vars'> = result.said;
     return sendForm(site, v, reply, result.status, token, now.invite, body.app, {
       username: body.username,
-      error: t(said.key, said.vars),
+      // The core's refusals and the form's own, in the visitor's language.
+      error: localize(result.said, t),
       errorField: result.field,
     });
   });

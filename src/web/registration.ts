@@ -3,6 +3,7 @@
 // (XEP-0133, run by the bot), then commit the use, or release it on failure.
 // Knows nothing of HTTP, so every outcome is testable without a browser.
 import type { Said } from '../invites/policy.js';
+import { webSaid } from './said.js';
 import { type InviteService, printable } from '../invites/service.js';
 import type { Invite, InviteState } from '../invites/types.js';
 import { log } from '../log.js';
@@ -24,10 +25,10 @@ export type RegistrationResult =
   /** The invite names an account that was taken meanwhile (account) or is gone (reset): say so, no form. */
   | { ok: false; deadEnd: 'taken' | 'gone'; jid: string; username: string }
   /** Show the form again with this sentence (next to `field`), and this HTTP status. */
-  | { ok: false; status: number; field?: 'username' | 'password'; said: Pick<Said, 'key' | 'vars'> };
+  | { ok: false; status: number; field?: 'username' | 'password'; said: Said };
 
-/** The catalogue's sentence `web.form.KEY` (a refusal of the core carries its own key). */
-const web = (key: string, vars?: Record<string, string | number>): Pick<Said, 'key' | 'vars'> => ({ key: `web.form.${key}`, ...(vars ? { vars } : {}) });
+/** The catalogue's sentence `web.form.KEY`, its English in `message` (a refusal of the core carries its own). */
+const web = (key: string, vars?: Record<string, string | number>): Said => webSaid(`web.form.${key}`, vars);
 
 /** Kinds that make (or reset) an account, and so have a web form. */
 export function hasForm(invite: Invite): boolean {
