@@ -124,6 +124,8 @@ export function registerRoutes(app: FastifyInstance, site: Site, limit: Register
       const uri = site.service.uri(invite, token);
       return sendHtml(reply, 200, site.views.render('success', {
         ...pageBase(site, v, reset ? t('web.success.resetTitle') : t('web.success.title')),
+        // The page of a POST: a ?lang= link would open the (now used) invite's page instead.
+        noLanguageLinks: true,
         jid,
         reset,
         inviter: invite.inviter,

@@ -166,6 +166,8 @@ describe('web pages by device and language (HTTP, stand-in server)', () => {
       expect(res.body).to.include('https://f-droid.org/packages/eu.siacs.conversations/"');
       expect(attrOf(res.body, 'open-in-app', 'href')).to.equal(inv.uri);
       expect(res.body).to.include('Open the invite in Conversations').and.include('finds this invite by itself');
+      // If the app does not take the link after all: the web form, with the app remembered.
+      expect(res.body).to.include(`id="fallback"`).and.include(`href="${page(inv, '/register')}?app=conversations"`);
       // From the landing page's list too.
       const landing = (await browser({ 'user-agent': USER_AGENTS.android }).get(page(inv))).body;
       expect(landing).to.include(`href="${page(inv, '/app/conversations')}"`).and.include(`&amp;referrer=${encodeURIComponent(inv.uri)}`);
@@ -193,6 +195,8 @@ describe('web pages by device and language (HTTP, stand-in server)', () => {
       expect(done.status).to.equal(200);
       expect(done.body).to.include('Open Gajim (install it first').and.include('href="https://gajim.org/download/"');
       expect(done.body).to.include('Send the message &quot;invite&quot; to invitebot@example.org');
+      // A POST's page: a ?lang= link would lead to the used invite's page, so none.
+      expect(done.body).to.not.include('?lang=');
     });
 
     it('a contact invite and an app that does not open invites: add the inviter yourself; an unknown app is a 404', async () => {
