@@ -5,9 +5,14 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Ajv, type JSONSchemaType } from 'ajv';
 
+/** A text in German, French, Spanish (English is the field without the s). */
+export type Translations = { de?: string; fr?: string; es?: string };
+
 export interface ClientLink {
   /** "Google Play", "F-Droid", "Download" */
   label: string;
+  /** The label in the pages' other languages, where it is not a name. */
+  labels?: Translations;
   url: string;
   /**
    * A Google Play link whose app reads the Play install referrer: the page adds
@@ -23,7 +28,7 @@ export interface Client {
   name: string;
   /** In English; `descriptions` may give it in the pages' other languages. */
   description: string;
-  descriptions?: { de?: string; fr?: string; es?: string };
+  descriptions?: Translations;
   homepage: string;
   links: ClientLink[];
   /** The app accepts an xmpp: invite link (XEP-0401): install it, then "Open in app". Otherwise: register on the web, then log in. */
@@ -49,6 +54,13 @@ export const SHIPPED_CLIENTS_FILE = fileURLToPath(new URL('./clients.json', impo
 const APP_ID = '^[a-z0-9-]{1,40}$';
 const webUrl = { type: 'string', pattern: '^https?://[^\\s<>"\']+$', maxLength: 500 } as const;
 const text = (maxLength: number) => ({ type: 'string', minLength: 1, maxLength } as const);
+const translations = (maxLength: number) => ({
+  type: 'object',
+  nullable: true,
+  additionalProperties: false,
+  required: [],
+  properties: { de: { ...text(maxLength), nullable: true }, fr: { ...text(maxLength), nullable: true }, es: { ...text(maxLength), nullable: true } },
+} as const);
 
 const schema: JSONSchemaType<ClientFile> = {
   type: 'object',
@@ -76,13 +88,7 @@ const schema: JSONSchemaType<ClientFile> = {
                 id: { type: 'string', pattern: APP_ID, nullable: true },
                 name: text(60),
                 description: text(300),
-                descriptions: {
-                  type: 'object',
-                  nullable: true,
-                  additionalProperties: false,
-                  required: [],
-                  properties: { de: { ...text(300), nullable: true }, fr: { ...text(300), nullable: true }, es: { ...text(300), nullable: true } },
-                },
+                descriptions: translations(300),
                 homepage: webUrl,
                 links: {
                   type: 'array',
@@ -91,7 +97,7 @@ const schema: JSONSchemaType<ClientFile> = {
                     type: 'object',
                     required: ['label', 'url'],
                     additionalProperties: false,
-                    properties: { label: text(40), url: webUrl, referrer: { type: 'boolean', nullable: true } },
+                    properties: { label: text(40), labels: translations(40), url: webUrl, referrer: { type: 'boolean', nullable: true } },
                   },
                 },
                 opensInvites: { type: 'boolean' },

@@ -4,7 +4,7 @@ import type { FastifyInstance, FastifyReply } from 'fastify';
 import QRCode from 'qrcode';
 import type { T } from '../i18n/i18n.js';
 import type { Invite } from '../invites/types.js';
-import { type Client, findClient, type Platform, storeUrl } from './clients.js';
+import { type Client, findClient, type Platform, storeUrl, type Translations } from './clients.js';
 import { deadEndOf, sendDeadEnd } from './dead-ends.js';
 import { inviteText, validUntil } from './invite-view.js';
 import { hasForm } from './registration.js';
@@ -36,15 +36,20 @@ export function platformName(p: Pick<Platform, 'id' | 'name'>, t: T): string {
   return t(`web.platform.${p.id}`, { defaultValue: p.name });
 }
 
+/** A list's text in the visit's language, its English where it gives none. */
+export function inLang(english: string, other: Translations | undefined, v: Visit): string {
+  return (v.lang !== 'en' && other?.[v.lang]) || english;
+}
+
 function entry(site: Site, v: Visit, token: string, uri: string, c: Client): AppEntry {
   return {
     id: c.id,
     name: c.name,
-    description: (v.lang !== 'en' && c.descriptions?.[v.lang]) || c.description,
+    description: inLang(c.description, c.descriptions, v),
     homepage: c.homepage,
     opensInvites: c.opensInvites,
     page: invitePath(site, token, `/app/${encodeURIComponent(c.id)}`),
-    links: c.links.map((l) => ({ label: l.label, url: storeUrl(l, uri), referrer: l.referrer === true })),
+    links: c.links.map((l) => ({ label: inLang(l.label, l.labels, v), url: storeUrl(l, uri), referrer: l.referrer === true })),
   };
 }
 

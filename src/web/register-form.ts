@@ -11,7 +11,7 @@ import { MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH } from './password-policy.js';
 import { hasForm, registerWithInvite } from './registration.js';
 import { invitePath, pageBase, sendHtml, sendMessage, sendState, type Site, visit } from './site.js';
 import type { Visit } from './visit.js';
-import { platformsFor } from './landing.js';
+import { inLang, platformsFor } from './landing.js';
 
 type FormBody = { username?: string; password?: string; password2?: string; _csrf?: string; app?: string };
 type FormRoute = { Params: { token: string }; Body: FormBody; Querystring: { app?: string } };
@@ -131,7 +131,7 @@ export function registerRoutes(app: FastifyInstance, site: Site, limit: Register
         inviter: invite.inviter,
         contacts,
         roles: inviteText(invite, site.domain, t).roles,
-        app: picked && { name: picked.client.name, links: picked.client.links.map((l) => ({ label: l.label, url: storeUrl(l, uri) })) },
+        app: picked && { name: picked.client.name, links: picked.client.links.map((l) => ({ label: inLang(l.label, l.labels, v), url: storeUrl(l, uri) })) },
         bot: site.botJid,
         ...platformsFor(site, v, token, uri),
       }));

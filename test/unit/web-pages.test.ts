@@ -220,6 +220,8 @@ describe('web pages by device and language (HTTP, stand-in server)', () => {
       expect(de.body).to.include('href="?lang=fr"').and.include('<strong lang="de" aria-current="true">Deutsch</strong>');
       // The app descriptions too, where the list gives them in the language (else its English one).
       expect(de.body).to.include('Einfach und zuverlässig, mit Verschlüsselung von Anfang an.');
+      const deDesktop = await browser({ 'accept-language': 'de', 'user-agent': USER_AGENTS.linux }).get(page(inv, '/app/gajim'));
+      expect(deDesktop.body).to.include('>Herunterladen</a>').and.include('Eine Chat-App mit vielen Funktionen für Windows und Linux.');
 
       const b = browser({ 'accept-language': 'de' });
       const fr = await b.get(`${page(inv)}?lang=fr`);
