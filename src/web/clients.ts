@@ -132,8 +132,9 @@ const PLAY = /^https:\/\/play\.google\.com\/store\/apps\/details\?id=[A-Za-z0-9.
  * referrer with ?register or ?roster;ibr=y (InstallReferrerUtils gets it from the
  * Play InstallReferrerClient); Cheogram and Monocles are built from the same code.
  */
-export function storeUrl(link: ClientLink, uri: string): string {
-  return link.referrer ? `${link.url}&referrer=${encodeURIComponent(uri)}` : link.url;
+/** The store link, carrying `uri` as install referrer where the store takes one; no `uri` (the invite is spent): the plain link. */
+export function storeUrl(link: ClientLink, uri: string | undefined): string {
+  return link.referrer && uri ? `${link.url}&referrer=${encodeURIComponent(uri)}` : link.url;
 }
 
 /** An app of the list by id, with its platform. */

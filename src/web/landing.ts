@@ -41,7 +41,7 @@ export function inLang(english: string, other: Translations | undefined, v: Visi
   return (v.lang !== 'en' && other?.[v.lang]) || english;
 }
 
-function entry(site: Site, v: Visit, token: string, uri: string, c: Client): AppEntry {
+function entry(site: Site, v: Visit, token: string, uri: string | undefined, c: Client): AppEntry {
   return {
     id: c.id,
     name: c.name,
@@ -54,7 +54,7 @@ function entry(site: Site, v: Visit, token: string, uri: string, c: Client): App
 }
 
 /** The visitor's platform first; the rest behind "All apps". Unknown device: every platform, open. */
-export function platformsFor(site: Site, v: Visit, token: string, uri: string): { mine: PlatformEntry[]; others: PlatformEntry[] } {
+export function platformsFor(site: Site, v: Visit, token: string, uri: string | undefined): { mine: PlatformEntry[]; others: PlatformEntry[] } {
   const all = site.clients.platforms.map((p) => ({ id: p.id, name: platformName(p, v.t), apps: p.clients.map((c) => entry(site, v, token, uri, c)) }));
   const device: Device | undefined = v.device;
   const mine = device ? all.filter((p) => p.id === device) : [];
@@ -103,6 +103,8 @@ export function landingRoutes(app: FastifyInstance, site: Site): void {
     const v = visit(site, req, reply);
     const invite = await usable(site, v, reply, token);
     if (!invite) return reply;
+    // A reset is for an account that has its app already; and its token must never reach a store as a referrer.
+    if (invite.kind === 'reset') return reply.header('Cache-Control', 'no-store').redirect(invitePath(site, token, '/register'), 303);
     const found = findClient(site.clients, req.params.app);
     if (!found) return sendMessage(site, v, reply, 404, v.t('web.error.notFound.title'), v.t('web.error.notFound.lead'));
     const uri = site.service.uri(invite, token);
@@ -120,7 +122,7 @@ export function landingRoutes(app: FastifyInstance, site: Site): void {
       kind: invite.kind,
       inviter: invite.inviter,
       // An app that opens invites is handed the invite; any other makes its account on the web (or, for a contact invite, adds the contact by hand).
-      opens: a.opensInvites && invite.kind !== 'reset',
+      opens: a.opensInvites,
       formUrl: form,
       landingUrl: invitePath(site, token),
       validUntil: validUntil(invite, site.now(), v.lang),

@@ -121,7 +121,8 @@ export function registerRoutes(app: FastifyInstance, site: Site, limit: Register
         contacts = o ? (o.contactsMade ? 'made' : 'failed') : 'pending';
       }
       const picked = chosenApp(site, body.app);
-      const uri = site.service.uri(invite, token);
+      // The invite is spent: store links carry no referrer (an app would start again with a used token).
+      const uri = undefined;
       return sendHtml(reply, 200, site.views.render('success', {
         ...pageBase(site, v, reset ? t('web.success.resetTitle') : t('web.success.title')),
         // The page of a POST: a ?lang= link would open the (now used) invite's page instead.

@@ -138,17 +138,18 @@ export async function buildWeb(ctx: WebContext, opts: WebOptions = {}): Promise<
     global: true,
     max: pageLimit.max,
     timeWindow: pageLimit.windowMs,
-    errorResponseBuilder: (_req, context) => Object.assign(new Error('rate limited'), { statusCode: 429, retryAfter: context.after }),
+    errorResponseBuilder: (_req, context) => Object.assign(new Error('rate limited'), { statusCode: 429, retryAfter: Math.max(1, Math.ceil(context.ttl / 1000)) }),
   });
 
-  app.setErrorHandler((err: FastifyError & { retryAfter?: string }, req, reply: FastifyReply) => {
+  app.setErrorHandler((err: FastifyError & { retryAfter?: number }, req, reply: FastifyReply) => {
     const token = (req.params as { token?: string } | undefined)?.token;
     const v = visit(site, req);
     const { t } = v;
     const form = token ? { url: invitePath(site, token, '/register'), label: t('web.error.formAgain') } : undefined;
     if (err.statusCode === 429) {
       return sendMessage(site, v, reply, 429, t('web.error.tooMany.title'),
-        err.retryAfter ? t('web.error.tooMany.wait', { wait: err.retryAfter }) : t('web.error.tooMany.minutes'));
+        // In seconds, worded here: the plugin's own "1 minute" is English.
+        err.retryAfter ? t('web.error.tooMany.seconds', { seconds: err.retryAfter }) : t('web.error.tooMany.minutes'));
     }
     if (err.code === 'FST_CSRF_MISSING_SECRET' || err.code === 'FST_CSRF_INVALID_TOKEN') {
       log.info(`web: ${route(req)}: form refused (${err.code})`);
@@ -193,6 +194,12 @@ export async function buildWeb(ctx: WebContext, opts: WebOptions = {}): Promise<
     const asset = { config: { rateLimit: false } } as const;
     pages.get('/static/style.css', asset, (_req, reply) => reply.header('Cache-Control', 'public, max-age=3600').type('text/css; charset=utf-8').send(STYLE));
     pages.get('/static/icon.svg', asset, (_req, reply) => reply.header('Cache-Control', 'public, max-age=86400').type('image/svg+xml').send(ICON));
+    // PUBLIC_URL itself (the bot's vCard links it): what this site is, and how one gets an invite.
+    pages.get('/', (req, reply) => {
+      const v = visit(site, req, reply);
+      const how = site.botJid ? v.t('web.home.bot', { bot: site.botJid }) : '';
+      return sendMessage(site, v, reply, 200, v.t('web.home.title', { domain: site.domain }), `${v.t('web.home.lead', { domain: site.domain })}${how ? ` ${how}` : ''}`);
+    });
     landingRoutes(pages, site);
     registerRoutes(pages, site, opts.registerLimit ?? { max: 10, windowMs: 10 * 60_000 });
   }, { prefix: site.base });

@@ -28,7 +28,7 @@ export interface Site {
   /** PUBLIC_URL itself, without a trailing slash: the address a phone's camera opens. */
   publicUrl: string;
   secure: boolean;
-  /** LANGUAGE: the pages' language when the visitor's is not one we have. */
+  /** DEFAULT_LANGUAGE: the pages' language when the visitor's is not one we have. */
   language: Lang;
   /** The bot's address (BOT_JID), named on the success page. */
   botJid?: string;

@@ -1,8 +1,8 @@
 // Who is looking at a page: their language (?lang=, then the `lang` cookie, then
-// Accept-Language, then LANGUAGE) and their device (from the User-Agent, on the
+// Accept-Language, then DEFAULT_LANGUAGE) and their device (from the User-Agent, on the
 // server: the pages run no scripts).
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { isLang, type Lang, LANGUAGE_NAMES, LANGUAGES, pickLanguage, type T, translator } from '../i18n/i18n.js';
+import { isLang, type Lang, LANGUAGE_NAMES, LANGUAGES, langOf, pickLanguage, type T, translator } from '../i18n/i18n.js';
 
 /** The platforms of the client list that a device is matched to. */
 export type Device = 'android' | 'ios' | 'desktop';
@@ -41,7 +41,7 @@ function queryOf(req: FastifyRequest): Record<string, string> {
 export function visitOf(req: FastifyRequest, reply: FastifyReply | undefined, opts: { fallback: Lang; base: string; secure: boolean }): Visit {
   let query: Record<string, string> = {};
   try { query = queryOf(req); } catch { /* a request fastify could not parse */ }
-  const asked = isLang(query.lang) ? query.lang : undefined;
+  const asked = langOf(query.lang);
   const cookie = (req as { cookies?: Record<string, string | undefined> }).cookies?.[LANG_COOKIE];
   const lang = asked ?? (isLang(cookie) ? cookie : pickLanguage(req.headers['accept-language'], opts.fallback));
   if (asked && asked !== cookie && reply && typeof reply.setCookie === 'function') {

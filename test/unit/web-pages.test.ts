@@ -17,7 +17,7 @@ import type { FollowUps } from '../../src/web/site.js';
 import { deviceOf } from '../../src/web/visit.js';
 import type { AccountAdmin, AdminResult } from '../../src/xmpp/admin-commands.js';
 import { type Core, makeCore } from '../helpers/core.js';
-import { attrOf, heading, USER_AGENTS, WebClient } from '../helpers/web.js';
+import { attrOf, heading, tokenOf, USER_AGENTS, WebClient } from '../helpers/web.js';
 
 const PUBLIC_URL = 'https://chat.example.org/join';
 const BASE = '/join';
@@ -51,7 +51,7 @@ describe('web pages by device and language (HTTP, stand-in server)', () => {
   let origin: string;
   let followUps: FollowUps | undefined;
 
-  async function start(opts: { language?: Lang } = {}): Promise<void> {
+  async function start(opts: { language?: Lang; pageLimit?: { max: number; windowMs: number } } = {}): Promise<void> {
     await web?.close();
     web = await buildWeb({
       config: {
@@ -63,7 +63,7 @@ describe('web pages by device and language (HTTP, stand-in server)', () => {
       clients: loadClients(),
       now: () => core.clock.now,
       followUps: { outcome: (id, jid, ms) => followUps?.outcome(id, jid, ms) ?? Promise.resolve(undefined) },
-    }, { registerLimit: { max: 100, windowMs: 60_000 } });
+    }, { registerLimit: { max: 100, windowMs: 60_000 }, ...(opts.pageLimit ? { pageLimit: opts.pageLimit } : {}) });
     await web.listen({ host: '127.0.0.1', port: 0 });
     origin = `http://127.0.0.1:${(web.server.address() as { port: number }).port}`;
   }
@@ -152,6 +152,24 @@ describe('web pages by device and language (HTTP, stand-in server)', () => {
     });
   });
 
+  it('words the wait of the page limit in the visitor\'s language (the plugin\'s own "1 minute" is English)', async () => {
+    await start({ pageLimit: { max: 2, windowMs: 60_000 } });
+    const inv = await create({ kind: 'account' });
+    const b = browser({ 'accept-language': 'de' });
+    for (let i = 0; i < 2; i++) await b.get(page(inv));
+    const limited = await b.get(page(inv));
+    expect(limited.status).to.equal(429);
+    expect(limited.body).to.match(/Bitte warte (59|60) Sekunden/).and.not.include('minute');
+  });
+
+  it('PUBLIC_URL itself (linked from the bot\'s vCard) says what the site is and how to get an invite, in the visitor\'s language', async () => {
+    const en = await browser().get(`${BASE}/`);
+    expect([en.status, heading(en.body)]).to.deep.equal([200, 'Invites to example.org']);
+    expect(en.body).to.include('ask someone who is already on it').and.include('invitebot@example.org');
+    const de = await browser({ 'accept-language': 'de' }).get(`${BASE}/`);
+    expect(heading(de.body)).to.equal('Einladungen zu example.org');
+  });
+
   describe('a page per app', () => {
     it('Conversations: install (the Play link carries the invite as install referrer), then open the invite in the app', async () => {
       const inv = await create({ kind: 'account' });
@@ -171,6 +189,14 @@ describe('web pages by device and language (HTTP, stand-in server)', () => {
       // From the landing page's list too.
       const landing = (await browser({ 'user-agent': USER_AGENTS.android }).get(page(inv))).body;
       expect(landing).to.include(`href="${page(inv, '/app/conversations')}"`).and.include(`&amp;referrer=${encodeURIComponent(inv.uri)}`);
+    });
+
+    it('a reset invite has no app pages: its token never goes to a store as a referrer', async () => {
+      const inv = await create({ kind: 'reset', username: 'carol' });
+      const res = await browser({ 'user-agent': USER_AGENTS.android }).get(page(inv, '/app/conversations'));
+      expect(res.status).to.equal(303);
+      expect(res.headers.get('location')).to.equal(page(inv, '/register'));
+      expect(res.body).to.not.include('play.google.com');
     });
 
     it('iOS apps: no referrer, so "come back to this page after installing"', async () => {
@@ -235,7 +261,7 @@ describe('web pages by device and language (HTTP, stand-in server)', () => {
       expect(heading((await browser({ 'accept-language': 'de' }).get(`${page(inv)}?lang=xx`)).body)).to.equal('Du bist zu example.org eingeladen');
     });
 
-    it('LANGUAGE is the default when the visitor asks for none of ours', async () => {
+    it('DEFAULT_LANGUAGE is the default when the visitor asks for none of ours', async () => {
       await start({ language: 'es' });
       const inv = await create({ kind: 'account' });
       expect((await browser({ 'accept-language': 'pt-BR' }).get(page(inv))).body).to.include('<html lang="es">');
@@ -326,6 +352,9 @@ describe('web pages by device and language (HTTP, stand-in server)', () => {
       const res = await browser().submit(page(inv, '/register'), form('solo'));
       expect(res.body).to.not.include('id="contacts"');
       expect(res.body).to.include('invitebot@example.org');
+      // The invite is spent: a store link that handed it to the app would start it again.
+      expect(res.body).to.include('https://play.google.com/store/apps/details?id=eu.siacs.conversations"').and.not.include('referrer=');
+      expect(res.body).to.not.include(tokenOf(inv.uri));
       admin.accounts.set('carol', 'old');
       const reset = await create({ kind: 'reset', username: 'carol' });
       const done = await browser().submit(page(reset, '/register'), form('', 'new password 1'));
