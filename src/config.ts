@@ -5,7 +5,7 @@ import { parseEnv } from 'node:util';
 import { checkSecretFile } from './private-files.js';
 import { isIP } from 'node:net';
 import { jid as parseJid } from '@xmpp/jid';
-import { isLang, type Lang, LANGUAGES } from './i18n/i18n.js';
+import { type Lang, LANGUAGES, langOf } from './i18n/i18n.js';
 
 export class ConfigError extends Error {
   constructor(readonly variable: string, readonly expected: string) {
@@ -203,9 +203,12 @@ function storeUrl(env: Env, name: string): string | undefined {
 }
 
 function language(env: Env, name: string): Lang {
-  const v = read(env, name)?.trim().toLowerCase() ?? 'en';
-  if (!isLang(v)) throw new ConfigError(name, `one of ${LANGUAGES.join(', ')}`);
-  return v;
+  const v = read(env, name);
+  if (v === undefined) return 'en';
+  // A tag such as de-AT or de_DE names its language.
+  const lang = langOf(v);
+  if (!lang) throw new ConfigError(name, `one of ${LANGUAGES.join(', ')}`);
+  return lang;
 }
 
 /** A bearer token: long enough not to be guessed, and only characters a header carries unchanged. */
@@ -267,7 +270,7 @@ export function parseConfig(env: Env, opts: { localDefaults?: boolean } = {}): C
     trustProxy: trustProxy(env, 'TRUST_PROXY'),
     metricsToken: metricsToken(env, 'METRICS_TOKEN'),
     clientsFile: read(env, 'CLIENTS_FILE'),
-    language: language(env, 'LANGUAGE'),
+    language: language(env, 'DEFAULT_LANGUAGE'),
     inviteExpiry: int(env, 'INVITE_EXPIRY', 604800, 60),
     resetExpiry: int(env, 'RESET_EXPIRY', 86400, 60),
     allowUserInvites: bool(env, 'ALLOW_USER_INVITES', false),

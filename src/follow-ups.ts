@@ -64,6 +64,9 @@ export async function followUpOutcome(e: UsedEvent, deps: FollowUpDeps): Promise
   return { contactsMade, granted };
 }
 
+/** Outcomes kept at most (each for a minute). */
+const MAX_OUTCOMES = 10_000;
+
 /**
  * The outcomes of this instance's follow-ups, for the front end that made the use (the web
  * form's success page says "you are now contacts" only when they are). Kept a minute.
@@ -75,7 +78,10 @@ export class FollowUpOutcomes {
   record(e: UsedEvent, done: Promise<FollowUpOutcome | undefined>): void {
     const key = `${e.invite.id} ${e.usedBy}`;
     const kept = done.catch(() => undefined);
+    this.pending.delete(key);
     this.pending.set(key, kept);
+    // A burst of in-band registrations must not grow this: the oldest go first (a page waits at most seconds).
+    while (this.pending.size > MAX_OUTCOMES) this.pending.delete(this.pending.keys().next().value!);
     setTimeout(() => { if (this.pending.get(key) === kept) this.pending.delete(key); }, 60_000).unref();
   }
 

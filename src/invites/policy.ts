@@ -80,6 +80,8 @@ export function mayCreate(kind: InviteKind, s: Subject, p: PolicySettings): Deci
     // falls through: account+contact invites are contact invites too
     case 'contact':
       if (!p.allowContactInvites) return refuse('contact-invites-disabled', 'refusal.contactDisabled');
+      // A limit of 0 turns users' invites off: say so, not "you already have 0".
+      if (p.maxInvitesPerUser === 0 || p.maxInvitesPerDay === 0) return refuse('contact-invites-disabled', 'refusal.userInvitesOff');
       if (s.pending >= p.maxInvitesPerUser) {
         return refuse('quota', 'refusal.quotaPending', { count: s.pending });
       }

@@ -149,6 +149,14 @@ describe('policy table (as Prosody)', () => {
     expect(d.ok).to.equal(false);
     expect(d.ok || d.code).to.equal('quota');
   });
+  it('a limit of 0 says users\' invites are off, never "you already have 0"', () => {
+    for (const limits of [{ maxInvitesPerUser: 0 }, { maxInvitesPerDay: 0 }]) {
+      const d = mayCreate('contact', { jid: 'ann@example.org', admin: false, pending: 0, createdToday: 0 }, { ...p, ...limits });
+      expect(d.ok || d.code).to.equal('contact-invites-disabled');
+      expect(d.ok || d.message).to.equal('Invites from user accounts are turned off on this server.');
+    }
+    expect(mayCreate('contact', { jid: 'boss@example.org', admin: true, pending: 0 }, { ...p, maxInvitesPerUser: 0 }).ok).to.equal(true);
+  });
   it('the CLI may create account kinds but not contact kinds', () => {
     expect(table(p, { jid: null, admin: true, pending: 0 })).to.deep.equal({ account: true, contact: false, 'account-contact': false, reset: true });
   });
