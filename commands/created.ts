@@ -5,6 +5,12 @@ import { localize } from '../src/invites/policy.js';
 import type { CreateRequest } from '../src/invites/service.js';
 import { qrCodeUrl } from '../src/web/links.js';
 
+/** A username as typed, or the local part of an address on this server ("alice@DOMAIN" is "alice", as the ad-hoc form takes it). */
+export function typedUsername(word: string, domain: string): string {
+  const at = word.lastIndexOf('@');
+  return at > 0 && word.slice(at + 1).toLowerCase() === domain.toLowerCase() ? word.slice(0, at) : word;
+}
+
 export async function createAndDescribe(ctx: CommandContext, req: CreateRequest): Promise<string> {
   const result = await ctx.service.create({ jid: ctx.sender }, req);
   if (!result.ok) return localize(result, ctx.t);

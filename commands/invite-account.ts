@@ -1,6 +1,6 @@
 import type { Command } from '../src/bot/command.js';
 import { parseRole, ROLES, sortRoles } from '../src/invites/roles.js';
-import { createAndDescribe } from './created.js';
+import { createAndDescribe, typedUsername } from './created.js';
 
 export const inviteAccount: Command = {
   name: 'invite account',
@@ -14,6 +14,6 @@ export const inviteAccount: Command = {
     const wrong = typed.find((r) => !parseRole(r));
     if (wrong !== undefined) return ctx.t('bot.badRole', { role: wrong.slice(0, 40), roles: ROLES.join(', ') });
     const roles = sortRoles(typed.map((r) => parseRole(r)!));
-    return createAndDescribe(ctx, { kind: 'account', username: ctx.args[0], roles });
+    return createAndDescribe(ctx, { kind: 'account', username: ctx.args[0] && typedUsername(ctx.args[0], ctx.service.domain), roles });
   },
 };

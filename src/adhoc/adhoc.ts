@@ -22,7 +22,7 @@ export interface AdhocOptions {
   limitAdmins?: boolean;
   now?: () => Date;
   commands?: readonly AdhocCommand[];
-  /** The language of replies to requests that name none (LANGUAGE). */
+  /** The language of replies to requests that name none (DEFAULT_LANGUAGE). */
   language?: Lang;
 }
 

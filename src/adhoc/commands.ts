@@ -20,7 +20,7 @@ export interface AskerContext {
   asker: string;
   service: InviteService;
   now: Date;
-  /** The language of the request (its xml:lang, else LANGUAGE), and its catalogue. */
+  /** The language of the request (its xml:lang, else DEFAULT_LANGUAGE), and its catalogue. */
   lang: Lang;
   t: T;
 }
@@ -137,6 +137,8 @@ export const createAccountCommand: AdhocCommand = {
 /** The username of a local bare JID, or the sentence saying what to enter instead. */
 function localUsername(t: T, value: string | undefined, domain: string): { username: string } | { message: string } {
   if (value === undefined) return { message: t('adhoc.enterAccount', { domain }) };
+  // A bare username ("alice") is an account of this server, as the bot's "invite reset alice" takes it.
+  if (!/[@/]/.test(value) && value.trim().toLowerCase() !== domain) return { username: value.trim() };
   const jid = splitBareJid(value);
   if (!jid) return { message: t('adhoc.notAddress', { value: printable(value), domain }) };
   if (jid.domain.toLowerCase() !== domain) return { message: t('adhoc.notLocal', { value: printable(value), domain }) };

@@ -29,7 +29,7 @@ export interface BotOptions {
   admins?: readonly string[];
   /** PUBLIC_URL, for the vCard. */
   publicUrl?: string;
-  /** LANGUAGE: replies' language when the message's (or the stream's) is not one we have. */
+  /** DEFAULT_LANGUAGE: replies' language when the message's (or the stream's) is not one we have. */
   language?: Lang;
   /** Limits on answers to presence subscriptions (tests make them small). */
   presenceLimits?: AnswerLimits;
@@ -54,18 +54,19 @@ interface CommandMessage {
 export interface LanguageDefaults {
   /** The xml:lang of the stream header the server sent, if any. */
   stream?: string;
-  /** LANGUAGE: when neither tag is one of ours. */
+  /** DEFAULT_LANGUAGE: when neither tag is one of ours. */
   fallback: Lang;
 }
 
 /**
- * The language of a message: its `xml:lang` (Prosody stamps each stanza with its
+ * The language of a message: its body's `xml:lang`, else the message's (Prosody stamps each stanza with its
  * sender's stream language, "en" when the sender's client declares none), else the
  * stream's default, as one of ours ("de-AT" is German); a tag we have no catalogue
- * for gives LANGUAGE.
+ * for gives DEFAULT_LANGUAGE.
  */
 export function messageLanguage(stanza: Element, d: LanguageDefaults): Lang {
-  const own = stanza.attrs['xml:lang'];
+  // The body read as the command may say its own language (RFC 6121 §5.2.3); else the stanza's.
+  const own = stanza.getChild('body')?.attrs['xml:lang'] ?? stanza.attrs['xml:lang'];
   const tag = typeof own === 'string' && own.trim() ? own : d.stream;
   return pickLanguage(tag, d.fallback);
 }
@@ -153,7 +154,7 @@ export class Bot {
     });
   }
 
-  /** The language `jid` (bare) last wrote to the bot in; LANGUAGE for someone not heard from. */
+  /** The language `jid` (bare) last wrote to the bot in; DEFAULT_LANGUAGE for someone not heard from. */
   languageOf(jid: string): Lang {
     return this.languages.get(jid.split('/')[0]!.toLowerCase()) ?? this.language;
   }

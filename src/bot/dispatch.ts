@@ -76,7 +76,7 @@ export class Dispatcher {
     private readonly service: InviteService,
     private readonly commands: readonly Command[],
     private readonly now: () => Date = () => new Date(),
-    /** The language of replies when the message names none (LANGUAGE). */
+    /** The language of replies when the message names none (DEFAULT_LANGUAGE). */
     readonly language: Lang = 'en',
   ) {}
 
@@ -130,8 +130,11 @@ export class Dispatcher {
     const t = translator(lang);
     const known = this.heardBefore(sender);
     if (body.length > MAX_COMMAND_CHARS) return t('bot.tooLong');
-    const text = stripPunctuation(normalizeText(body));
-    const parsed = parseCommand(text, this.commands);
+    // As typed first: "invite reset alice." is about "alice.", never about another account
+    // "alice"; only a message that is no command as typed ("Invite.", "help?") is read without its punctuation.
+    // A lone mark at the end ("Aide ?", French spacing) is no word of the command.
+    const typed = normalizeText(body).replace(/(?<=\S) +[\p{P}]+$/u, '');
+    const parsed = parseCommand(typed, this.commands) ?? parseCommand(stripPunctuation(typed), this.commands);
     if (!parsed) {
       const shown = normalizeText(body);
       if (!shown) return t('bot.hint');

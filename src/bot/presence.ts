@@ -73,7 +73,8 @@ export class PresenceAnswers {
   private readonly remember: number;
   private readonly repeatMs: number;
   private windowStart = 0;
-  private inWindow = 0;
+  /** Answers sent in the current window: approvals and the rest counted apart, so a flood of strangers' requests never delays an account of the server. */
+  private readonly inWindow = { accept: 0, other: 0 };
   /** Answers left out in the current window (told once when it ends). */
   dropped = 0;
   /** `kind address` → when answered; at most `remember` entries, the oldest given up first. */
@@ -97,7 +98,8 @@ export class PresenceAnswers {
     if (t - this.windowStart >= this.windowMs) {
       droppedBefore = this.dropped;
       this.windowStart = t;
-      this.inWindow = 0;
+      this.inWindow.accept = 0;
+      this.inWindow.other = 0;
       this.dropped = 0;
     }
     const key = `${d.kind} ${d.to.toLowerCase()}`;
@@ -105,11 +107,12 @@ export class PresenceAnswers {
     // acknowledgement could be, by a peer that answers in kind on a server that passes everything on.
     const seen = d.kind === 'accept' ? undefined : this.recent.get(key);
     if (seen !== undefined && t - seen < this.repeatMs) return { ok: false, why: 'repeat', droppedBefore };
-    if (this.inWindow >= this.perWindow) {
+    const budget = d.kind === 'accept' ? 'accept' : 'other';
+    if (this.inWindow[budget] >= this.perWindow) {
       this.dropped++;
       return { ok: false, why: 'limit', droppedBefore };
     }
-    this.inWindow++;
+    this.inWindow[budget]++;
     if (d.kind === 'accept') return { ok: true, droppedBefore };
     this.recent.delete(key);
     this.recent.set(key, t);

@@ -205,7 +205,7 @@ describe('bot text commands (real Prosody)', function () {
       expect((await askIn(alice, 'de', 'invite admin')).body).to.equal('Nur Administratoren können „invite admin“ verwenden. Schreib „help“, um die Befehle zu sehen, die du verwenden kannst.');
     });
 
-    it('answers French and Spanish in theirs, and a language we lack in LANGUAGE (English)', async () => {
+    it('answers French and Spanish in theirs, and a language we lack in DEFAULT_LANGUAGE (English)', async () => {
       expect((await askIn(alice, 'fr', 'aide ?')).body).to.match(/^Commandes que vous pouvez utiliser :\n/);
       expect((await askIn(alice, 'es', '¡Hola!')).body).to.match(/^¡Hola! Soy el bot de invitaciones de localhost: .*\n\nÓrdenes que puedes usar:\n/);
       expect((await askIn(eve, 'es', 'invite')).body).to.equal('Solo las cuentas de localhost pueden crear invitaciones aquí. Escribe «help» para ver lo que puedes hacer.');

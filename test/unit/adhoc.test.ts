@@ -461,6 +461,10 @@ describe('ad-hoc commands (engine)', () => {
       expect(done.uri).to.match(/^xmpp:ann@example\.org\?register;preauth=/);
       expect(done.lookup.invite).to.deep.include({ kind: 'reset', username: 'ann' });
       expect(done.fields.expire!.values[0]).to.equal('2026-11-22T12:00:00Z');
+      // A bare username is an account of this server, as the bot's "invite reset ann" takes it.
+      const again = await start(ADMIN, NODE.reset);
+      const plain = await invitation(await submit(ADMIN, NODE.reset, again.attrs.sessionid, { accountjid: 'carol' }));
+      expect(plain.lookup.invite).to.deep.include({ kind: 'reset', username: 'carol' });
     });
   });
 
@@ -599,7 +603,7 @@ describe('ad-hoc commands: languages, text fallbacks and dead ends', () => {
       .to.equal('Esta sesión de la orden es desconocida o ha caducado; vuelve a empezar la orden.');
     const es = await adhoc.execute(USER, command(NODE.invite), 'es');
     expect(notesOf(es)[0]!.text).to.match(/^Invitación de contacto [a-z0-9]{8}, válida hasta el 28 de noviembre de 2026 a las 12:00 UTC \(dentro de 7 días\)\./);
-    // No language named: LANGUAGE.
+    // No language named: DEFAULT_LANGUAGE.
     const spanish = new Adhoc(core.service, { now: () => core.clock.now, language: 'es' });
     expect(formOf(await spanish.execute(ADMIN, command(NODE.reset)))!.getChildText('title')).to.equal('Crear una invitación de restablecimiento de contraseña');
   });

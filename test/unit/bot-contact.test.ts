@@ -72,6 +72,14 @@ describe('bot as a contact: limits on presence answers', () => {
     expect(answered).to.equal(20 * 50);
   });
 
+  it("strangers' refusals never use up the approvals of the server's own accounts", () => {
+    const now = 0;
+    const a = new PresenceAnswers({ perWindow: 3, windowMs: 1000 }, () => now);
+    for (let i = 0; i < 10; i++) a.admit(refuse(`spam${i}@elsewhere.net`));
+    expect([1, 2, 3].map((i) => a.admit(accept(`user${i}@example.org`)).ok)).to.deep.equal([true, true, true]);
+    expect(a.admit(accept('user4@example.org')).ok).to.equal(false);
+  });
+
   it('tells, once per window, how many were left out', () => {
     let now = 0;
     const a = new PresenceAnswers({ perWindow: 2, windowMs: 1000 }, () => now);
@@ -118,13 +126,16 @@ describe('bot as a contact: profile stanzas', () => {
 });
 
 describe('bot: the language of a message', () => {
-  it("the message's xml:lang, else the stream's, else LANGUAGE; tags mapped to ours", () => {
+  it("the message's xml:lang, else the stream's, else DEFAULT_LANGUAGE; tags mapped to ours", () => {
     const d = { stream: 'fr', fallback: 'es' as const };
     expect(commandMessage(chat('alice@example.org/x', 'help', { 'xml:lang': 'de' }), SELF, d)!.lang).to.equal('de');
     expect(messageLanguage(chat('a@b', 'x', { 'xml:lang': 'de-AT' }), d)).to.equal('de');
     expect(messageLanguage(chat('a@b', 'x'), d)).to.equal('fr');
     expect(messageLanguage(chat('a@b', 'x'), { fallback: 'es' })).to.equal('es');
     expect(messageLanguage(chat('a@b', 'x', { 'xml:lang': 'ja' }), d)).to.equal('es');
+    // The body's own xml:lang wins over the one Prosody stamps on the stanza.
+    const tagged = xml('message', { from: 'a@b/x', type: 'chat', 'xml:lang': 'en' }, xml('body', { 'xml:lang': 'fr' }, 'aide'));
+    expect(messageLanguage(tagged, d)).to.equal('fr');
     expect(commandMessage(chat('alice@example.org/x', 'help'), SELF)!.lang).to.equal('en');
   });
 });
@@ -146,7 +157,7 @@ describe('bot: languages wired through (no server)', () => {
 
   it("a message with xml:lang='de' reaches the dispatcher with 'de', and the sender's language is remembered", async () => {
     const { bot, handled, sent, receive, settle } = fakeBot();
-    expect(bot.languageOf('alice@example.org')).to.equal('fr'); // LANGUAGE: never heard from
+    expect(bot.languageOf('alice@example.org')).to.equal('fr'); // DEFAULT_LANGUAGE: never heard from
     receive(chat('alice@example.org/phone', 'help', { 'xml:lang': 'de' }));
     await settle();
     expect(handled).to.have.length(1);

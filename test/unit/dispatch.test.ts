@@ -260,6 +260,19 @@ describe('Dispatcher: first messages, greetings and punctuation', () => {
     expect(await d.handle(USER, 'Invites!')).to.match(/^1 pending invite:\n/);
   });
 
+  it('never strips punctuation from the words of a command as typed ("alice." is not "alice")', async () => {
+    const reply = await d.handle(ADMIN, 'invite reset alice.');
+    expect(reply).to.include('alice.@example.org');
+    const bound = await d.handle(ADMIN, 'invite account bob!');
+    expect(bound).to.include('"bob!"');
+  });
+
+  it('takes an address of this server where a username is asked ("alice@example.org" is "alice"), as the ad-hoc form does', async () => {
+    expect(await d.handle(ADMIN, 'invite reset alice@example.org')).to.include('Password reset invite for alice@example.org:');
+    expect(await d.handle(ADMIN, 'invite account carol@EXAMPLE.org')).to.include('"carol"');
+    expect(await d.handle(ADMIN, 'invite reset alice@elsewhere.net')).to.match(/not a valid username/);
+  });
+
   it('answers greetings in any of our languages, "?", "start" and emoji with a greeting and the help text', async () => {
     for (const text of ['hi', 'Hello!', 'hey there', 'Hallo', 'guten Tag', 'moin', 'bonjour', 'Salut !', 'coucou', '¡Hola!', 'buenos días', 'buenas', '?', '…', 'start', '/start', '👋', '🙂🙂', 'Good morning']) {
       expect(isGreeting(normalizeText(text)), text).to.equal(true);
@@ -365,7 +378,7 @@ describe('Dispatcher in each language', () => {
     });
   }
 
-  it('speaks LANGUAGE when the message names no language, and the message\'s own when it does', async () => {
+  it('speaks DEFAULT_LANGUAGE when the message names no language, and the message\'s own when it does', async () => {
     const fr = new Dispatcher(core.service, commands, () => core.clock.now, 'fr');
     expect(await fr.handle(USER, 'help')).to.match(/^Commandes que vous pouvez utiliser :/);
     expect(await fr.handle(USER, 'help', () => {}, 'de')).to.match(/^Befehle, die du verwenden kannst:/);
