@@ -22,7 +22,7 @@ function howToOpen(list: ClientList, landingUrl: string | undefined): string {
   const inApp = apps.length ? `Open it in an app that opens invites (${apps.join(', ')})` : '';
   const other = landingUrl
     ? 'with any other app, open the web page above, register there, then log in with the app'
-    : 'with any other app, make the account by hand as shown below';
+    : 'with any other app, make an account by hand as shown below (ADMINS=that account makes it an administrator)';
   return inApp ? `${inApp}; ${other}.` : `${other[0]!.toUpperCase()}${other.slice(1)}.`;
 }
 
