@@ -183,7 +183,7 @@ async function listing(ctx: AskerContext, all: boolean, from?: ListState): Promi
   const shown = from?.shown ?? 0;
   if (n === 0 && !from) return { status: 'completed', notes: [info(t(all ? 'adhoc.list.none' : 'adhoc.list.noneMine'))] };
   const range = { from: shown + 1, to: shown + n };
-  const table = inviteTable(result.invites, ctx.now, ctx.lang, t);
+  const table = inviteTable(result.invites, ctx.now, ctx.lang, t, ctx.asker);
   if (result.next) {
     // One page at a time: a long list is never built whole, here or in the client.
     return {
@@ -219,7 +219,7 @@ async function revokeStage(ctx: AskerContext, reason?: string): Promise<Step> {
     return { status: 'completed', notes: [...notes, info(ctx.t('adhoc.revoke.nothing'))] };
   }
   // Too many to choose from: the id is typed instead (the list command shows them).
-  const form = revokeForm(result.next ? undefined : result.invites, ctx.now, ctx.lang, ctx.t);
+  const form = revokeForm(result.next ? undefined : result.invites, ctx.now, ctx.lang, ctx.t, ctx.asker);
   return { status: 'executing', form: reason ? withReason(form, reason) : form, notes };
 }
 

@@ -99,10 +99,10 @@ const COLUMNS = [
  * The same list as plain text in the instructions, one line per invite, for clients
  * that draw no tables (profanity, poezio).
  */
-export function inviteTable(invites: readonly Invite[], now: Date, lang: Lang, t: T): Element {
+export function inviteTable(invites: readonly Invite[], now: Date, lang: Lang, t: T, viewer?: string): Element {
   return dataForm('result', {
     title: t('adhoc.form.list.result'),
-    instructions: invites.map((i) => describeListed(i, now, lang)).join('\n'),
+    instructions: invites.map((i) => describeListed(i, now, lang, viewer)).join('\n'),
     reported: COLUMNS.map((c) => ({ var: c.var, label: t(`adhoc.form.column.${c.key}`), type: 'text-single' as const })),
     items: invites.map((i) => ({
       id: i.id,
@@ -117,7 +117,7 @@ export function inviteTable(invites: readonly Invite[], now: Date, lang: Lang, t
 }
 
 /** A choice of the invites, or (undefined: too many to list) a field to type the id in. */
-export function revokeForm(invites: readonly Invite[] | undefined, now: Date, lang: Lang, t: T): Element {
+export function revokeForm(invites: readonly Invite[] | undefined, now: Date, lang: Lang, t: T, viewer?: string): Element {
   if (!invites) {
     return dataForm('form', {
       title: t('adhoc.form.revoke.title'),
@@ -129,7 +129,7 @@ export function revokeForm(invites: readonly Invite[] | undefined, now: Date, la
     title: t('adhoc.form.revoke.title'),
     fields: [{
       var: FIELD.id, type: 'list-single', label: t('adhoc.form.revoke.choice'), required: true,
-      options: invites.map((i) => ({ value: i.id, label: describeListed(i, now, lang) })),
+      options: invites.map((i) => ({ value: i.id, label: describeListed(i, now, lang, viewer) })),
     }],
   });
 }

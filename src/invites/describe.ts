@@ -24,7 +24,7 @@ function what(inv: Invite, domain: string, lang: Lang): string {
       const user = inv.username ? 'User' : '';
       const vars = { domain, username: inv.username ?? '' };
       if (inv.roles.includes('admin')) return t(`common.invite.account${user}Admin`, vars);
-      if (inv.roles.length > 0) return t(`common.invite.account${user}Roles`, { ...vars, roles: inv.roles.join(', '), count: inv.roles.length });
+      if (inv.roles.length > 0) return t(`common.invite.account${user}Roles`, { ...vars, roles: inv.roles.map((r) => roleName(r, lang)).join(', '), count: inv.roles.length });
       return t(`common.invite.account${user}`, vars);
     }
     case 'contact':
@@ -53,15 +53,24 @@ export function describeCreated(c: CreatedInvite, domain: string, now: Date, lan
   ].join('\n');
 }
 
-/** One line of an invite listing; never includes the token (the store has only its hash). */
-export function describeListed(inv: Invite, now: Date, lang: Lang): string {
+/** A role in words ("Mitglied"); one the catalogues do not name, as it is. */
+export function roleName(role: string, lang: Lang): string {
+  return translator(lang)(`common.role.${role}`, { defaultValue: role });
+}
+
+/**
+ * One line of an invite listing; never includes the token (the store has only its hash).
+ * Its creator is named unless that is `viewer` (a list of one's own says it once, not per line).
+ */
+export function describeListed(inv: Invite, now: Date, lang: Lang, viewer?: string): string {
   const t = translator(lang);
   const extra = [
     inv.username && t('common.invite.user', { username: inv.username }),
-    inv.roles.length > 0 && t('common.invite.roles', { roles: inv.roles.join(',') }),
-    inv.createdBy,
+    inv.roles.length > 0 && t('common.invite.roles', { roles: inv.roles.map((r) => roleName(r, lang)).join(', ') }),
+    inv.createdBy !== viewer && inv.createdBy,
   ].filter(Boolean).join(', ');
-  return t('common.invite.listed', { id: inv.id, kind: kindLabel(inv.kind, lang), expiry: formatExpiry(inv.expiresAt, now, lang), uses: uses(inv, lang), extra });
+  const line = t('common.invite.listed', { id: inv.id, kind: kindLabel(inv.kind, lang), expiry: formatExpiry(inv.expiresAt, now, lang), uses: uses(inv, lang) });
+  return extra ? `${line}  (${extra})` : line;
 }
 
 /** What the inviter is told when their invite was used. */

@@ -18,7 +18,7 @@ export function rolesText(invite: Invite, domain: string, t: T): string | undefi
   if (invite.kind === 'reset' || invite.kind === 'contact') return undefined;
   const roles = invite.roles ?? [];
   if (roles.includes('admin')) return t('web.invite.roleAdmin', { domain });
-  const named = roles.filter((r) => r !== 'registered').map((r) => t(`web.role.${r}`));
+  const named = roles.filter((r) => r !== 'registered').map((r) => t(`common.role.${r}`));
   if (!named.length) return undefined;
   return t('web.invite.roles', { domain, roles: named.join(', ') });
 }

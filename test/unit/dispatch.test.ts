@@ -329,7 +329,7 @@ describe('Dispatcher in each language', () => {
       greeting: /^Hello! I am the invite bot of example\.org/,
       unknown: 'I did not understand "frobnicate". Type "help" to see the commands you can use.',
       adminOnly: 'Only administrators can use "invite admin". Type "help" to see the commands you can use.',
-      list: /^1 pending invite:\n[a-z0-9]{8} {2}contact {2}expires 28 November 2026 at 12:00 UTC \(in 7 days\) {2}single use {2}\(ann@example\.org\)$/,
+      list: /^1 pending invite:\n[a-z0-9]{8} {2}contact {2}expires 28 November 2026 at 12:00 UTC \(in 7 days\) {2}single use$/,
     },
     de: {
       created: /^Kontakteinladung: Wer sie öffnet, wird dein Kontakt\. Gültig bis 28\. November 2026 um 12:00 UTC \(in 7 Tagen\), einmal verwendbar\.\nxmpp:ann@example\.org\?roster;preauth=\S+\nGib sie nur der Person, die du einlädst\. Kennung ([a-z0-9]{8}): „revoke \1“ widerruft sie\.$/,
@@ -339,7 +339,7 @@ describe('Dispatcher in each language', () => {
       greeting: /^Hallo! Ich bin der Einladungs-Bot von example\.org: .*\n\nBefehle, die du verwenden kannst:\n/,
       unknown: 'Ich habe „frobnicate“ nicht verstanden. Schreib „help“, um die Befehle zu sehen, die du verwenden kannst.',
       adminOnly: 'Nur Administratoren können „invite admin“ verwenden. Schreib „help“, um die Befehle zu sehen, die du verwenden kannst.',
-      list: /^1 offene Einladung:\n[a-z0-9]{8} {2}Kontakt {2}gültig bis 28\. November 2026 um 12:00 UTC \(in 7 Tagen\) {2}einmal verwendbar {2}\(ann@example\.org\)$/,
+      list: /^1 offene Einladung:\n[a-z0-9]{8} {2}Kontakt {2}gültig bis 28\. November 2026 um 12:00 UTC \(in 7 Tagen\) {2}einmal verwendbar$/,
     },
     fr: {
       created: /^Invitation de contact : la personne qui l’ouvre devient votre contact\. Valable jusqu’au 28 novembre 2026 à 12:00 UTC \(dans 7 jours\), usage unique\.\nxmpp:ann@example\.org\?roster;preauth=\S+\nNe la partagez qu’avec la personne que vous invitez\. Identifiant ([a-z0-9]{8}) : « revoke \1 » l’annule\.$/,
@@ -349,7 +349,7 @@ describe('Dispatcher in each language', () => {
       greeting: /^Bonjour ! Je suis le bot d’invitations de example\.org : .*\n\nCommandes que vous pouvez utiliser :\n/,
       unknown: 'Je n’ai pas compris « frobnicate ». Tapez « help » pour voir les commandes que vous pouvez utiliser.',
       adminOnly: 'Seuls les administrateurs peuvent utiliser « invite admin ». Tapez « help » pour voir les commandes que vous pouvez utiliser.',
-      list: /^1 invitation en attente :\n[a-z0-9]{8} {2}contact seul {2}expire le 28 novembre 2026 à 12:00 UTC \(dans 7 jours\) {2}usage unique {2}\(ann@example\.org\)$/,
+      list: /^1 invitation en attente :\n[a-z0-9]{8} {2}contact seul {2}expire le 28 novembre 2026 à 12:00 UTC \(dans 7 jours\) {2}usage unique$/,
     },
     es: {
       created: /^Invitación de contacto: quien la abra pasa a ser tu contacto\. Válida hasta el 28 de noviembre de 2026 a las 12:00 UTC \(dentro de 7 días\), de un solo uso\.\nxmpp:ann@example\.org\?roster;preauth=\S+\nCompártela solo con la persona a la que invitas\. Identificador ([a-z0-9]{8}): «revoke \1» la anula\.$/,
@@ -359,7 +359,7 @@ describe('Dispatcher in each language', () => {
       greeting: /^¡Hola! Soy el bot de invitaciones de example\.org: .*\n\nÓrdenes que puedes usar:\n/,
       unknown: 'No he entendido «frobnicate». Escribe «help» para ver las órdenes que puedes usar.',
       adminOnly: 'Solo los administradores pueden usar «invite admin». Escribe «help» para ver las órdenes que puedes usar.',
-      list: /^1 invitación pendiente:\n[a-z0-9]{8} {2}contacto {2}caduca el 28 de noviembre de 2026 a las 12:00 UTC \(dentro de 7 días\) {2}de un solo uso {2}\(ann@example\.org\)$/,
+      list: /^1 invitación pendiente:\n[a-z0-9]{8} {2}contacto {2}caduca el 28 de noviembre de 2026 a las 12:00 UTC \(dentro de 7 días\) {2}de un solo uso$/,
     },
   };
 
@@ -389,7 +389,7 @@ describe('Dispatcher in each language', () => {
     expect(await say('invite reset', 'de')).to.equal('„invite reset“ braucht den Benutzernamen des Kontos, und sonst nichts. Zum Beispiel „invite reset alice“.');
     expect(await say('invite account no/slash', 'es')).to.equal('«no/slash» no es un nombre de usuario válido.');
     expect(await say('invite account --role root', 'fr')).to.equal('« root » n’est pas un rôle ; les rôles sont admin, member, registered, guest.');
-    expect(await say('invite account dora --role member', 'de')).to.match(/^Kontoeinladung für den Benutzernamen „dora“, mit der Rolle member: Sie erstellt ein Konto auf example\.org\. /);
+    expect(await say('invite account dora --role member', 'de')).to.match(/^Kontoeinladung für den Benutzernamen „dora“, mit der Rolle Mitglied: Sie erstellt ein Konto auf example\.org\. /);
     expect(await say('invite admin', 'es')).to.match(/^Invitación de cuenta, para un nuevo administrador: crea una cuenta en example\.org\. /);
     expect(await say('revoke zzzz2222', 'fr')).to.equal('Vous n’avez pas d’invitation avec l’identifiant « zzzz2222 ». Tapez « invites » pour voir leurs identifiants.');
     expect(await say('invites next', 'de')).to.equal('Es gibt keine Liste, die fortgesetzt werden könnte. Schreib „invites“ für deine oder „invites all“ für die von allen.');
