@@ -34,7 +34,7 @@ export const invites: Command = {
     ctx.keep(result.next ? { all, next: result.next, shown: shown + n } satisfies Place : undefined);
     if (n === 0 && !from) return t(all ? 'bot.invites.none' : 'bot.invites.noneMine');
     if (n === 0) return t('bot.invites.noMore');
-    const lines = result.invites.map((i) => describeListed(i, ctx.now, ctx.lang, ctx.sender));
+    const lines = result.invites.map((i) => describeListed(i, ctx.now, ctx.lang, all ? undefined : ctx.sender));
     const range = { from: shown + 1, to: shown + n };
     if (result.next) return `${t('bot.invites.page', range)}\n${lines.join('\n')}\n${t('bot.invites.more')}`;
     if (from) return `${t('bot.invites.last', range)}\n${lines.join('\n')}`;

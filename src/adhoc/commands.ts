@@ -183,7 +183,7 @@ async function listing(ctx: AskerContext, all: boolean, from?: ListState): Promi
   const shown = from?.shown ?? 0;
   if (n === 0 && !from) return { status: 'completed', notes: [info(t(all ? 'adhoc.list.none' : 'adhoc.list.noneMine'))] };
   const range = { from: shown + 1, to: shown + n };
-  const table = inviteTable(result.invites, ctx.now, ctx.lang, t, ctx.asker);
+  const table = inviteTable(result.invites, ctx.now, ctx.lang, t, all ? undefined : ctx.asker);
   if (result.next) {
     // One page at a time: a long list is never built whole, here or in the client.
     return {
@@ -212,14 +212,15 @@ export const listCommand: AdhocCommand = {
 
 /** The revoke form over what the asker may revoke now (admins: everyone's), or the end when there is nothing; `reason`: why it is shown again. */
 async function revokeStage(ctx: AskerContext, reason?: string): Promise<Step> {
-  const result = await ctx.service.listPending(actor(ctx), { all: ctx.service.isAdmin(ctx.asker), limit: REVOKE_CHOICES });
+  const all = ctx.service.isAdmin(ctx.asker);
+  const result = await ctx.service.listPending(actor(ctx), { all, limit: REVOKE_CHOICES });
   if (!result.ok) return forbidden(localize(result, ctx.t));
   const notes = reason ? [problem(reason)] : [];
   if (result.invites.length === 0) {
     return { status: 'completed', notes: [...notes, info(ctx.t('adhoc.revoke.nothing'))] };
   }
   // Too many to choose from: the id is typed instead (the list command shows them).
-  const form = revokeForm(result.next ? undefined : result.invites, ctx.now, ctx.lang, ctx.t, ctx.asker);
+  const form = revokeForm(result.next ? undefined : result.invites, ctx.now, ctx.lang, ctx.t, all ? undefined : ctx.asker);
   return { status: 'executing', form: reason ? withReason(form, reason) : form, notes };
 }
 

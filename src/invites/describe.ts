@@ -60,13 +60,14 @@ export function roleName(role: string, lang: Lang): string {
 
 /**
  * One line of an invite listing; never includes the token (the store has only its hash).
- * Its creator is named unless that is `viewer` (a list of one's own says it once, not per line).
+ * Its creator is named unless that is `viewer` (a list of one's own invites, which needs no name on each line).
  */
 export function describeListed(inv: Invite, now: Date, lang: Lang, viewer?: string): string {
   const t = translator(lang);
   const extra = [
     inv.username && t('common.invite.user', { username: inv.username }),
-    inv.roles.length > 0 && t('common.invite.roles', { roles: inv.roles.map((r) => roleName(r, lang)).join(', ') }),
+    // As --role takes them: a list is for the admins who type them.
+    inv.roles.length > 0 && t('common.invite.roles', { roles: inv.roles.join(',') }),
     inv.createdBy !== viewer && inv.createdBy,
   ].filter(Boolean).join(', ');
   const line = t('common.invite.listed', { id: inv.id, kind: kindLabel(inv.kind, lang), expiry: formatExpiry(inv.expiresAt, now, lang), uses: uses(inv, lang) });

@@ -218,7 +218,7 @@ for (const where of ADDRESSES) {
         const lines = x.getChildText('instructions')!.split('\n');
         const rows = rowsOf(x);
         expect(lines).to.have.length(rows.length);
-        expect(lines[0]).to.match(new RegExp(`^${rows[0]!.id} {2}contact {2}expires .* UTC \\(in 7 days\\) {2}single use {2}\\(alice@localhost\\)$`));
+        expect(lines[0]).to.match(new RegExp(`^${rows[0]!.id} {2}contact {2}expires .* UTC \\(in 7 days\\) {2}single use$`)); // her own list: her address is not on every line
         expect(notesOf(listed)).to.deep.equal([{ type: 'info', text: `${rows.length} pending invite${rows.length === 1 ? '' : 's'}.` }]);
         const first = await run(boss, NODE.createAccount);
         const again = await run(boss, NODE.createAccount, { sessionid: first.attrs.sessionid }, { username: 'no/slash' });
