@@ -1,6 +1,7 @@
 // XEP-0030 answers about the invite commands, per asker (XEP-0050 §2).
 import { type Lang, translator } from '../i18n/i18n.js';
 import { localize } from '../invites/policy.js';
+import { CAPS_NODE } from '../xmpp/caps.js';
 import { stanzaError } from '../xmpp/errors.js';
 import { NS_DATA } from '../xmpp/forms.js';
 import type { Element } from '../xmpp/stanzas.js';
@@ -9,10 +10,18 @@ import { discoInfo, discoItems, type Identity, NS_COMMANDS, NS_DISCO_INFO, NS_DI
 
 const notFound = (lang: Lang) => inLanguage(stanzaError('cancel', 'item-not-found', translator(lang)('adhoc.error.noNode')), lang);
 
-/** disco#info at the address (no node), on the command list node, or on one command's node; names in `lang`. */
+/** The features of the address itself (its caps are the hash of these and its identity). */
+export function addressFeatures(features: readonly string[] = []): string[] {
+  return [...new Set([NS_DISCO_INFO, NS_DISCO_ITEMS, NS_COMMANDS, NS_DATA, ...features])];
+}
+
+/**
+ * disco#info at the address (no node, or the caps node `CAPS_NODE#ver` its presence
+ * names, XEP-0115 §6.2), on the command list node, or on one command's node; names in `lang`.
+ */
 export async function infoFor(adhoc: Adhoc, asker: string, node: string | undefined, identity: Identity, features: readonly string[] = [], lang: Lang = adhoc.language): Promise<Element> {
-  if (node === undefined) {
-    return discoInfo(undefined, [identity], [NS_DISCO_INFO, NS_DISCO_ITEMS, NS_COMMANDS, NS_DATA, ...features]);
+  if (node === undefined || node.startsWith(`${CAPS_NODE}#`)) {
+    return discoInfo(node, [identity], addressFeatures(features));
   }
   if (node === NS_COMMANDS) {
     return discoInfo(node, [{ category: 'automation', type: 'command-list', name: translator(lang)('adhoc.commandList') }], [NS_DISCO_INFO]);

@@ -3,6 +3,8 @@
 import { client, type Client } from '@xmpp/client';
 import type { Adhoc } from '../adhoc/adhoc.js';
 import { attachAdhoc } from '../adhoc/attach.js';
+import { addressFeatures } from '../adhoc/disco.js';
+import { capsElement, capsVer } from '../xmpp/caps.js';
 import { type Lang, pickLanguage } from '../i18n/i18n.js';
 import { log } from '../log.js';
 import { SenderLimit, tooFast } from '../rate-limit.js';
@@ -98,6 +100,8 @@ export class Bot {
   private streamLang?: string;
   readonly name: string;
   readonly language: Lang;
+  /** The XEP-0115 element of its presence: what disco#info at its full JID answers (with ad-hoc commands). */
+  private caps?: Element;
 
   constructor(private readonly opts: BotOptions, private readonly dispatcher: Dispatcher, adhoc?: Adhoc) {
     const [username, domain] = opts.jid.split('@') as [string, string];
@@ -125,7 +129,7 @@ export class Bot {
           // Without presence, chat to the bot's bare JID is not delivered to it. Initial presence
           // also makes the server send it to every contact and hand over subscription requests
           // that came while the bot was away.
-          this.send(presence());
+          this.send(presence(this.caps));
         });
       void publishProfile(this.xmpp.iqCaller, { name: this.name, domain, publicUrl: opts.publicUrl });
     });
@@ -135,11 +139,11 @@ export class Bot {
       return !from || from === opts.jid.toLowerCase() || from.split('/')[0] === opts.jid.toLowerCase() ? true : undefined;
     });
     if (adhoc) {
+      const identity = { category: 'client', type: 'bot', name: this.name };
       // At the bound full JID only: the server answers IQs to the bot's bare JID itself.
-      attachAdhoc(this.xmpp.iqCallee, adhoc, {
-        address: () => this.xmpp.jid?.toString(),
-        identity: { category: 'client', type: 'bot', name: this.name },
-      });
+      attachAdhoc(this.xmpp.iqCallee, adhoc, { address: () => this.xmpp.jid?.toString(), identity });
+      // Clients learn from the presence that the commands are here (XEP-0115).
+      this.caps = capsElement(capsVer([identity], addressFeatures()));
     }
     this.xmpp.on('stanza', (stanza: Element) => {
       if (stanza.is('presence')) {

@@ -8,8 +8,9 @@ export const NS_VCARD_TEMP = 'vcard-temp';
 export const NS_ROSTER = 'jabber:iq:roster';
 const NS_PUBSUB = 'http://jabber.org/protocol/pubsub';
 
-export function presence(): Element {
-  return xml('presence', {});
+/** Available presence, with the sender's XEP-0115 caps element when it has one. */
+export function presence(caps?: Element): Element {
+  return xml('presence', {}, ...(caps ? [caps] : []));
 }
 
 export type SubscriptionType = 'subscribe' | 'subscribed' | 'unsubscribe' | 'unsubscribed';

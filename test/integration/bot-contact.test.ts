@@ -5,6 +5,7 @@
 import { expect } from 'chai';
 import xml, { type Element } from '@xmpp/xml';
 import { freePorts } from '../../src/prosody/free-port.js';
+import { CAPS_NODE, capsVer } from '../../src/xmpp/caps.js';
 import { eventually } from '../helpers/eventually.js';
 import { BOT, DOMAIN, type Stack, startStack } from '../helpers/stack.js';
 import type { User } from '../helpers/xmpp-user.js';
@@ -82,6 +83,18 @@ describe('the bot as a contact (real Prosody)', function () {
       xml('query', { xmlns: 'http://jabber.org/protocol/disco#items', node: NS_COMMANDS })));
     const nodes = items.getChild('query')!.getChildren('item').map((i: Element) => i.attrs.node);
     expect(nodes).to.include('urn:xmpp:invite#invite');
+    // As Conversations finds them: the presence's XEP-0115 caps, then disco#info at node#ver
+    // (it asks only when there are caps: PresenceParser, `if (presence.hasCaps()) fetchCaps(...)`).
+    const c = online!.getChild('c', 'http://jabber.org/protocol/caps')!;
+    expect(c.attrs).to.include({ hash: 'sha-1', node: CAPS_NODE });
+    const info = await alice.xmpp.iqCaller.request(xml('iq', { type: 'get', to: full },
+      xml('query', { xmlns: 'http://jabber.org/protocol/disco#info', node: `${c.attrs.node}#${c.attrs.ver}` })));
+    const q = info.getChild('query')!;
+    expect(q.attrs.node).to.equal(`${c.attrs.node}#${c.attrs.ver}`);
+    const features = q.getChildren('feature').map((f: Element) => String(f.attrs.var));
+    expect(features).to.include(NS_COMMANDS);
+    const identities = q.getChildren('identity').map((i: Element) => ({ category: String(i.attrs.category), type: String(i.attrs.type), name: i.attrs.name as string | undefined }));
+    expect(capsVer(identities, features)).to.equal(c.attrs.ver);
   });
 
   it('the bot still shows online to a contact after it reconnects (initial presence goes to its roster)', async () => {

@@ -1,6 +1,7 @@
 // The bot as a contact, without a server: who gets a subscription back, the
 // limits on presence answers, and the language a message is answered in.
 import { expect } from 'chai';
+import { capsVer } from '../../src/xmpp/caps.js';
 import xml, { type Element } from '@xmpp/xml';
 import { Bot, commandMessage, LANGUAGES_KEPT, messageLanguage } from '../../src/bot/bot.js';
 import type { Dispatcher } from '../../src/bot/dispatch.js';
@@ -196,5 +197,13 @@ describe('bot: languages wired through (no server)', () => {
     expect(sent.map((s) => [s.attrs.to, s.attrs.type])).to.deep.equal([
       ['alice@example.org', 'subscribed'], ['alice@example.org', 'subscribe'], ['eve@elsewhere.net', 'unsubscribed'],
     ]);
+  });
+});
+
+describe('bot: XEP-0115 caps', () => {
+  it('computes ver as XEP-0115 §5.2 does (its worked example)', () => {
+    const ver = capsVer([{ category: 'client', type: 'pc', name: 'Exodus 0.9.1' }],
+      ['http://jabber.org/protocol/caps', 'http://jabber.org/protocol/disco#info', 'http://jabber.org/protocol/disco#items', 'http://jabber.org/protocol/muc']);
+    expect(ver).to.equal('QgayPKawpkPSDYmwT/WM94uAlu0=');
   });
 });
