@@ -234,12 +234,10 @@ export class InviteService extends EventEmitter<ServiceEvents> {
     }
     if (username && maxUses > 1) return fail('bad-uses', 'refusal.boundOnce');
     // No dead ends: where the server can be asked, a bound name must be free and a reset's account must exist.
-    if (username && this.server) {
-      const jid = `${username}@${this.domain}`;
-      const account = await this.server.account(jid).catch(() => undefined);
-      if (account?.exists && req.kind === 'account') return fail('username-taken', 'refusal.accountExists', { jid, username });
-      if (account && !account.exists && req.kind === 'reset') return fail('no-account', 'refusal.noAccountToReset', { jid });
-    }
+    const dead = await this.deadEnd(req.kind, username);
+    const jid = `${username}@${this.domain}`;
+    if (dead === 'username-taken') return fail('username-taken', 'refusal.accountExists', { jid, username: username! });
+    if (dead === 'no-account') return fail('no-account', 'refusal.noAccountToReset', { jid });
 
     const now = this.now();
     const token = newToken();
@@ -272,6 +270,20 @@ export class InviteService extends EventEmitter<ServiceEvents> {
     this.emit('created', { invite });
     const landingUrl = this.landingUrl(token);
     return { ok: true, invite, token, uri: this.uri(invite, token), ...(landingUrl ? { landingUrl } : {}) };
+  }
+
+  /**
+   * Why an invite of this kind for this username cannot work, as the server says now: a
+   * bound account invite's name is taken, or a reset's account does not exist. Undefined
+   * when it can work, or when the server cannot be asked (then the server refuses later).
+   */
+  async deadEnd(kind: InviteKind, username: string | undefined): Promise<'username-taken' | 'no-account' | undefined> {
+    if (!username || !this.server || (kind !== 'account' && kind !== 'reset')) return undefined;
+    const account = await this.server.account(`${username}@${this.domain}`).catch(() => undefined);
+    if (!account) return undefined;
+    if (kind === 'account' && account.exists) return 'username-taken';
+    if (kind === 'reset' && !account.exists) return 'no-account';
+    return undefined;
   }
 
   /**

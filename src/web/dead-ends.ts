@@ -7,16 +7,11 @@ import type { Visit } from './visit.js';
 
 export type DeadEnd = { why: 'taken' | 'gone'; jid: string; username: string };
 
-/** The dead end the server reports for `invite` (through the bridge's account query), or undefined when none or it cannot be asked. */
+/** The dead end the server reports for `invite` (the core asks it, through the bridge), or undefined when none or it cannot be asked. */
 export async function deadEndOf(site: Site, invite: Invite): Promise<DeadEnd | undefined> {
-  const username = invite.username;
-  if (!username || (invite.kind !== 'account' && invite.kind !== 'reset')) return undefined;
-  const jid = `${username}@${site.domain}`;
-  const answer = await site.service.server?.account(jid).catch(() => undefined);
-  if (!answer) return undefined;
-  if (invite.kind === 'account' && answer.exists) return { why: 'taken', jid, username };
-  if (invite.kind === 'reset' && !answer.exists) return { why: 'gone', jid, username };
-  return undefined;
+  const why = await site.service.deadEnd(invite.kind, invite.username);
+  if (!why || !invite.username) return undefined;
+  return { why: why === 'username-taken' ? 'taken' : 'gone', jid: `${invite.username}@${site.domain}`, username: invite.username };
 }
 
 export function sendDeadEnd(site: Site, v: Visit, reply: FastifyReply, d: DeadEnd): FastifyReply {

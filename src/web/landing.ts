@@ -8,7 +8,7 @@ import { type Client, findClient, type Platform, storeUrl, type Translations } f
 import { deadEndOf, sendDeadEnd } from './dead-ends.js';
 import { inviteText, validUntil } from './invite-view.js';
 import { hasForm } from './registration.js';
-import { invitePath, pageBase, sendHtml, sendMessage, sendState, type Site, visit } from './site.js';
+import { invitePath, pageBase, sendHtml, sendMessage, sendRedirect, sendState, type Site, visit } from './site.js';
 import type { Device, Visit } from './visit.js';
 
 type TokenParams = { Params: { token: string } };
@@ -104,7 +104,7 @@ export function landingRoutes(app: FastifyInstance, site: Site): void {
     const invite = await usable(site, v, reply, token);
     if (!invite) return reply;
     // A reset is for an account that has its app already; and its token must never reach a store as a referrer.
-    if (invite.kind === 'reset') return reply.header('Cache-Control', 'no-store').redirect(invitePath(site, token, '/register'), 303);
+    if (invite.kind === 'reset') return sendRedirect(reply, invitePath(site, token, '/register'));
     const found = findClient(site.clients, req.params.app);
     if (!found) return sendMessage(site, v, reply, 404, v.t('web.error.notFound.title'), v.t('web.error.notFound.lead'));
     const uri = site.service.uri(invite, token);

@@ -9,7 +9,7 @@ import { deadEndOf, sendDeadEnd } from './dead-ends.js';
 import { inviteText } from './invite-view.js';
 import { MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH } from './password-policy.js';
 import { hasForm, registerWithInvite } from './registration.js';
-import { invitePath, pageBase, sendHtml, sendMessage, sendState, type Site, visit } from './site.js';
+import { invitePath, pageBase, sendHtml, sendMessage, sendRedirect, sendState, type Site, visit } from './site.js';
 import type { Visit } from './visit.js';
 import { inLang, platformsFor } from './landing.js';
 
@@ -78,7 +78,7 @@ export function registerRoutes(app: FastifyInstance, site: Site, limit: Register
     const found = await site.service.lookup(token);
     if (found.state !== 'valid') return sendState(site, v, reply, found.state);
     // A contact invite makes no account: its landing page says what to do.
-    if (!hasForm(found.invite)) return reply.header('Cache-Control', 'no-store').redirect(invitePath(site, token), 303);
+    if (!hasForm(found.invite)) return sendRedirect(reply, invitePath(site, token));
     const dead = await deadEndOf(site, found.invite);
     if (dead) return sendDeadEnd(site, v, reply, dead);
     return sendForm(site, v, reply, 200, token, found.invite, req.query.app);
@@ -95,7 +95,7 @@ export function registerRoutes(app: FastifyInstance, site: Site, limit: Register
     const { t } = v;
     const found = await site.service.lookup(token);
     if (found.state !== 'valid') return sendState(site, v, reply, found.state);
-    if (!hasForm(found.invite)) return reply.header('Cache-Control', 'no-store').redirect(invitePath(site, token), 303);
+    if (!hasForm(found.invite)) return sendRedirect(reply, invitePath(site, token));
     try {
       await attempts.consume(req.ip);
     } catch (e) {

@@ -54,6 +54,11 @@ export function sendHtml(reply: FastifyReply, status: number, html: string): Fas
     .type('text/html; charset=utf-8').send(html);
 }
 
+/** A 303 to another page; never cached, as the pages are not (their URLs carry tokens). */
+export function sendRedirect(reply: FastifyReply, path: string): FastifyReply {
+  return reply.header('Cache-Control', 'no-store').redirect(path, 303);
+}
+
 /** The page for a token that cannot be used; the same for every path under it. */
 export function sendState(site: Site, v: Visit, reply: FastifyReply, state: Exclude<InviteState, 'valid'>): FastifyReply {
   const page = STATE_PAGE[state];
