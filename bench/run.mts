@@ -9,7 +9,7 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { prosodyBuild } from '../src/prosody/builds.js';
+import { prosodyBuild } from '../src/server/prosody/builds.js';
 import { profile } from './lib/profile.js';
 import { takeServiceProfile, takeServiceTrace } from './lib/setup.js';
 import type { BenchReport, Target } from './lib/stats.js';

@@ -19,7 +19,7 @@ import type { InviteService } from './invites/service.js';
 import { type Leadership, PostgresLeader, SoleLeader, leaderLockName } from './leader.js';
 import { log } from './log.js';
 import { createMetrics, type Metrics } from './metrics.js';
-import { freePorts } from './prosody/free-port.js';
+import { freePorts } from './server/free-port.js';
 import { SenderLimit } from './rate-limit.js';
 import { FollowUpRelay } from './store/postgres/follow-up-relay.js';
 import type { InviteStore } from './store/store.js';

@@ -5,9 +5,9 @@ import { randomBytes } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { Config } from './config.js';
-import { bridgeOptions } from './prosody/bridge-setup.js';
-import { acceptsTcp, freePorts } from './prosody/free-port.js';
-import { LocalProsody, PortInUseError } from './prosody/local-prosody.js';
+import { bridgeOptions } from './server/prosody/bridge-setup.js';
+import { acceptsTcp, freePorts } from './server/free-port.js';
+import { LocalProsody, PortInUseError } from './server/prosody/local-prosody.js';
 import { checkSecretFile, ensurePrivateDir } from './private-files.js';
 
 /** A secret for the local server (the bot's password, the component's), made once and kept beside the store. */

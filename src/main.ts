@@ -7,8 +7,8 @@ import { SecretFileError } from './private-files.js';
 import { log } from './log.js';
 import { StoreCorruptError } from './store/corrupt.js';
 import { StoreLockedError } from './store/lowdb/writer-lock.js';
-import { type ProsodyBuild, ProsodyVersionError, prosodyBuild } from './prosody/builds.js';
-import { type LocalProsody, ProsodyNotInstalledError, prosodyInstalled } from './prosody/local-prosody.js';
+import { type ProsodyBuild, ProsodyVersionError, prosodyBuild } from './server/prosody/builds.js';
+import { type LocalProsody, ProsodyNotInstalledError, prosodyInstalled } from './server/prosody/local-prosody.js';
 import { type ClientList, loadClients } from './web/clients.js';
 
 /** The apps of the list that open an invite link, each named once (an app listed on two platforms too). */

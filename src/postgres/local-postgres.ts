@@ -17,7 +17,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import pg from 'pg';
 import { keepLog, logTail, readLog, watchExit } from '../server-process.js';
-import { freePorts } from '../prosody/free-port.js';
+import { freePorts } from '../server/free-port.js';
 
 const execFileAsync = promisify(execFile);
 

@@ -6,7 +6,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
-import { freePorts } from '../../src/prosody/free-port.js';
+import { freePorts } from '../../src/server/free-port.js';
 import { ServiceProcess } from '../helpers/service-process.js';
 import { iqError, openUnauthenticated } from '../helpers/raw-iq.js';
 import { DOMAIN, type Stack, startStack } from '../helpers/stack.js';

@@ -5,7 +5,7 @@
 // behind a proxy without TRUST_PROXY that visitor is everyone. Real service,
 // real Prosody, real HTTP.
 import { expect } from 'chai';
-import { freePorts } from '../../src/prosody/free-port.js';
+import { freePorts } from '../../src/server/free-port.js';
 import { botInviteUri } from '../helpers/bot-reply.js';
 import { tokenOf } from '../helpers/adhoc.js';
 import { BOT, DOMAIN, type Stack, startStack } from '../helpers/stack.js';

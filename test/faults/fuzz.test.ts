@@ -14,7 +14,7 @@ import { request as httpRequest } from 'node:http';
 import { expect } from 'chai';
 import xml, { type Element } from '@xmpp/xml';
 import { MAX_COMMAND_CHARS } from '../../src/bot/dispatch.js';
-import { freePorts } from '../../src/prosody/free-port.js';
+import { freePorts } from '../../src/server/free-port.js';
 import { NS_BRIDGE } from '../../src/xmpp/bridge-protocol.js';
 import { NS_COMMANDS } from '../helpers/adhoc.js';
 import { refusal, registerWith } from '../helpers/ibr.js';

@@ -2,7 +2,7 @@
 // given Prosody, with its whole output kept. Stopped by its PID only.
 import type { ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
-import type { LocalProsody } from '../../src/prosody/local-prosody.js';
+import type { LocalProsody } from '../../src/server/prosody/local-prosody.js';
 import { spawnScript } from './scripts.js';
 
 export interface ServiceVars {

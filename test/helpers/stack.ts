@@ -5,8 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { App, type AppOptions } from '../../src/app.js';
 import { parseConfig } from '../../src/config.js';
-import { bridgeOptions } from '../../src/prosody/bridge-setup.js';
-import { LocalProsody, type LocalProsodyOptions } from '../../src/prosody/local-prosody.js';
+import { bridgeOptions } from '../../src/server/prosody/bridge-setup.js';
+import { LocalProsody, type LocalProsodyOptions } from '../../src/server/prosody/local-prosody.js';
 import { connectUser, type User } from './xmpp-user.js';
 
 export const DOMAIN = 'localhost';

@@ -4,7 +4,7 @@
 // the language of a message is remembered.
 import { expect } from 'chai';
 import xml, { type Element } from '@xmpp/xml';
-import { freePorts } from '../../src/prosody/free-port.js';
+import { freePorts } from '../../src/server/free-port.js';
 import { CAPS_NODE, capsVer } from '../../src/xmpp/caps.js';
 import { eventually } from '../helpers/eventually.js';
 import { BOT, DOMAIN, type Stack, startStack } from '../helpers/stack.js';

@@ -6,7 +6,7 @@ import xml, { type Element } from '@xmpp/xml';
 import type { CreateRequest } from '../../src/invites/service.js';
 import { type Actor } from '../../src/invites/types.js';
 import { openRegistration, refusal, registerWith } from '../helpers/ibr.js';
-import { bridgeOptions } from '../../src/prosody/bridge-setup.js';
+import { bridgeOptions } from '../../src/server/prosody/bridge-setup.js';
 import { type Stack, COMPONENT, COMPONENT_SECRET, DOMAIN, PASSWORD, startStack } from '../helpers/stack.js';
 import { connectUser, type User } from '../helpers/xmpp-user.js';
 import { eventually } from '../helpers/eventually.js';

@@ -8,7 +8,7 @@ import pg from 'pg';
 import {
   LocalPostgres, PostgresNotInstalledError, postgresBinDir, postgresInstalled,
 } from '../../src/postgres/local-postgres.js';
-import { freePorts } from '../../src/prosody/free-port.js';
+import { freePorts } from '../../src/server/free-port.js';
 import { ROOT, spawnScript } from '../helpers/scripts.js';
 
 /** Running, not a zombie. */

@@ -4,8 +4,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { client } from '@xmpp/client';
 import { expect } from 'chai';
-import { LocalProsody, prosodyInstalled } from '../../src/prosody/local-prosody.js';
-import { acceptsTcp } from '../../src/prosody/free-port.js';
+import { LocalProsody, prosodyInstalled } from '../../src/server/prosody/local-prosody.js';
+import { acceptsTcp } from '../../src/server/free-port.js';
 
 /** Log in, wait for 'online', log out; resolve the bound full JID. */
 async function loginOnce(server: LocalProsody, username: string, password: string): Promise<string> {

@@ -2,7 +2,7 @@
 // bot): the gauges follow the real connections, the counters the real invites, and
 // /health turns degraded when the server goes away.
 import { expect } from 'chai';
-import { freePorts } from '../../src/prosody/free-port.js';
+import { freePorts } from '../../src/server/free-port.js';
 import { eventually } from '../helpers/eventually.js';
 import { registerWith } from '../helpers/ibr.js';
 import { type Family, parseOpenMetrics, sampleValue } from '../helpers/openmetrics.js';

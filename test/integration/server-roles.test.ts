@@ -4,7 +4,7 @@
 // roles at registration) and on the web form (the component asks the bridge).
 import { expect } from 'chai';
 import xml, { type Element } from '@xmpp/xml';
-import { freePorts } from '../../src/prosody/free-port.js';
+import { freePorts } from '../../src/server/free-port.js';
 import { command, fieldsOf, formOf, notesOf, NS_COMMANDS, tokenOf } from '../helpers/adhoc.js';
 import { botInviteUri, botReply } from '../helpers/bot-reply.js';
 import { eventually } from '../helpers/eventually.js';

@@ -4,7 +4,7 @@
 import { existsSync } from 'node:fs';
 import { expect } from 'chai';
 import { type Browser, chromium, type Page } from 'playwright-core';
-import { freePorts } from '../../src/prosody/free-port.js';
+import { freePorts } from '../../src/server/free-port.js';
 import { DOMAIN, type Stack, startStack } from '../helpers/stack.js';
 import { connectUser } from '../helpers/xmpp-user.js';
 

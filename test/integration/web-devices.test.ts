@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { expect } from 'chai';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
 import { type Lang, translator } from '../../src/i18n/i18n.js';
-import { freePorts } from '../../src/prosody/free-port.js';
+import { freePorts } from '../../src/server/free-port.js';
 import { DOMAIN, type Stack, startStack } from '../helpers/stack.js';
 import { USER_AGENTS } from '../helpers/web.js';
 

@@ -6,7 +6,7 @@ import { expect } from 'chai';
 import xml, { type Element } from '@xmpp/xml';
 import { App } from '../../src/app.js';
 import { parseConfig } from '../../src/config.js';
-import { freePorts } from '../../src/prosody/free-port.js';
+import { freePorts } from '../../src/server/free-port.js';
 import { refusal, registerWith } from '../helpers/ibr.js';
 import { BOT, DOMAIN, PASSWORD, type Stack, startStack } from '../helpers/stack.js';
 import { csrfOf, heading, tokenOf, WebClient } from '../helpers/web.js';

@@ -1,7 +1,7 @@
 // The component's own reconnection policy, against a port nobody listens on.
 import { expect } from 'chai';
 import { Component } from '../../src/component/component.js';
-import { freePorts } from '../../src/prosody/free-port.js';
+import { freePorts } from '../../src/server/free-port.js';
 
 describe('component reconnection', () => {
   it('does not give up when the server is not up yet, and doubles its wait up to the cap', async () => {
