@@ -1,0 +1,453 @@
+%% mod_invites_bridge: ejabberd's side of the invite service's bridge protocol
+%% (docs/bridge-protocol.md), the twin of server/prosody/mod_invites_bridge.lua.
+%%
+%% The bridge keeps no state beyond the client stream and makes no decisions: it
+%% forwards what it sees to the component (the invite service) and applies the
+%% answer. Loaded on a host with
+%%
+%%   modules:
+%%     mod_invites_bridge:
+%%       component: "invites.example.com"
+%%
+%% and server/ejabberd/ebin on the code path. No ejabberd record is used: stanzas
+%% are built as XML and decoded by the running server's own xmpp library, so one
+%% build serves ejabberd 23.01 and 24.12, whose libraries differ.
+-module(mod_invites_bridge).
+-behaviour(gen_mod).
+
+-export([start/2, stop/1, reload/3, depends/2, mod_opt_type/1, mod_options/1, mod_doc/0]).
+-export([pre_auth_features/2, unauthenticated_packet/2, in_subscription/2, process_iq/1, decode_iq_subel/1]).
+
+-include("logger.hrl").
+
+-define(NS, <<"urn:xmpp-invites:bridge:0">>).
+-define(NS_PARS, <<"urn:xmpp:pars:0">>).
+-define(NS_IBR_TOKEN, <<"urn:xmpp:ibr-token:0">>).
+-define(NS_INVITE, <<"urn:xmpp:invite">>).
+-define(NS_REGISTER, <<"jabber:iq:register">>).
+-define(NS_ROSTER, <<"jabber:iq:roster">>).
+-define(NS_DATA, <<"jabber:x:data">>).
+-define(NS_STANZAS, <<"urn:ietf:params:xml:ns:xmpp-stanzas">>).
+-define(UNREACHABLE, <<"The invite service is not answering; try again later">>).
+
+%% The one record used: fast_xml's element, unchanged for a decade.
+-record(xmlel, {name = <<>> :: binary(), attrs = [] :: [{binary(), binary()}], children = [] :: list()}).
+
+%%% gen_mod
+
+start(Host, _Opts) ->
+    ejabberd_hooks:add(c2s_pre_auth_features, Host, ?MODULE, pre_auth_features, 50),
+    %% Before mod_register (50): a registration is decided here first.
+    ejabberd_hooks:add(c2s_unauthenticated_packet, Host, ?MODULE, unauthenticated_packet, 40),
+    %% After ejabberd_sm's check that the user exists (20), before mod_roster (50).
+    ejabberd_hooks:add(roster_in_subscription, Host, ?MODULE, in_subscription, 30),
+    gen_iq_handler:add_iq_handler(ejabberd_local, Host, ?NS, ?MODULE, process_iq),
+    ?INFO_MSG("mod_invites_bridge on ~ts: component ~ts", [Host, component(Host)]),
+    ok.
+
+stop(Host) ->
+    ejabberd_hooks:delete(c2s_pre_auth_features, Host, ?MODULE, pre_auth_features, 50),
+    ejabberd_hooks:delete(c2s_unauthenticated_packet, Host, ?MODULE, unauthenticated_packet, 40),
+    ejabberd_hooks:delete(roster_in_subscription, Host, ?MODULE, in_subscription, 30),
+    gen_iq_handler:remove_iq_handler(ejabberd_local, Host, ?NS),
+    ok.
+
+reload(_Host, _NewOpts, _OldOpts) -> ok.
+
+depends(_Host, _Opts) -> [{mod_roster, hard}].
+
+mod_opt_type(component) -> econf:domain();
+mod_opt_type(timeout) -> econf:pos_int().
+
+mod_options(_Host) -> [{component, undefined}, {timeout, 5}].
+
+mod_doc() -> #{desc => ["Bridge to the invite service's component (docs/bridge-protocol.md)."]}.
+
+component(Host) ->
+    case gen_mod:get_module_opt(Host, ?MODULE, component) of
+        undefined -> <<"invites.", Host/binary>>;
+        C -> C
+    end.
+
+timeout_ms(Host) -> gen_mod:get_module_opt(Host, ?MODULE, timeout) * 1000.
+
+%%% Stream features: XEP-0445 and the legacy name (Conversations and Siskin look for
+%%% urn:xmpp:invite only, Monal for urn:xmpp:ibr-token:0 only).
+
+pre_auth_features(Acc, _Host) ->
+    Acc ++ [#xmlel{name = <<"register">>, attrs = [{<<"xmlns">>, ?NS_IBR_TOKEN}]},
+            #xmlel{name = <<"register">>, attrs = [{<<"xmlns">>, ?NS_INVITE}]}].
+
+%%% Before authentication: the token IQ (XEP-0445) and in-band registration (XEP-0077).
+
+unauthenticated_packet(#{server := Host} = State, Pkt) ->
+    case is_iq(Pkt) of
+        false -> State;
+        true ->
+            case xmpp:get_els(Pkt) of
+                [#xmlel{} = El] ->
+                    case {xmlns(El), El#xmlel.name, xmpp:get_type(Pkt)} of
+                        %% Any type: today's Conversations, Cheogram and Snikket send get.
+                        {?NS_PARS, <<"preauth">>, T} when T == get; T == set -> preauth(Host, State, Pkt, El);
+                        {?NS_REGISTER, <<"query">>, set} -> register(Host, State, Pkt, El);
+                        _ -> State
+                    end;
+                _ -> State
+            end
+    end;
+unauthenticated_packet(State, _Pkt) -> State.
+
+preauth(Host, State, Pkt, El) ->
+    case attr(<<"token">>, El) of
+        <<>> ->
+            reply(State, Host, iq_error(Pkt, modify, <<"bad-request">>, <<"A preauth element with a token is required">>));
+        Token ->
+            Ask = el(<<"token">>, [{<<"token">>, Token}, {<<"stream">>, stream_id(State)}, {<<"ip">>, ip(State)}]),
+            case call(Host, get, Ask) of
+                {ok, _} -> reply(State#{invites_token => Token}, Host, xmpp:make_iq_result(Pkt));
+                {refused, {Type, Cond, Text}} -> reply(State, Host, iq_error(Pkt, Type, Cond, Text));
+                unreachable -> reply(State, Host, unreachable(Pkt))
+            end
+    end.
+
+register(Host, State, Pkt, Query) ->
+    case credentials(Query) of
+        %% An account removal: mod_register checks the password and answers it.
+        remove -> State;
+        %% Never passed on: mod_register would register what the service never saw.
+        undefined -> reply(State, Host, iq_error(Pkt, modify, <<"bad-request">>, <<"A username and a password are required">>));
+        {User, Password} ->
+            case jid:nodeprep(User) of
+                LUser when is_binary(LUser), LUser /= <<>> -> register(Host, State, Pkt, LUser, Password);
+                _ -> reply(State, Host, iq_error(Pkt, modify, <<"jid-malformed">>, <<"Malformed username">>))
+            end
+    end.
+
+register(Host, State, Pkt, LUser, Password) ->
+    Token = maps:get(invites_token, State, undefined),
+    Exists = ejabberd_auth:user_exists(LUser, Host),
+    Ask = el(<<"register">>, [{<<"username">>, LUser}, {<<"exists">>, atom_to_binary(Exists, utf8)}
+                              | [{<<"token">>, Token} || Token /= undefined]]),
+    case call(Host, set, Ask) of
+        unreachable -> reply(State, Host, unreachable(Pkt));
+        {refused, {Type, Cond, Text}} -> reply(State, Host, iq_error(Pkt, Type, Cond, Text));
+        {ok, Answer} ->
+            case {Token, attr(<<"reservation">>, Answer)} of
+                %% Token-less registration allowed by the service: mod_register does it, with its own rules.
+                {undefined, _} -> State;
+                %% A token and no hold: not a registration the service agreed to.
+                {_, <<>>} -> reply(State, Host, unreachable(Pkt));
+                {_, Reservation} ->
+                    Reset = attr(<<"reset">>, Answer) == <<"true">>,
+                    Done = make_account(Host, LUser, Password, Reset, attr(<<"roles">>, Answer)),
+                    finish(Host, State, Pkt, LUser, Token, Reservation, Done)
+            end
+    end.
+
+%% The invite is the permission: mod_register's access rule and per-address timeout do
+%% not apply to it (the service limits token attempts), its password strength does.
+make_account(Host, LUser, Password, Reset, Roles) ->
+    case strong_enough(Host, Password) of
+        false -> {error, modify, <<"not-acceptable">>, <<"The password is too weak">>};
+        true when Reset ->
+            case ejabberd_auth:set_password(LUser, Host, Password) of
+                ok -> ok;
+                {error, Why} -> auth_error(Why)
+            end;
+        true ->
+            case ejabberd_auth:try_register(LUser, Host, Password) of
+                ok ->
+                    Roles /= <<>> andalso
+                        ?INFO_MSG("mod_invites_bridge: ~ts@~ts has the invite's roles (~ts) in the invite service only: "
+                                  "ejabberd has no per-account roles", [LUser, Host, Roles]),
+                    ok;
+                {error, Why} -> auth_error(Why)
+            end
+    end.
+
+finish(Host, State, Pkt, LUser, Token, Reservation, ok) ->
+    Jid = <<LUser/binary, "@", Host/binary>>,
+    notify(Host, el(<<"commit">>, [{<<"reservation">>, Reservation}, {<<"token">>, Token}, {<<"jid">>, Jid}])),
+    ?INFO_MSG("mod_invites_bridge: ~ts registered with an invite from ~ts", [Jid, ip(State)]),
+    reply(State, Host, xmpp:make_iq_result(Pkt));
+finish(Host, State, Pkt, _LUser, _Token, Reservation, {error, Type, Condition, Text}) ->
+    notify(Host, el(<<"release">>, [{<<"reservation">>, Reservation}])),
+    reply(State, Host, iq_error(Pkt, Type, Condition, Text)).
+
+auth_error(exists) -> {error, cancel, <<"conflict">>, <<"The username is already taken">>};
+auth_error(invalid_jid) -> {error, modify, <<"jid-malformed">>, <<"Malformed username">>};
+auth_error(invalid_password) -> {error, modify, <<"not-acceptable">>, <<"The password is not acceptable">>};
+auth_error(Why) ->
+    ?WARNING_MSG("mod_invites_bridge: the account could not be made: ~p", [Why]),
+    {error, wait, <<"internal-server-error">>, <<"The account could not be made; try again later">>}.
+
+strong_enough(Host, Password) ->
+    try mod_register_opt:password_strength(Host) of
+        Min when is_number(Min), Min > 0 -> ejabberd_auth:entropy(Password) >= Min;
+        _ -> true
+    catch _:_ -> true
+    end.
+
+%% Username and password, as plain fields or as a submitted data form.
+credentials(Query) ->
+    case child(<<"remove">>, Query) of
+        #xmlel{} -> remove;
+        undefined ->
+            case {child(<<"username">>, Query), child(<<"password">>, Query)} of
+                {#xmlel{} = U, #xmlel{} = P} -> {cdata(U), cdata(P)};
+                _ ->
+                    case [X || #xmlel{name = <<"x">>} = X <- Query#xmlel.children, xmlns(X) == ?NS_DATA] of
+                        [Form | _] ->
+                            case {field(<<"username">>, Form), field(<<"password">>, Form)} of
+                                {U, P} when U /= <<>>, P /= <<>> -> {U, P};
+                                _ -> undefined
+                            end;
+                        [] -> undefined
+                    end
+            end
+    end.
+
+field(Var, Form) ->
+    case [F || #xmlel{name = <<"field">>} = F <- Form#xmlel.children, attr(<<"var">>, F) == Var] of
+        [F | _] -> case child(<<"value">>, F) of undefined -> <<>>; V -> cdata(V) end;
+        [] -> <<>>
+    end.
+
+%%% XEP-0379: a subscription request carrying a token.
+
+in_subscription(Acc, Pres) ->
+    case xmpp:get_type(Pres) of
+        subscribe ->
+            Els = xmpp:get_els(Pres),
+            case [attr(<<"token">>, E) || #xmlel{name = <<"preauth">>} = E <- Els, xmlns(E) == ?NS_PARS] of
+                [] -> Acc;
+                [Token | _] ->
+                    %% The token never reaches the user, approved or not (issue 14: no token in storage).
+                    Plain = xmpp:set_els(Pres, [E || E <- Els, not is_preauth(E)]),
+                    subscription(Token, Plain),
+                    {stop, false}
+            end;
+        _ -> Acc
+    end.
+
+is_preauth(#xmlel{name = <<"preauth">>} = E) -> xmlns(E) == ?NS_PARS;
+is_preauth(_) -> false.
+
+subscription(Token, Pres) ->
+    To = jid:remove_resource(xmpp:get_to(Pres)),
+    From = jid:remove_resource(xmpp:get_from(Pres)),
+    {_, Host, _} = jid:tolower(To),
+    Ask = el(<<"subscription">>, [{<<"token">>, Token}, {<<"user">>, jid:encode(To)}, {<<"contact">>, jid:encode(From)}]),
+    case Token /= <<>> andalso call(Host, set, Ask) of
+        {ok, _} -> approve(To, From, Pres);
+        _ ->
+            %% Not approved: the request goes on to the user as any other, without its token.
+            ejabberd_router:route(Pres)
+    end.
+
+%% As if the user had accepted: their roster records the request, then their own
+%% `subscribed` and, unless they already asked, their `subscribe`.
+approve(User, Contact, Request) ->
+    mod_roster:in_subscription(false, Request),
+    out(subscribed, User, Contact),
+    {LU, LS, _} = jid:tolower(User),
+    case mod_roster:get_jid_info(undefined, LU, LS, Contact) of
+        {S, _, _} when S == to; S == both -> ok;
+        {_, A, _} when A == out; A == both -> ok;
+        _ -> out(subscribe, User, Contact)
+    end,
+    ?INFO_MSG("mod_invites_bridge: ~ts's subscription to ~ts approved with an invite", [jid:encode(Contact), jid:encode(User)]).
+
+out(Type, From, To) ->
+    Pres = decode(#xmlel{name = <<"presence">>,
+                         attrs = [{<<"type">>, atom_to_binary(Type, utf8)}, {<<"from">>, jid:encode(From)}, {<<"to">>, jid:encode(To)}]}),
+    mod_roster:out_subscription(Pres),
+    ejabberd_router:route(Pres).
+
+%%% Component -> bridge
+
+%% gen_iq_handler decodes a request with this when exported: ours stay XML (xmpp knows no such tags).
+decode_iq_subel(El) -> El.
+
+process_iq(IQ) ->
+    {_, Host, _} = jid:tolower(xmpp:get_to(IQ)),
+    Lang = xmpp:get_lang(IQ),
+    Component = jid:nameprep(component(Host)),
+    case jid:tolower(xmpp:get_from(IQ)) of
+        {<<>>, Component, <<>>} -> serve(Host, IQ, Lang);
+        _ -> forbidden(IQ, Lang)
+    end.
+
+forbidden(IQ, Lang) ->
+    xmpp:make_error(IQ, xmpp:err_forbidden(<<"Only the invite component may use the bridge protocol">>, Lang)).
+
+serve(Host, IQ, Lang) ->
+    [El | _] = [E || #xmlel{} = E <- xmpp:get_els(IQ)] ++ [#xmlel{}],
+    try handle(Host, xmpp:get_type(IQ), El#xmlel.name, El) of
+        ok -> xmpp:make_iq_result(IQ);
+        {result, Attrs} -> xmpp:make_iq_result(IQ, el(El#xmlel.name, Attrs));
+        {error, Fun, Text} -> xmpp:make_error(IQ, xmpp:Fun(Text, Lang))
+    catch Class:Reason:Stack ->
+        ?ERROR_MSG("mod_invites_bridge: ~ts failed: ~p:~p ~p", [El#xmlel.name, Class, Reason, Stack]),
+        xmpp:make_error(IQ, xmpp:err_internal_server_error())
+    end.
+
+handle(Host, set, <<"befriend">>, El) ->
+    case {local(Host, attr(<<"a">>, El)), local(Host, attr(<<"b">>, El))} of
+        {{A, _}, {A, _}} -> {error, err_bad_request, <<"a and b must be two local accounts">>};
+        {{AU, AJ}, {BU, BJ}} ->
+            case ejabberd_auth:user_exists(AU, Host) andalso ejabberd_auth:user_exists(BU, Host) of
+                false -> {error, err_item_not_found, <<"No such account">>};
+                true ->
+                    ok = both(AJ, BJ),
+                    ok = both(BJ, AJ),
+                    ?INFO_MSG("mod_invites_bridge: ~ts and ~ts are now contacts", [jid:encode(AJ), jid:encode(BJ)]),
+                    ok
+            end;
+        _ -> {error, err_bad_request, <<"a and b must be two local accounts">>}
+    end;
+handle(Host, get, <<"account">>, El) ->
+    case local(Host, attr(<<"jid">>, El)) of
+        {U, J} ->
+            Admin = acl:match_rule(Host, configure, J) == allow,
+            {result, [{<<"exists">>, atom_to_binary(ejabberd_auth:user_exists(U, Host), utf8)},
+                      {<<"admin">>, atom_to_binary(Admin, utf8)}]};
+        _ -> {error, err_bad_request, <<"jid must be a local bare JID">>}
+    end;
+handle(_Host, get, <<"nodeprep">>, El) ->
+    case jid:nodeprep(attr(<<"username">>, El)) of
+        U when is_binary(U), U /= <<>> -> {result, [{<<"username">>, U}]};
+        _ -> {error, err_not_acceptable, <<"Not a valid username on this server">>}
+    end;
+handle(Host, set, <<"grant">>, El) ->
+    case {local(Host, attr(<<"jid">>, El)), attr(<<"roles">>, El)} of
+        {{U, _}, Roles} when Roles /= <<>> ->
+            case ejabberd_auth:user_exists(U, Host) of
+                false -> {error, err_item_not_found, <<"No such account">>};
+                true -> {error, err_not_allowed, <<"ejabberd has no per-account roles: an administrator is listed under acl: admin in ejabberd.yml">>}
+            end;
+        _ -> {error, err_bad_request, <<"jid (a local bare JID) and roles are required">>}
+    end;
+handle(_Host, get, <<"info">>, _El) ->
+    {result, [{<<"server">>, <<"ejabberd">>}, {<<"version">>, version()}]};
+handle(_Host, _Type, _Name, _El) ->
+    {error, err_feature_not_implemented, <<"Unknown bridge request">>}.
+
+%% Subscription both in Owner's roster, with roster pushes (and presence) to Owner's sessions.
+both(Owner, Contact) ->
+    Item = decode(#xmlel{name = <<"item">>,
+                         attrs = [{<<"xmlns">>, ?NS_ROSTER}, {<<"jid">>, jid:encode(Contact)}, {<<"subscription">>, <<"both">>}]}),
+    mod_roster:set_item_and_notify_clients(Owner, Item, true).
+
+%% {LUser, Jid} for a bare JID of an account of Host; undefined otherwise.
+local(Host, Value) ->
+    try jid:decode(Value) of
+        J ->
+            case jid:tolower(J) of
+                {U, Host, <<>>} when U /= <<>> -> {U, J};
+                _ -> undefined
+            end
+    catch _:_ -> undefined
+    end.
+
+version() ->
+    case application:get_key(ejabberd, vsn) of
+        {ok, V} -> hd(binary:split(list_to_binary(V), <<"-">>));
+        _ -> <<"unknown">>
+    end.
+
+%%% Calls to the component
+
+%% Ask and wait (this process only: the client's stream, or the router for a presence).
+call(Host, Type, El) ->
+    Ref = make_ref(),
+    Timeout = timeout_ms(Host),
+    ejabberd_router:route_iq(iq(Host, Type, El), Ref, self(), Timeout),
+    receive
+        {iq_reply, Reply, Ref} -> answer(Reply)
+    after Timeout + 1000 -> unreachable
+    end.
+
+%% A refusal decided by the component carries <refused/>; any other error, or none in time, is "unreachable".
+answer(timeout) -> unreachable;
+answer(Reply) ->
+    case xmpp:get_type(Reply) of
+        result -> {ok, case [E || #xmlel{} = E <- xmpp:get_els(Reply)] of [E | _] -> E; [] -> #xmlel{} end};
+        error ->
+            %% Passed on as type, condition and text only, as the Prosody bridge does.
+            case [E || #xmlel{name = <<"error">>} = E <- xmpp:get_els(Reply), is_refusal(E)] of
+                [Err | _] ->
+                    Conds = [N || #xmlel{name = N} = C <- Err#xmlel.children, xmlns(C) == ?NS_STANZAS, N /= <<"text">>],
+                    Text = case child(<<"text">>, Err) of undefined -> <<>>; T -> cdata(T) end,
+                    {refused, {binary_to_atom(attr(<<"type">>, Err), utf8), hd(Conds ++ [<<"not-allowed">>]), Text}};
+                [] -> unreachable
+            end;
+        _ -> unreachable
+    end.
+
+is_refusal(Err) ->
+    lists:member(attr(<<"type">>, Err), [<<"cancel">>, <<"modify">>, <<"auth">>, <<"wait">>])
+        andalso [R || #xmlel{name = <<"refused">>} = R <- Err#xmlel.children, xmlns(R) == ?NS] /= [].
+
+%% Fire and forget (commit, release): the component settles what it never hears.
+notify(Host, El) ->
+    Name = El#xmlel.name,
+    ejabberd_router:route_iq(iq(Host, set, El),
+                             fun(Reply) ->
+                                 case Reply /= timeout andalso xmpp:get_type(Reply) == result of
+                                     true -> ok;
+                                     false -> ?WARNING_MSG("mod_invites_bridge: the component did not confirm ~ts", [Name])
+                                 end
+                             end, undefined, timeout_ms(Host)).
+
+iq(Host, Type, El) ->
+    decode(#xmlel{name = <<"iq">>,
+                  attrs = [{<<"type">>, atom_to_binary(Type, utf8)}, {<<"id">>, p1_rand:get_string()},
+                           {<<"from">>, Host}, {<<"to">>, component(Host)}],
+                  children = [El]}).
+
+%%% Replies to an unauthenticated client, as mod_register sends them.
+
+reply(State, Host, Pkt) ->
+    {stop, ejabberd_c2s:send(State, xmpp:set_from_to(Pkt, jid:make(Host), undefined))}.
+
+unreachable(Pkt) -> iq_error(Pkt, wait, <<"service-unavailable">>, ?UNREACHABLE).
+
+iq_error(Pkt, Type, Condition, Text) ->
+    Err = decode(#xmlel{name = <<"error">>, attrs = [{<<"type">>, atom_to_binary(Type, utf8)}],
+                        children = [#xmlel{name = Condition, attrs = [{<<"xmlns">>, ?NS_STANZAS}]},
+                                    #xmlel{name = <<"text">>, attrs = [{<<"xmlns">>, ?NS_STANZAS}, {<<"xml:lang">>, <<"en">>}],
+                                           children = [{xmlcdata, Text}]}]}),
+    xmpp:make_error(Pkt, Err).
+
+%%% Small helpers
+
+decode(#xmlel{name = <<"iq">>} = El) -> xmpp:decode(El, <<"jabber:client">>, [ignore_els]);
+decode(#xmlel{name = <<"presence">>} = El) -> xmpp:decode(El, <<"jabber:client">>, [ignore_els]);
+decode(#xmlel{name = <<"error">>} = El) -> xmpp:decode(El, <<"jabber:client">>, []);
+decode(El) -> xmpp:decode(El).
+
+is_iq(Pkt) -> element(1, Pkt) == iq.
+
+el(Name, Attrs) -> #xmlel{name = Name, attrs = [{<<"xmlns">>, ?NS} | [{K, V} || {K, V} <- Attrs, V /= undefined]]}.
+
+xmlns(#xmlel{} = El) -> attr(<<"xmlns">>, El).
+
+attr(Name, #xmlel{attrs = Attrs}) ->
+    case lists:keyfind(Name, 1, Attrs) of
+        {_, V} -> V;
+        false -> <<>>
+    end.
+
+child(Name, #xmlel{children = Children}) ->
+    case [C || #xmlel{name = N} = C <- Children, N == Name] of
+        [C | _] -> C;
+        [] -> undefined
+    end.
+
+cdata(#xmlel{children = Children}) -> iolist_to_binary([D || {xmlcdata, D} <- Children]).
+
+stream_id(State) -> maps:get(stream_id, State, <<>>).
+
+ip(#{ip := {Address, _Port}}) -> list_to_binary(inet:ntoa(Address));
+ip(_) -> <<>>.
