@@ -361,3 +361,9 @@ module:hook("iq-set/host/" .. NS .. ":grant", component_only(function(stanza, or
 	origin.send(st.reply(stanza));
 	return true;
 end));
+
+-- The component asks which server this is: it picks how to talk to it, and `doctor` reports it.
+module:hook("iq-get/host/" .. NS .. ":info", component_only(function(stanza, origin)
+	origin.send(st.reply(stanza):tag("info", { xmlns = NS, server = "prosody", version = prosody.version or "unknown" }));
+	return true;
+end));

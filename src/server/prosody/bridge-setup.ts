@@ -4,7 +4,7 @@
 import { fileURLToPath } from 'node:url';
 import type { LocalProsodyOptions } from './local-prosody.js';
 
-export const BRIDGE_MODULE_DIR = fileURLToPath(new URL('../../server/prosody/', import.meta.url));
+export const BRIDGE_MODULE_DIR = fileURLToPath(new URL('../../../server/prosody/', import.meta.url));
 
 export function bridgeOptions(componentDomain: string, secret: string): Pick<LocalProsodyOptions, 'pluginPaths' | 'hostModules' | 'hostOptions' | 'components'> {
   return {
