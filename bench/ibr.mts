@@ -29,7 +29,7 @@ const mint = (ctx: Ctx, side: Side) => (side === 'ours' ? ourAccountToken(ctx.ou
 async function register(ctx: Ctx, side: Side, token: string): Promise<Timed> {
   const username = `ibr${++ctx.n}`;
   try {
-    return await timedRegistration(ctx.b.stack.prosody.service, domainOf(side), { token, username, password: PASSWORD });
+    return await timedRegistration(ctx.b.stack.server.service, domainOf(side), { token, username, password: PASSWORD });
   } catch (e) {
     const err = e as RegistrationError;
     throw new Error(`${side} registration of ${username} refused: ${err.message}`);

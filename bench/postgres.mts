@@ -121,7 +121,7 @@ async function inBand(url: string, opts: PostgresBenchOptions): Promise<{ lines:
     const wave = async (s: (typeof stacks)[number], n: number, timed: boolean) => {
       const tokens = await mint(s.stack.app.service, n, { system: 'cli' });
       const t0 = now();
-      const done = await Promise.all(tokens.map((token) => timedRegistration(s.stack.prosody.service, 'localhost', { token, username: `e2e${++serial}`, password: 'bench-password-1' })));
+      const done = await Promise.all(tokens.map((token) => timedRegistration(s.stack.server.service, 'localhost', { token, username: `e2e${++serial}`, password: 'bench-password-1' })));
       const elapsed = now() - t0;
       if (timed) {
         s.rates.push((n / elapsed) * 1000);

@@ -26,7 +26,7 @@ async function listenOverflows(): Promise<number> {
 /** The bridge's "did not answer" warnings in Prosody's log, by IQ and error condition. */
 async function bridgeWarnings(b: BenchStack): Promise<Map<string, number>> {
   const seen = new Map<string, number>();
-  for (const m of (await b.stack.prosody.readLog()).matchAll(/did not answer (\w+): ([\w-]+)/g)) {
+  for (const m of (await b.stack.server.readLog()).matchAll(/did not answer (\w+): ([\w-]+)/g)) {
     const k = `${m[1]}: ${m[2]}`;
     seen.set(k, (seen.get(k) ?? 0) + 1);
   }
@@ -54,7 +54,7 @@ interface Outcome {
 
 async function burst(b: BenchStack, side: Side, jobs: { token: string; username: string }[]): Promise<Outcome> {
   const t0 = now();
-  const results = await Promise.allSettled(jobs.map((j) => timedRegistration(b.stack.prosody.service, domainOf(side), { ...j, password: PASSWORD })));
+  const results = await Promise.allSettled(jobs.map((j) => timedRegistration(b.stack.server.service, domainOf(side), { ...j, password: PASSWORD })));
   const elapsed = now() - t0;
   const refused = new Map<string, number>();
   const samples: Timed[] = [];
@@ -68,7 +68,7 @@ async function burst(b: BenchStack, side: Side, jobs: { token: string; username:
       refused.set(why, (refused.get(why) ?? 0) + 1);
     }
   }
-  const exists = await Promise.all(jobs.map((j) => b.stack.prosody.userExists(j.username, domainOf(side))));
+  const exists = await Promise.all(jobs.map((j) => b.stack.server.userExists(j.username, domainOf(side))));
   const okNames = new Set(jobs.filter((_, i) => results[i]!.status === 'fulfilled').map((j) => j.username));
   let lost = 0;
   jobs.forEach((j, i) => { if (okNames.has(j.username) !== exists[i]) lost++; });
@@ -120,7 +120,7 @@ export async function run(): Promise<BenchReport> {
         // What a person told "try again later" meets when they do, right away (20 at a time).
         const failed = tokens.filter((_, i) => o.failedAt.has(i));
         if (failed.length) {
-          const again = await pool(20, failed.map((token) => () => timedRegistration(b.stack.prosody.service, DOMAIN, { token, username: name(side), password: PASSWORD })));
+          const again = await pool(20, failed.map((token) => () => timedRegistration(b.stack.server.service, DOMAIN, { token, username: name(side), password: PASSWORD })));
           const why = new Map<string, number>();
           for (const r of again) {
             const k = r.status === 'fulfilled' ? 'registered' : `"${(r.reason as RegistrationError).text || (r.reason as Error).message}"`;

@@ -136,7 +136,7 @@ export async function startBenchStack(opts: { mode?: ServiceMode } = {}): Promis
     stack,
     mode,
     // util/datamanager escapes every non-alphanumeric byte of the host name.
-    nativeDataDir: path.join(stack.prosody.dir, 'data', NATIVE.replace(/[^A-Za-z0-9]/g, (c) => '%' + c.charCodeAt(0).toString(16).padStart(2, '0'))),
+    nativeDataDir: path.join(stack.server.dir, 'data', NATIVE.replace(/[^A-Za-z0-9]/g, (c) => '%' + c.charCodeAt(0).toString(16).padStart(2, '0'))),
     async withCore(work) {
       if (mode === 'inline') return work(stack.app.service);
       // One writer: the service stops, the store is opened here (taking its lock), then the service starts again.

@@ -17,7 +17,7 @@ describe('abuse: attempts that are refused, and stay refused (real Prosody)', fu
   it('a contact-only token cannot register an account, and is not spent by trying', async () => {
     const c = await stack.app.service.create({ jid: `ann@${DOMAIN}` }, { kind: 'contact' });
     if (!c.ok) throw new Error(c.message);
-    const stream = await openUnauthenticated(stack.prosody.service, DOMAIN);
+    const stream = await openUnauthenticated(stack.server.service, DOMAIN);
     const pre = iqError(await stream.iq.request(conversations.preauth(DOMAIN, c.token), 10_000));
     await stream.close();
     expect(pre).to.deep.include({ type: 'cancel', condition: 'not-allowed', text: 'This invite does not allow creating an account.' });
@@ -27,20 +27,20 @@ describe('abuse: attempts that are refused, and stay refused (real Prosody)', fu
   it('a token shown on one stream does not let another stream register', async () => {
     const a = await stack.app.service.create({ system: 'cli' }, { kind: 'account' });
     if (!a.ok) throw new Error(a.message);
-    const shown = await openUnauthenticated(stack.prosody.service, DOMAIN);
+    const shown = await openUnauthenticated(stack.server.service, DOMAIN);
     expect((await shown.iq.request(conversations.preauth(DOMAIN, a.token), 10_000)).attrs.type).to.equal('result');
-    const other = await openUnauthenticated(stack.prosody.service, DOMAIN);
+    const other = await openUnauthenticated(stack.server.service, DOMAIN);
     const reg = await conversations.register(other, DOMAIN, 'crossover', PASSWORD);
     await Promise.all([shown.close(), other.close()]);
     expect(iqError(reg)).to.deep.include({ condition: 'not-acceptable', text: 'Registration on this server is through invitation only.' });
-    expect(await stack.prosody.userExists('crossover')).to.equal(false);
+    expect(await stack.server.userExists('crossover')).to.equal(false);
     expect((await stack.app.service.lookup(a.token)).state).to.equal('valid');
   });
 
   it('an unauthenticated stream cannot speak the bridge protocol to the component, nor to the server', async () => {
     const a = await stack.app.service.create({ system: 'cli' }, { kind: 'account' });
     if (!a.ok) throw new Error(a.message);
-    const stream = await openUnauthenticated(stack.prosody.service, DOMAIN);
+    const stream = await openUnauthenticated(stack.server.service, DOMAIN);
     const asks = [
       xml('iq', { type: 'set', to: COMPONENT }, xml('register', { xmlns: NS_BRIDGE, username: 'sneak', token: a.token })),
       xml('iq', { type: 'get', to: COMPONENT }, xml('token', { xmlns: NS_BRIDGE, token: a.token })),

@@ -21,7 +21,7 @@ describe('abuse: guessing invite tokens (real Prosody, unauthenticated streams)'
   after(async () => { await stack?.stop(); });
 
   it('one stream gets 5 tries, then "too many" with the wait; a new stream of the same address goes on until the address limit', async () => {
-    const first = await openUnauthenticated(stack.prosody.service, DOMAIN);
+    const first = await openUnauthenticated(stack.server.service, DOMAIN);
     const answers = [];
     for (let i = 0; i < 8; i++) answers.push(iqError(await first.iq.request(conversations.preauth(DOMAIN, guess(i)), 10_000)));
     await first.close();
@@ -31,14 +31,14 @@ describe('abuse: guessing invite tokens (real Prosody, unauthenticated streams)'
       expect(a?.text).to.match(/^Too many invite attempts from here; wait \d+ seconds and try again\.$/);
     }
     // The stream's refusals cost the address nothing: 5 of its 8 are spent, 3 are left, then none, even for a real token.
-    const second = await openUnauthenticated(stack.prosody.service, DOMAIN);
+    const second = await openUnauthenticated(stack.server.service, DOMAIN);
     const more = [];
     for (let i = 0; i < 5; i++) more.push(iqError(await second.iq.request(conversations.preauth(DOMAIN, guess(100 + i)), 10_000))?.condition);
     await second.close();
     expect(more).to.deep.equal([...Array(3).fill('item-not-found'), 'resource-constraint', 'resource-constraint']);
     const made = await stack.app.service.create({ system: 'cli' }, { kind: 'account' });
     if (!made.ok) throw new Error(made.message);
-    const third = await openUnauthenticated(stack.prosody.service, DOMAIN);
+    const third = await openUnauthenticated(stack.server.service, DOMAIN);
     const real = iqError(await third.iq.request(conversations.preauth(DOMAIN, made.token), 10_000));
     await third.close();
     expect(real?.condition).to.equal('resource-constraint');

@@ -22,7 +22,7 @@ describe('abuse: tokens in subscription requests that are not approved (real Pro
   it('a request with someone else\'s token reaches an offline user, and later online, without the token; none is stored', async () => {
     const boss = await stack.user(`boss@${DOMAIN}`);
     const token = tokenOf(await botInviteUri(boss, BOT, 'invite'));
-    await stack.prosody.register('offline', PASSWORD);
+    await stack.server.register('offline', PASSWORD);
     const mallory = await stack.user(`mallory@${DOMAIN}`);
     await mallory.send(xml('presence', { to: `offline@${DOMAIN}`, type: 'subscribe' }, xml('preauth', { xmlns: NS_PARS, token })));
     // From a component (no thread to ask the component in): passed on too, also without it.
@@ -31,13 +31,13 @@ describe('abuse: tokens in subscription requests that are not approved (real Pro
 
     const requests: Element[] = [];
     // Stored requests come after the initial presence, which connectUser has just written.
-    const user = await connectUser(stack.prosody.service, `offline@${DOMAIN}`, PASSWORD);
+    const user = await connectUser(stack.server.service, `offline@${DOMAIN}`, PASSWORD);
     user.xmpp.on('stanza', (el: Element) => { if (el.is('presence') && el.attrs.type === 'subscribe') requests.push(el); });
     stack.users.push(user);
     await new Promise((r) => setTimeout(r, 500));
     expect(requests.map((r) => String(r.attrs.from).split('/')[0]).sort()).to.deep.equal([`gw@${COMPONENT}`, `mallory@${DOMAIN}`]);
     for (const r of requests) expect(r.getChild('preauth', NS_PARS), r.toString()).to.equal(undefined);
-    const stored = await readFile(join(stack.prosody.dir, 'data', 'localhost', 'roster', 'offline.dat'), 'utf8');
+    const stored = await readFile(join(stack.server.dir, 'data', 'localhost', 'roster', 'offline.dat'), 'utf8');
     expect(stored).to.include('mallory@localhost');
     expect(stored).to.not.include(token);
     expect((await stack.app.service.lookup(token)).state, 'not spent').to.equal('valid');

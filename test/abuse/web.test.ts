@@ -44,7 +44,7 @@ describe('abuse: one address cannot lock others out of the web pages (real servi
     const visitor = new WebClient(s.base);
     const page = await visitor.submit(`/invite/${token}/register`, form('visitor'));
     expect(page.status, heading(page.body)).to.equal(200);
-    expect(await s.stack.prosody.userExists('visitor')).to.equal(true);
+    expect(await s.stack.server.userExists('visitor')).to.equal(true);
   });
 
   it('fetching the stylesheet 400 times in a burst does not rate-limit the pages', async () => {

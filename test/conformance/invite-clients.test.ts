@@ -24,11 +24,11 @@ const uriFrom = (user: User, command: string) => botInviteUri(user, BOT, command
 
 /** What the client does on opening a register URI (see registerLike). */
 const openRegisterInvite = (stack: Stack, client: ClientProfile, token: string, username: string) =>
-  registerLike(client, stack.prosody.service, DOMAIN, token, username, PASSWORD);
+  registerLike(client, stack.server.service, DOMAIN, token, username, PASSWORD);
 
 /** Log in as the client would after registering; when it grants subscriptions back, it answers the inviter's request. */
 async function login(stack: Stack, client: ClientProfile, jid: string, inviter: string): Promise<User> {
-  const user = await connectUser(stack.prosody.service, jid, PASSWORD);
+  const user = await connectUser(stack.server.service, jid, PASSWORD);
   stack.users.push(user);
   if (client.grantsBack) {
     user.xmpp.on('stanza', (el: Element) => {
@@ -64,7 +64,7 @@ describe(`client conformance: invites opened as real apps open them (real Prosod
     describe(client.name, () => {
       // Sources are listed in clients.ts; the first line says where the token IQ comes from.
       it(`finds the stream feature it checks (${client.tokenFeature}) before sending the token`, async () => {
-        const stream = await openUnauthenticated(stack.prosody.service, DOMAIN);
+        const stream = await openUnauthenticated(stack.server.service, DOMAIN);
         await stream.close();
         expect(stream.features.getChild('register', client.tokenFeature), client.sources[0]).to.exist;
         expect(stream.features.getChild('register', 'http://jabber.org/features/iq-register')).to.exist;
@@ -105,7 +105,7 @@ describe(`client conformance: invites opened as real apps open them (real Prosod
           expect(iqError(preauth!), token === used ? 'spent' : 'bogus').to.deep.include({ type: 'cancel', condition: 'item-not-found' });
           expect(register).to.equal(undefined);
         }
-        expect(await stack.prosody.userExists(`${name}${n}d`)).to.equal(false);
+        expect(await stack.server.userExists(`${name}${n}d`)).to.equal(false);
       });
 
       it('xmpp:INVITER@HOST?roster;preauth=T;ibr=y: registers on the domain, then its subscription; they are mutual contacts', async () => {
@@ -129,7 +129,7 @@ describe(`client conformance: invites opened as real apps open them (real Prosod
         expect(uri).to.deep.include({ jid: alice.jid, action: 'roster' });
         expect(uri.params.ibr).to.equal(undefined);
         const carolJid = `${name}${n}carol@${DOMAIN}`;
-        await stack.prosody.register(carolJid.split('@')[0]!, PASSWORD);
+        await stack.server.register(carolJid.split('@')[0]!, PASSWORD);
         const carol = await login(stack, client, carolJid, alice.jid);
         // Alice is never asked to decide: the request is approved for her.
         const requests: Element[] = [];

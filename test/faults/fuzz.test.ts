@@ -112,7 +112,7 @@ describe(`faults: malformed input fuzzing (real Prosody, in-process service, see
     tokens.multi = (await make(cli, { kind: 'account', maxUses: 1000 })).token;
     tokens.contact = (await make({ jid: `alice@${DOMAIN}` }, { kind: 'contact' })).token;
     tokens.used = (await make(cli, { kind: 'account' })).token;
-    await registerWith(stack.prosody.service, DOMAIN, { token: tokens.used, username: 'spent', password: PASSWORD });
+    await registerWith(stack.server.service, DOMAIN, { token: tokens.used, username: 'spent', password: PASSWORD });
     const revoked = await make(cli, { kind: 'account' });
     await stack.app.service.revoke(cli, revoked.invite.id);
     tokens.revoked = revoked.token;
@@ -308,7 +308,7 @@ describe(`faults: malformed input fuzzing (real Prosody, in-process service, see
     // One IQ at a time per stream, as clients do: Prosody 0.12.3 loses stanzas pipelined on an
     // unauthenticated stream beyond its 8 KiB read while the stream waits for the component
     // (reported separately; it is not ours to fix). Concurrency comes from many streams.
-    const streams = await Promise.all(Array.from({ length: 25 }, () => openUnauthenticated(stack.prosody.service, DOMAIN)));
+    const streams = await Promise.all(Array.from({ length: 25 }, () => openUnauthenticated(stack.server.service, DOMAIN)));
     try {
       const specs = Array.from({ length: COUNT.registrationStreams }, (_, i) => {
         const stream = i % streams.length;
@@ -344,9 +344,9 @@ describe(`faults: malformed input fuzzing (real Prosody, in-process service, see
     }
     // Tokens that cannot register still cannot.
     for (const t of [tokens.used, tokens.revoked, tokens.contact]) {
-      expect((await refusal(registerWith(stack.prosody.service, DOMAIN, { token: t, username: 'latecomer', password: PASSWORD }))).condition).to.be.oneOf(['item-not-found', 'not-allowed']);
+      expect((await refusal(registerWith(stack.server.service, DOMAIN, { token: t, username: 'latecomer', password: PASSWORD }))).condition).to.be.oneOf(['item-not-found', 'not-allowed']);
     }
-    expect(await stack.prosody.userExists('latecomer')).to.equal(false);
+    expect(await stack.server.userExists('latecomer')).to.equal(false);
   });
 
   it(`answers ${COUNT.http} generated HTTP requests with a page and never a server error`, async () => {
@@ -450,7 +450,7 @@ describe(`faults: malformed input fuzzing (real Prosody, in-process service, see
     expect(made.getChild('command', NS_COMMANDS)?.attrs.status).to.equal('completed');
     const fresh = await stack.app.service.create({ jid: `boss@${DOMAIN}` }, { kind: 'account' });
     if (!fresh.ok) throw new Error(fresh.message);
-    await registerWith(stack.prosody.service, DOMAIN, { token: fresh.token, username: 'survivor', password: PASSWORD });
+    await registerWith(stack.server.service, DOMAIN, { token: fresh.token, username: 'survivor', password: PASSWORD });
     expect((await stack.app.service.lookup(fresh.token)).invite!.uses.map((u) => u.jid)).to.deep.equal([`survivor@${DOMAIN}`]);
     const page = await fetch(`http://127.0.0.1:${webPort}${BASE}/invite/${tokens.multi}`);
     expect(page.status).to.equal(200);

@@ -75,7 +75,7 @@ for (const backend of ['lowdb', 'postgres'] as const) describe(`faults: kill -9 
       pg = await LocalPostgres.start();
       url = await pg.createDatabase();
     }
-    vars = { prosody, botJid: BOT, botPassword: PASSWORD, componentDomain: COMPONENT, componentSecret: SECRET, admins: ADMINS, dir, ...(url ? { extra: { STORE_URL: url } } : {}) };
+    vars = { server: prosody, botJid: BOT, botPassword: PASSWORD, componentDomain: COMPONENT, componentSecret: SECRET, admins: ADMINS, dir, ...(url ? { extra: { STORE_URL: url } } : {}) };
   });
 
   /** The store as the service left it: a copy of the files (opening replays them), or the database itself. */

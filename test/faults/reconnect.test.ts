@@ -24,7 +24,7 @@ import { freePorts } from '../../src/server/free-port.js';
 import { LocalProsody, type LocalProsodyOptions } from '../../src/server/prosody/local-prosody.js';
 import { NS_BRIDGE } from '../../src/xmpp/bridge-protocol.js';
 import { openRegistration, refusal, registerWith } from '../helpers/ibr.js';
-import { BOT, COMPONENT, COMPONENT_SECRET, DOMAIN, PASSWORD, type Stack, startStack } from '../helpers/stack.js';
+import { BOT, COMPONENT, COMPONENT_SECRET, DOMAIN, PASSWORD, prosodyOf, type Stack, startStack } from '../helpers/stack.js';
 import { connectUser, type User } from '../helpers/xmpp-user.js';
 
 const TRY_AGAIN = { condition: 'service-unavailable', text: 'The invite service is not answering; try again later' };
@@ -74,14 +74,14 @@ describe('faults: the component\'s connection cut during registration (real Pros
   it('cut between preauth and register: refused with the try-again text, then the same stream registers', async () => {
     const component = stack.app.component!;
     const token = await mint();
-    const stream = await openRegistration(stack.prosody.service, DOMAIN);
+    const stream = await openRegistration(stack.server.service, DOMAIN);
     try {
       await stream.preauth(token);
       const hold = await holder(component);
       hold.cut();
       const refused = await refusal(stream.register('midway', PASSWORD));
       expect(refused).to.deep.equal(TRY_AGAIN);
-      expect(await stack.prosody.userExists('midway')).to.equal(false);
+      expect(await stack.server.userExists('midway')).to.equal(false);
       expect((await stack.app.service.lookup(token)).state, 'nothing spent').to.equal('valid');
 
       const back = online(component.xmpp);
@@ -91,7 +91,7 @@ describe('faults: the component\'s connection cut during registration (real Pros
     } finally {
       await stream.close();
     }
-    expect(await stack.prosody.userExists('midway')).to.equal(true);
+    expect(await stack.server.userExists('midway')).to.equal(true);
     expect((await stack.app.service.lookup(token)).invite!.uses.map((u) => u.jid)).to.deep.equal([`midway@${DOMAIN}`]);
   });
 
@@ -110,12 +110,12 @@ describe('faults: the component\'s connection cut during registration (real Pros
     component.xmpp.on('send', cutAfterReserve);
     try {
       // Prosody answers the client before it fires user-registered, so the client sees success.
-      await registerWith(stack.prosody.service, DOMAIN, { token, username: 'halfway', password: PASSWORD });
+      await registerWith(stack.server.service, DOMAIN, { token, username: 'halfway', password: PASSWORD });
     } finally {
       component.xmpp.removeListener('send', cutAfterReserve);
     }
-    expect(await stack.prosody.userExists('halfway')).to.equal(true);
-    expect(await untilLogged(stack.prosody, /use by halfway@localhost not confirmed/)).to.match(/not confirmed \((remote-server-timeout|timeout)\)/);
+    expect(await stack.server.userExists('halfway')).to.equal(true);
+    expect(await untilLogged(prosodyOf(stack), /use by halfway@localhost not confirmed/)).to.match(/not confirmed \((remote-server-timeout|timeout)\)/);
 
     expect(cut).to.equal(true);
     const back = online(component.xmpp);
@@ -123,10 +123,10 @@ describe('faults: the component\'s connection cut during registration (real Pros
     await back;
     // The reservation still holds the single use: the component refuses anyone else (as "in
     // use right now" while it holds; "already used" would do as well).
-    const r = await refusal(registerWith(stack.prosody.service, DOMAIN, { token, username: 'intruder', password: PASSWORD }));
+    const r = await refusal(registerWith(stack.server.service, DOMAIN, { token, username: 'intruder', password: PASSWORD }));
     expect(r.condition).to.be.oneOf(['resource-constraint', 'item-not-found']);
     expect(r.text).to.match(/^This invite (is being used right now|has already been used)/);
-    expect(await stack.prosody.userExists('intruder')).to.equal(false);
+    expect(await stack.server.userExists('intruder')).to.equal(false);
   });
 });
 

@@ -66,7 +66,7 @@ describe('faults: no secret in the XMPP_DEBUG output (service as a child process
     const [webPort] = await freePorts(1);
     const base = `http://127.0.0.1:${webPort}`;
     service = ServiceProcess.start({
-      prosody, dir, botJid: BOT, botPassword: PASSWORDS.bot, componentDomain: COMPONENT, componentSecret: SECRET,
+      server: prosody, dir, botJid: BOT, botPassword: PASSWORDS.bot, componentDomain: COMPONENT, componentSecret: SECRET,
       admins: [`boss@${DOMAIN}`], extra: { XMPP_DEBUG: '1', PUBLIC_URL: base, HTTP_PORT: String(webPort) },
     });
     await service.ready();

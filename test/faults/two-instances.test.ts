@@ -46,7 +46,7 @@ describe('faults: two instances on one PostgreSQL, the leader killed -9 mid-burs
   let b: ServiceProcess;
 
   const vars = (i: number): ServiceVars => ({
-    prosody, botJid: BOT, botPassword: PASSWORD, componentDomain: COMPONENT, componentSecret: SECRET, admins: [BOSS], dir: dirs[i]!,
+    server: prosody, botJid: BOT, botPassword: PASSWORD, componentDomain: COMPONENT, componentSecret: SECRET, admins: [BOSS], dir: dirs[i]!,
     extra: { STORE_URL: url, PUBLIC_URL: `http://127.0.0.1:${ports[i]}`, HTTP_PORT: String(ports[i]) },
   });
 

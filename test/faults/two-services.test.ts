@@ -36,7 +36,7 @@ describe('faults: two services started at once on one store file (real Prosody)'
   });
 
   it('exactly one runs; the other exits 1 naming the holder', async () => {
-    const vars: ServiceVars = { prosody, botJid: BOT, botPassword: PASSWORD, componentDomain: COMPONENT, componentSecret: SECRET, admins: [`boss@${DOMAIN}`], dir };
+    const vars: ServiceVars = { server: prosody, botJid: BOT, botPassword: PASSWORD, componentDomain: COMPONENT, componentSecret: SECRET, admins: [`boss@${DOMAIN}`], dir };
     const pair = [ServiceProcess.start(vars), ServiceProcess.start(vars)];
     services.push(...pair);
     const outcome = await Promise.race([

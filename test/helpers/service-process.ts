@@ -1,12 +1,12 @@
 // Our service as a child process (src/main.ts under tsx), configured for a
-// given Prosody, with its whole output kept. Stopped by its PID only.
+// given server (Prosody or ejabberd), with its whole output kept. Stopped by its PID only.
 import type { ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
-import type { LocalProsody } from '../../src/server/prosody/local-prosody.js';
+import type { LocalXmppServer } from '../../src/server/local-xmpp-server.js';
 import { spawnScript } from './scripts.js';
 
 export interface ServiceVars {
-  prosody: LocalProsody;
+  server: LocalXmppServer;
   botJid: string;
   botPassword: string;
   componentDomain: string;
@@ -19,11 +19,11 @@ export interface ServiceVars {
 
 export function serviceEnv(v: ServiceVars): Record<string, string> {
   return {
-    XMPP_SERVICE: v.prosody.service,
+    XMPP_SERVICE: v.server.service,
     BOT_JID: v.botJid,
     BOT_PASSWORD: v.botPassword,
     COMPONENT_DOMAIN: v.componentDomain,
-    COMPONENT_SERVICE: v.prosody.componentService,
+    COMPONENT_SERVICE: v.server.componentService,
     COMPONENT_SECRET: v.componentSecret,
     ADMINS: v.admins.join(','),
     STORE_FILE: join(v.dir, 'invites.json'),

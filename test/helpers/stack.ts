@@ -7,6 +7,7 @@ import { App, type AppOptions } from '../../src/app.js';
 import { parseConfig } from '../../src/config.js';
 import { bridgeOptions } from '../../src/server/prosody/bridge-setup.js';
 import { LocalProsody, type LocalProsodyOptions } from '../../src/server/prosody/local-prosody.js';
+import type { LocalXmppServer } from '../../src/server/local-xmpp-server.js';
 import { connectUser, type User } from './xmpp-user.js';
 
 export const DOMAIN = 'localhost';
@@ -16,7 +17,7 @@ export const COMPONENT = `invites.${DOMAIN}`;
 export const COMPONENT_SECRET = 'component-secret-1';
 
 export interface Stack {
-  prosody: LocalProsody;
+  server: LocalXmppServer;
   app: App;
   dir: string;
   env: Record<string, string>;
@@ -32,15 +33,15 @@ export interface Stack {
 export async function startStack(env: Record<string, string> = {}, opts: { prosody?: LocalProsodyOptions; app?: AppOptions | false } = {}): Promise<Stack> {
   const dir = await mkdtemp(join(tmpdir(), 'invites-it-'));
   // The bridge and the component are part of every stack, as in production.
-  const prosody = await LocalProsody.start({ domain: DOMAIN, admins: [BOT], ...bridgeOptions(COMPONENT, COMPONENT_SECRET), ...opts.prosody });
-  await prosody.register('invitebot', PASSWORD);
+  const server: LocalXmppServer = await LocalProsody.start({ domain: DOMAIN, admins: [BOT], ...bridgeOptions(COMPONENT, COMPONENT_SECRET), ...opts.prosody });
+  await server.register('invitebot', PASSWORD);
   const fullEnv = {
-    XMPP_SERVICE: prosody.service,
+    XMPP_SERVICE: server.service,
     BOT_JID: BOT,
     BOT_PASSWORD: PASSWORD,
     ADMINS: `boss@${DOMAIN}`,
     COMPONENT_DOMAIN: COMPONENT,
-    COMPONENT_SERVICE: prosody.componentService,
+    COMPONENT_SERVICE: server.componentService,
     COMPONENT_SECRET,
     STORE_FILE: join(dir, 'invites.json'),
     // Every invitee of the tests comes from loopback: one address for hundreds of registrations.
@@ -49,15 +50,15 @@ export async function startStack(env: Record<string, string> = {}, opts: { proso
   };
   const users: User[] = [];
   const stack: Stack = {
-    prosody,
+    server,
     app: undefined as unknown as App,
     dir,
     env: fullEnv,
     users,
     async user(jid) {
       const [local, host] = jid.split('@') as [string, string];
-      if (!(await prosody.userExists(local, host))) await prosody.register(local, PASSWORD, host);
-      const u = await connectUser(prosody.service, jid, PASSWORD);
+      if (!(await server.userExists(local, host))) await server.register(local, PASSWORD, host);
+      const u = await connectUser(server.service, jid, PASSWORD);
       users.push(u);
       return u;
     },
@@ -68,16 +69,22 @@ export async function startStack(env: Record<string, string> = {}, opts: { proso
     async stop() {
       await Promise.all(users.map((u) => u.stop()));
       await stack.app?.stop();
-      await prosody.stop();
+      await server.stop();
       await rm(dir, { recursive: true, force: true });
     },
   };
   try {
     if (opts.app !== false) await stack.startApp();
   } catch (e) {
-    await prosody.stop();
+    await server.stop();
     await rm(dir, { recursive: true, force: true }); // a failed start leaves nothing behind either
     throw e;
   }
   return stack;
+}
+
+/** The stack's server as the Prosody it must be, for tests of what only Prosody has (roles, its files, its own invites). */
+export function prosodyOf(stack: Stack): LocalProsody {
+  if (!(stack.server instanceof LocalProsody)) throw new Error(`this test needs Prosody, not ${stack.server.kind} ${stack.server.version}`);
+  return stack.server;
 }

@@ -259,7 +259,7 @@ describe('bot text commands (real Prosody)', function () {
     });
 
     it('reconnects by itself after the server restarts', async () => {
-      await stack.prosody.restart();
+      await stack.server.restart();
       const again = await stack.user(`alice@${DOMAIN}`);
       let reply = '';
       for (let i = 0; i < 20 && !reply; i++) reply = await again.ask(BOT, 'help', 1000).catch(() => '');

@@ -21,7 +21,7 @@ async function mint(stack: Stack, actor: Actor, req: CreateRequest): Promise<str
 }
 
 const register = (stack: Stack, user: { token?: string; username: string; password?: string }) =>
-  registerWith(stack.prosody.service, DOMAIN, { password: PASSWORD, ...user });
+  registerWith(stack.server.service, DOMAIN, { password: PASSWORD, ...user });
 
 async function rosterOf(user: User): Promise<Map<string, { subscription: string; ask?: string }>> {
   const res = await user.xmpp.iqCaller.request(xml('iq', { type: 'get' }, xml('query', { xmlns: 'jabber:iq:roster' })));
@@ -30,7 +30,7 @@ async function rosterOf(user: User): Promise<Map<string, { subscription: string;
 }
 
 
-const login = (stack: Stack, jid: string, password = PASSWORD) => connectUser(stack.prosody.service, jid, password).then((u) => { stack.users.push(u); return u; });
+const login = (stack: Stack, jid: string, password = PASSWORD) => connectUser(stack.server.service, jid, password).then((u) => { stack.users.push(u); return u; });
 
 describe('in-band registration with invite tokens (real Prosody, bridge + component)', function () {
   this.timeout(30_000);
@@ -39,7 +39,7 @@ describe('in-band registration with invite tokens (real Prosody, bridge + compon
   after(async () => { await stack?.stop(); });
 
   it('offers both token stream features to unauthenticated clients', async () => {
-    const r = await openRegistration(stack.prosody.service, DOMAIN);
+    const r = await openRegistration(stack.server.service, DOMAIN);
     await r.close();
     expect(r.features.getChild('register', 'urn:xmpp:ibr-token:0'), 'XEP-0445 feature').to.exist;
     expect(r.features.getChild('register', 'urn:xmpp:invite'), 'legacy feature').to.exist;
@@ -52,7 +52,7 @@ describe('in-band registration with invite tokens (real Prosody, bridge + compon
     expect(String(ann.xmpp.jid)).to.match(/^ann@localhost\//);
     const again = await refusal(register(stack, { token, username: 'ann2' }));
     expect(again).to.deep.equal({ condition: 'item-not-found', text: 'This invite has already been used.' });
-    expect(await stack.prosody.userExists('ann2')).to.equal(false);
+    expect(await stack.server.userExists('ann2')).to.equal(false);
     const inv = (await stack.app.service.lookup(token)).invite!;
     expect(inv.uses.map((u) => u.jid)).to.deep.equal([`ann@${DOMAIN}`]);
   });
@@ -70,13 +70,13 @@ describe('in-band registration with invite tokens (real Prosody, bridge + compon
     const revoked = await mint(stack, BOSS, { kind: 'account' });
     await stack.app.service.revoke(BOSS, (await stack.app.service.lookup(revoked)).invite!.id);
     expect((await refusal(register(stack, { token: revoked, username: 'u3' }))).text).to.equal('This invite has been revoked.');
-    for (const u of ['u1', 'u2', 'u3']) expect(await stack.prosody.userExists(u)).to.equal(false);
+    for (const u of ['u1', 'u2', 'u3']) expect(await stack.server.userExists(u)).to.equal(false);
   });
 
   it('refuses registration without a token: invitation only', async () => {
     const r = await refusal(register(stack, { username: 'sneaky' }));
     expect(r).to.deep.equal({ condition: 'not-acceptable', text: 'Registration on this server is through invitation only.' });
-    expect(await stack.prosody.userExists('sneaky')).to.equal(false);
+    expect(await stack.server.userExists('sneaky')).to.equal(false);
   });
 
   it('enforces the username an invite is bound to, and never takes over an account', async () => {
@@ -84,16 +84,16 @@ describe('in-band registration with invite tokens (real Prosody, bridge + compon
     const wrong = await refusal(register(stack, { token, username: 'mallory' }));
     expect(wrong).to.deep.equal({ condition: 'not-acceptable', text: 'This invite is for the username "dora" only.' });
     const open = await mint(stack, BOSS, { kind: 'account' });
-    await stack.prosody.register('taken', PASSWORD);
+    await stack.server.register('taken', PASSWORD);
     expect((await refusal(register(stack, { token: open, username: 'taken' }))).condition).to.equal('conflict');
     await register(stack, { token, username: 'dora' });
-    expect(await stack.prosody.userExists('dora')).to.equal(true);
+    expect(await stack.server.userExists('dora')).to.equal(true);
     expect((await stack.app.service.lookup(open)).state, 'a refused attempt does not spend the token').to.equal('valid');
   });
 
   it('gives the use back when the account is not created after all (same name taken meanwhile)', async () => {
     const token = await mint(stack, BOSS, { kind: 'account', maxUses: 2 });
-    const streams = await Promise.all([openRegistration(stack.prosody.service, DOMAIN), openRegistration(stack.prosody.service, DOMAIN)]);
+    const streams = await Promise.all([openRegistration(stack.server.service, DOMAIN), openRegistration(stack.server.service, DOMAIN)]);
     await Promise.all(streams.map((s) => s.preauth(token)));
     const results = await Promise.allSettled(streams.map((s) => s.register('twin', PASSWORD)));
     await Promise.all(streams.map((s) => s.close()));
@@ -114,8 +114,8 @@ describe('in-band registration with invite tokens (real Prosody, bridge + compon
   it('allows token-less registration when the service is not invitation-only', async () => {
     const open = await startStack({ REGISTRATION_INVITE_ONLY: 'false' });
     try {
-      await registerWith(open.prosody.service, DOMAIN, { username: 'walkin', password: PASSWORD });
-      expect(await open.prosody.userExists('walkin')).to.equal(true);
+      await registerWith(open.server.service, DOMAIN, { username: 'walkin', password: PASSWORD });
+      expect(await open.server.userExists('walkin')).to.equal(true);
     } finally {
       await open.stop();
     }
@@ -153,8 +153,8 @@ describe('in-band registration with invite tokens (real Prosody, bridge + compon
   });
 
   it('resets only the named account\'s password', async () => {
-    await stack.prosody.register('forgetful', PASSWORD);
-    await stack.prosody.register('bystander', PASSWORD);
+    await stack.server.register('forgetful', PASSWORD);
+    await stack.server.register('bystander', PASSWORD);
     const token = await mint(stack, BOSS, { kind: 'reset', username: 'forgetful' });
     const other = await refusal(register(stack, { token, username: 'bystander', password: NEW_PASSWORD }));
     expect(other.text).to.equal('This invite is for the username "forgetful" only.');
@@ -172,7 +172,7 @@ describe('in-band registration with invite tokens (real Prosody, bridge + compon
     const results = await Promise.allSettled(Array.from({ length: 50 }, (_, i) => register(stack, { token, username: `racer${i}` })));
     const won = results.flatMap((r, i) => (r.status === 'fulfilled' ? [`racer${i}`] : []));
     expect(won).to.have.length(1);
-    const exist = await Promise.all(Array.from({ length: 50 }, (_, i) => stack.prosody.userExists(`racer${i}`)));
+    const exist = await Promise.all(Array.from({ length: 50 }, (_, i) => stack.server.userExists(`racer${i}`)));
     expect(exist.filter(Boolean)).to.have.length(1);
     expect((await stack.app.service.lookup(token)).invite!.uses.map((u) => u.jid)).to.deep.equal([`${won[0]}@${DOMAIN}`]);
   });
@@ -235,10 +235,10 @@ describe('the bridge without its component (real Prosody)', function () {
     await stack.app.component!.stop();
     const r = await refusal(register(stack, { token, username: 'patient' }));
     expect(r).to.deep.equal({ condition: 'service-unavailable', text: 'The invite service is not answering; try again later' });
-    expect(await stack.prosody.userExists('patient')).to.equal(false);
+    expect(await stack.server.userExists('patient')).to.equal(false);
     await stack.app.component!.start();
     await register(stack, { token, username: 'patient' });
-    expect(await stack.prosody.userExists('patient')).to.equal(true);
+    expect(await stack.server.userExists('patient')).to.equal(true);
   });
 
   it('refuses when the component is connected but does not answer in time (fails closed)', async () => {
@@ -247,7 +247,7 @@ describe('the bridge without its component (real Prosody)', function () {
     });
     try {
       const token = await mint(slow, BOSS, { kind: 'account' });
-      const r = await openRegistration(slow.prosody.service, DOMAIN);
+      const r = await openRegistration(slow.server.service, DOMAIN);
       // The request is on the wire; then this process (the component too) stalls past the bridge's timeout.
       const answer = refusal(r.preauth(token));
       Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1000);
@@ -271,13 +271,13 @@ describe('the bridge without its component (real Prosody)', function () {
     };
     c.xmpp.on('send', cut);
     await register(stack, { token, username: 'first' });
-    expect(await stack.prosody.userExists('first')).to.equal(true);
+    expect(await stack.server.userExists('first')).to.equal(true);
     await online;
     const inv = await eventually(async () => await stack.app.service.lookup(token), (l) => l.state === 'used');
     expect(inv.state).to.equal('used');
     expect(inv.invite!.uses).to.deep.equal([{ jid: `first@${DOMAIN}`, at: inv.invite!.uses[0]!.at }]);
     expect((await refusal(register(stack, { token, username: 'second' }))).text).to.equal('This invite has already been used.');
-    expect(await stack.prosody.userExists('second')).to.equal(false);
+    expect(await stack.server.userExists('second')).to.equal(false);
   });
 
   it('reconnects by itself after its connection is cut, then serves registrations again', async () => {
@@ -286,7 +286,7 @@ describe('the bridge without its component (real Prosody)', function () {
     (stack.app.component!.xmpp.socket as unknown as Socket).destroy();
     await online;
     await register(stack, { token, username: 'again' });
-    expect(await stack.prosody.userExists('again')).to.equal(true);
+    expect(await stack.server.userExists('again')).to.equal(true);
   });
 
   it('refuses the bridge protocol to anyone but the server, both ways', async () => {
@@ -313,7 +313,7 @@ describe('the bridge without its component (real Prosody)', function () {
   });
 
   it('answers a preauth without a token with bad-request', async () => {
-    const r = await openRegistration(stack.prosody.service, DOMAIN);
+    const r = await openRegistration(stack.server.service, DOMAIN);
     const answer = await refusal(r.preauth(''));
     await r.close();
     expect(answer.condition).to.equal('bad-request');

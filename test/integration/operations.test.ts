@@ -52,7 +52,7 @@ describe('operations: /metrics and /health of the running service (real Prosody)
     const token = /preauth=([A-Za-z0-9_-]+)/.exec(reply)?.[1];
     expect(token, reply).to.be.a('string');
     await boss.next(BOT, 5000); // the QR code message
-    await registerWith(stack.prosody.service, DOMAIN, { token, username: 'metered', password: PASSWORD });
+    await registerWith(stack.server.service, DOMAIN, { token, username: 'metered', password: PASSWORD });
     await boss.next(BOT, 5000); // "metered joined"
     expect(await stack.app.service.reserve(token!, { purpose: 'register', username: 'metered2' })).to.include({ ok: false, code: 'used' });
 
@@ -64,7 +64,7 @@ describe('operations: /metrics and /health of the running service (real Prosody)
   });
 
   it('the server gone: /health still 200 (the store is open) but degraded, the gauges at 0', async () => {
-    await stack.prosody.stop();
+    await stack.server.stop();
     const h = await eventually(health, (x) => x.body.bot === false && x.body.component === false, 10_000);
     expect(h).to.deep.equal({ status: 200, body: { status: 'degraded', component: false, bot: false, store: true, leader: true } });
     const f = await scrape();

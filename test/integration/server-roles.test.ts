@@ -8,7 +8,7 @@ import { freePorts } from '../../src/server/free-port.js';
 import { command, fieldsOf, formOf, notesOf, NS_COMMANDS, tokenOf } from '../helpers/adhoc.js';
 import { botInviteUri, botReply } from '../helpers/bot-reply.js';
 import { eventually } from '../helpers/eventually.js';
-import { BOT, DOMAIN, PASSWORD, type Stack, startStack } from '../helpers/stack.js';
+import { BOT, DOMAIN, PASSWORD, prosodyOf, type Stack, startStack } from '../helpers/stack.js';
 import { WebClient } from '../helpers/web.js';
 import { connectUser, type User } from '../helpers/xmpp-user.js';
 import { conversations, registerLike } from '../conformance/clients.js';
@@ -26,13 +26,13 @@ async function adminCommands(user: User, host: string): Promise<string[]> {
 
 /** Register in-band with a token the way Conversations does (preauth, then the legacy fields). */
 async function registerInBand(stack: Stack, host: string, token: string, username: string): Promise<void> {
-  const { preauth, register } = await registerLike(conversations, stack.prosody.service, host, token, username, PASSWORD);
+  const { preauth, register } = await registerLike(conversations, stack.server.service, host, token, username, PASSWORD);
   expect(preauth?.attrs.type, preauth?.toString()).to.equal('result');
   expect(register?.attrs.type, register?.toString()).to.equal('result');
 }
 
 const login = async (stack: Stack, jid: string) => {
-  const u = await connectUser(stack.prosody.service, jid, PASSWORD);
+  const u = await connectUser(stack.server.service, jid, PASSWORD);
   stack.users.push(u);
   return u;
 };
@@ -61,7 +61,7 @@ describe(`roles on the server (real Prosody ${process.env.PROSODY_VERSION ?? '0.
   it('an "invite admin" account can run the server\'s admin commands, the same ones as an account from Prosody\'s own admin invite', async () => {
     const ours = tokenOf(await botInviteUri(boss, BOT, 'invite admin'));
     await registerInBand(stack, DOMAIN, ours, 'ouradmin');
-    const native = tokenOf(await stack.prosody.nativeAdminInvite(NATIVE));
+    const native = tokenOf(await prosodyOf(stack).nativeAdminInvite(NATIVE));
     await registerInBand(stack, NATIVE, native, 'nativeadmin');
 
     const ourAdmin = await login(stack, `ouradmin@${DOMAIN}`);
@@ -69,7 +69,7 @@ describe(`roles on the server (real Prosody ${process.env.PROSODY_VERSION ?? '0.
     const offered = await adminCommands(ourAdmin, DOMAIN);
     expect(offered).to.include(ADD_USER);
     expect(offered).to.deep.equal(await adminCommands(nativeAdmin, NATIVE));
-    expect(await stack.prosody.roles('ouradmin')).to.include('prosody:admin');
+    expect(await prosodyOf(stack).roles('ouradmin')).to.include('prosody:admin');
 
     // And it works: the new admin creates an account with the server's own command.
     const first = (await ourAdmin.xmpp.iqCaller.request(xml('iq', { type: 'set', to: DOMAIN }, command(ADD_USER, { action: 'execute' })))).getChild('command', NS_COMMANDS)!;
@@ -80,7 +80,7 @@ describe(`roles on the server (real Prosody ${process.env.PROSODY_VERSION ?? '0.
       { FORM_TYPE: 'http://jabber.org/protocol/admin', accountjid: `madebyadmin@${DOMAIN}`, password: PASSWORD, 'password-verify': PASSWORD })))).getChild('command', NS_COMMANDS)!;
     expect(done.attrs.status).to.equal('completed');
     expect(notesOf(done).filter((n) => n.type === 'error')).to.deep.equal([]);
-    expect(await stack.prosody.userExists('madebyadmin')).to.equal(true);
+    expect(await stack.server.userExists('madebyadmin')).to.equal(true);
 
     // The service counts the server's admins as its own: this one may create account invites.
     const plain = await stack.user(`plainuser@${DOMAIN}`);
@@ -91,14 +91,14 @@ describe(`roles on the server (real Prosody ${process.env.PROSODY_VERSION ?? '0.
     await registerInBand(stack, DOMAIN, tokenOf(await botInviteUri(boss, BOT, 'invite account')), 'ordinary');
     const user = await login(stack, `ordinary@${DOMAIN}`);
     expect(await adminCommands(user, DOMAIN)).to.deep.equal([]);
-    expect(await stack.prosody.roles('ordinary')).to.not.include('prosody:admin');
+    expect(await prosodyOf(stack).roles('ordinary')).to.not.include('prosody:admin');
   });
 
   it('"invite account --role member" gives the role on the server', async () => {
     const reply = await botReply(boss, BOT, 'invite account --role member');
     expect(reply).to.match(/with the role member/);
     await registerInBand(stack, DOMAIN, tokenOf(reply), 'amember');
-    const roles = await stack.prosody.roles('amember');
+    const roles = await prosodyOf(stack).roles('amember');
     expect(roles).to.include('prosody:member');
   });
 
@@ -114,11 +114,11 @@ describe(`roles on the server (real Prosody ${process.env.PROSODY_VERSION ?? '0.
   it('an account the server reports as its admin may use the bot\'s admin commands, and is not throttled', async () => {
     // Made admin on the server only (Prosody's own invite), unknown to ADMINS and to our store.
     await registerInBand(stack, DOMAIN, tokenOf(await botInviteUri(boss, BOT, 'invite account')), 'serveradmin');
-    const native = tokenOf(await stack.prosody.nativeAdminInvite(NATIVE));
+    const native = tokenOf(await prosodyOf(stack).nativeAdminInvite(NATIVE));
     await registerInBand(stack, NATIVE, native, 'elsewhere'); // a native.localhost admin is no admin here
     const elsewhere = await login(stack, `elsewhere@${NATIVE}`);
     expect(await botReply(elsewhere, BOT, 'invite account')).to.match(/^Only accounts on localhost can create invites here/);
-    await stack.prosody.register('serveradmin', PASSWORD); // same password; then made admin through the bridge
+    await stack.server.register('serveradmin', PASSWORD); // same password; then made admin through the bridge
     await stack.app.component!.grant(DOMAIN, `serveradmin@${DOMAIN}`, ['prosody:admin']);
     const admin = await login(stack, `serveradmin@${DOMAIN}`);
     // Beyond BOT_RATE_LIMIT's 10 per 30 s: every one answered.

@@ -78,7 +78,7 @@ describe('web pages in a browser (headless Chromium, real Prosody)', function ()
     expect(await page.locator('#address').textContent()).to.equal(`browser.user@${DOMAIN}`);
     await page.close();
 
-    const user = await connectUser(stack.prosody.service, `browser.user@${DOMAIN}`, 'browser-pass-1');
+    const user = await connectUser(stack.server.service, `browser.user@${DOMAIN}`, 'browser-pass-1');
     stack.users.push(user);
     expect(String(user.xmpp.jid)).to.match(/^browser\.user@localhost\//);
     expect(problems).to.deep.equal([]);

@@ -51,7 +51,7 @@ describe('web pages of the running service (real Prosody)', function () {
     return { path: url.slice(base.length), token: tokenOf(url), reply };
   }
 
-  const login = (jid: string, password: string) => connectUser(stack.prosody.service, jid, password).then((u) => { stack.users.push(u); return u; });
+  const login = (jid: string, password: string) => connectUser(stack.server.service, jid, password).then((u) => { stack.users.push(u); return u; });
 
   it('the bot sends the QR code as an inline image after the invite', async () => {
     const reply = await boss.ask(BOT, 'invite account');
@@ -83,13 +83,13 @@ describe('web pages of the running service (real Prosody)', function () {
     const res = await web.submit(`${inv.path}/register`, form('webuser'));
     expect(res.status, res.body).to.equal(200);
     expect(res.body).to.include(`id="address">webuser@${DOMAIN}</span>`);
-    expect(await stack.prosody.userExists('webuser')).to.equal(true);
+    expect(await stack.server.userExists('webuser')).to.equal(true);
     const u = await login(`webuser@${DOMAIN}`, NEW_PASSWORD);
     expect(String(u.xmpp.jid)).to.match(/^webuser@localhost\//);
 
-    const again = await refusal(registerWith(stack.prosody.service, DOMAIN, { token: inv.token, username: 'webuser2', password: PASSWORD }));
+    const again = await refusal(registerWith(stack.server.service, DOMAIN, { token: inv.token, username: 'webuser2', password: PASSWORD }));
     expect(again.condition).to.be.oneOf(['forbidden', 'item-not-found', 'not-allowed']);
-    expect(await stack.prosody.userExists('webuser2')).to.equal(false);
+    expect(await stack.server.userExists('webuser2')).to.equal(false);
     expect(await stack.app.service.reserve(inv.token, { purpose: 'register', username: 'webuser3' })).to.include({ ok: false, code: 'used' });
     const landing = await web.get(inv.path);
     expect([landing.status, heading(landing.body)]).to.deep.equal([410, 'This invite has already been used']);
@@ -100,8 +100,8 @@ describe('web pages of the running service (real Prosody)', function () {
 
   it('after in-band use, the web refuses the same token', async () => {
     const inv = await invite(boss, 'invite account');
-    await registerWith(stack.prosody.service, DOMAIN, { token: inv.token, username: 'ibruser', password: PASSWORD });
-    expect(await stack.prosody.userExists('ibruser')).to.equal(true);
+    await registerWith(stack.server.service, DOMAIN, { token: inv.token, username: 'ibruser', password: PASSWORD });
+    expect(await stack.server.userExists('ibruser')).to.equal(true);
     await boss.next(BOT, 5000); // "ibruser joined"
     const get = await web.get(`${inv.path}/register`);
     expect([get.status, heading(get.body)]).to.deep.equal([410, 'This invite has already been used']);
@@ -110,11 +110,11 @@ describe('web pages of the running service (real Prosody)', function () {
     const csrf = csrfOf((await web.get(`${other.path}/register`)).body)!;
     const post = await web.post(`${inv.path}/register`, { _csrf: csrf, ...form('ibruser2') });
     expect([post.status, heading(post.body)]).to.deep.equal([410, 'This invite has already been used']);
-    expect(await stack.prosody.userExists('ibruser2')).to.equal(false);
+    expect(await stack.server.userExists('ibruser2')).to.equal(false);
   });
 
   it('a taken username: the server\'s refusal is shown, and the invite still works', async () => {
-    await stack.prosody.register('zoe', PASSWORD);
+    await stack.server.register('zoe', PASSWORD);
     const inv = await invite(boss, 'invite account');
     const res = await web.submit(`${inv.path}/register`, form('Zoe'));
     expect(res.status).to.equal(409);
@@ -127,7 +127,7 @@ describe('web pages of the running service (real Prosody)', function () {
   });
 
   it('a reset invite sets a new password: the new one logs in, the old one no longer does', async () => {
-    await stack.prosody.register('carol', PASSWORD);
+    await stack.server.register('carol', PASSWORD);
     const inv = await invite(boss, 'invite reset carol');
     const res = await web.submit(`${inv.path}/register`, form('', 'carols-new-password'));
     expect(res.status, res.body).to.equal(200);
@@ -148,7 +148,7 @@ describe('web pages of the running service (real Prosody)', function () {
       b.post(`${inv.path}/register`, { _csrf: csrfOf(fb.body)!, ...form('racer2') }),
     ]);
     expect(results.map((r) => r.status).sort()).to.deep.equal([200, 409]);
-    const made = [await stack.prosody.userExists('racer1'), await stack.prosody.userExists('racer2')];
+    const made = [await stack.server.userExists('racer1'), await stack.server.userExists('racer2')];
     expect(made.filter(Boolean)).to.have.length(1);
     expect((await stack.app.service.lookup(inv.token)).state).to.equal('used');
     await boss.next(BOT, 5000);
@@ -173,13 +173,13 @@ describe('web pages of the running service (real Prosody)', function () {
 
   it('a bound invite whose name was taken meanwhile, and a reset of a deleted account: the pages say so (the bridge is asked)', async () => {
     const bound = await stack.app.service.create({ system: 'cli' }, { kind: 'account', username: 'lateuser' });
-    await stack.prosody.register('carla', PASSWORD);
+    await stack.server.register('carla', PASSWORD);
     const reset = await stack.app.service.create({ system: 'cli' }, { kind: 'reset', username: 'carla' });
     if (!bound.ok || !reset.ok) throw new Error('not created');
     const path = (c: typeof bound) => c.ok ? c.landingUrl!.slice(base.length) : '';
     expect((await web.get(path(bound))).status).to.equal(200);
-    await stack.prosody.register('lateuser', PASSWORD);
-    await stack.prosody.unregister('carla');
+    await stack.server.register('lateuser', PASSWORD);
+    await stack.server.unregister('carla');
     for (const suffix of ['', '/register']) {
       const taken = await web.get(path(bound) + suffix);
       expect([taken.status, heading(taken.body)]).to.deep.equal([409, 'This account already exists']);

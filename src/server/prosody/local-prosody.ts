@@ -12,6 +12,7 @@ import { promisify } from 'node:util';
 import { type ProsodyBuild, buildInstalled, prosodyBuild } from './builds.js';
 import { acceptsTcp, freePorts } from '../free-port.js';
 import { ensurePrivateDir, PRIVATE_FILE } from '../../private-files.js';
+import type { LocalXmppServer } from '../local-xmpp-server.js';
 import { keepLog, logTail, readLog, watchExit } from '../../server-process.js';
 
 const execFileAsync = promisify(execFile);
@@ -184,7 +185,8 @@ interface Settings {
   fastLogins: boolean;
 }
 
-export class LocalProsody {
+export class LocalProsody implements LocalXmppServer {
+  readonly kind = 'prosody' as const;
   readonly domain: string;
   readonly dir: string;
   readonly configPath: string;
@@ -256,6 +258,11 @@ export class LocalProsody {
         throw err;
       }
     }
+  }
+
+  /** The build's version, as PROSODY_VERSION names it. */
+  get version(): string {
+    return this.build.version;
   }
 
   /** PID of the running Prosody; undefined when stopped or exited. */
