@@ -16,7 +16,8 @@
 -behaviour(gen_mod).
 
 -export([start/2, stop/1, reload/3, depends/2, mod_opt_type/1, mod_options/1, mod_doc/0]).
--export([pre_auth_features/2, unauthenticated_packet/2, in_subscription/2, process_iq/1, decode_iq_subel/1]).
+-export([pre_auth_features/2, unauthenticated_packet/2, in_subscription/2, process_iq/1, decode_iq_subel/1,
+         component_send_packet/1]).
 
 -include("logger.hrl").
 
@@ -42,6 +43,9 @@ start(Host, _Opts) ->
     %% After ejabberd_sm's check that the user exists (20), before mod_roster (50).
     ejabberd_hooks:add(roster_in_subscription, Host, ?MODULE, in_subscription, 30),
     gen_iq_handler:add_iq_handler(ejabberd_local, Host, ?NS, ?MODULE, process_iq),
+    %% Before mod_privilege (50), which on 24.x drops every IQ a component sends to a
+    %% bare JID of a host that loads it, unless wrapped per XEP-0356: ours are not.
+    ejabberd_hooks:add(component_send_packet, ?MODULE, component_send_packet, 10),
     ?INFO_MSG("mod_invites_bridge on ~ts: component ~ts", [Host, component(Host)]),
     ok.
 
@@ -50,6 +54,8 @@ stop(Host) ->
     ejabberd_hooks:delete(c2s_unauthenticated_packet, Host, ?MODULE, unauthenticated_packet, 40),
     ejabberd_hooks:delete(roster_in_subscription, Host, ?MODULE, in_subscription, 30),
     gen_iq_handler:remove_iq_handler(ejabberd_local, Host, ?NS),
+    gen_mod:is_loaded_elsewhere(Host, ?MODULE) orelse
+        ejabberd_hooks:delete(component_send_packet, ?MODULE, component_send_packet, 10),
     ok.
 
 reload(_Host, _NewOpts, _OldOpts) -> ok.
@@ -265,6 +271,14 @@ out(Type, From, To) ->
     ejabberd_router:route(Pres).
 
 %%% Component -> bridge
+
+%% A bridge request from a component goes on to be routed as it is (process_iq checks the sender).
+component_send_packet({Pkt, _State} = Acc) ->
+    case is_iq(Pkt) andalso [E || #xmlel{} = E <- xmpp:get_els(Pkt), xmlns(E) == ?NS] /= [] of
+        true -> {stop, Acc};
+        false -> Acc
+    end;
+component_send_packet(Acc) -> Acc.
 
 %% gen_iq_handler decodes a request with this when exported: ours stay XML (xmpp knows no such tags).
 decode_iq_subel(El) -> El.
