@@ -1,15 +1,20 @@
 // `npm test` after the type check: the unit tests once, and every suite that
 // starts a server (integration, conformance, faults, abuse) once per Prosody build,
-// 0.12 and 13, as independent mocha processes running side by side. Each run's
-// output is printed whole when it ends; the last line sums them up.
-// TEST_PROSODY=13 (or 0.12) runs the server suites on that build only.
+// 0.12 and 13; the specs test/servers.mts lists once per ejabberd build, 23.01 and
+// 24.12 (TEST_SERVER=ejabberd). All are independent mocha processes running side by
+// side. Each run's output is printed whole when it ends; the last line sums them up.
+// TEST_SERVERS=prosody-0.12,ejabberd-23.01 (any of prosody-0.12, prosody-13,
+// ejabberd-23.01, ejabberd-24.12) runs the server suites on those only;
+// TEST_PROSODY=13 (or 0.12, or both) on those Prosody builds only, no ejabberd.
 import { spawn } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { EJABBERD_VERSIONS } from '../src/server/ejabberd/builds.js';
 import { PROSODY_VERSIONS } from '../src/server/prosody/builds.js';
+import { EJABBERD_ONLY_SPECS, EJABBERD_SPECS } from './servers.mjs';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const MOCHA = join(ROOT, 'node_modules/mocha/bin/mocha.js');
@@ -21,16 +26,39 @@ interface Run {
   env: Record<string, string>;
 }
 
-const wanted = (process.env.TEST_PROSODY ?? '').split(',').map((s) => s.trim()).filter(Boolean);
-const unknown = wanted.filter((v) => !(PROSODY_VERSIONS as readonly string[]).includes(v));
-if (unknown.length) {
-  process.stderr.write(`TEST_PROSODY: expected ${PROSODY_VERSIONS.join(' or ')}, not ${unknown.join(', ')}\n`);
+const serverRuns: Record<string, Run> = {};
+for (const v of PROSODY_VERSIONS) {
+  serverRuns[`prosody-${v}`] = {
+    name: `Prosody ${v}`,
+    specs: [...SERVER_SUITES, ...EJABBERD_ONLY_SPECS.flatMap((f) => ['--ignore', f])],
+    env: { TEST_SERVER: 'prosody', PROSODY_VERSION: v },
+  };
+}
+for (const v of EJABBERD_VERSIONS) {
+  serverRuns[`ejabberd-${v}`] = { name: `ejabberd ${v}`, specs: [...EJABBERD_SPECS], env: { TEST_SERVER: 'ejabberd', EJABBERD_VERSION: v } };
+}
+
+const list = (name: string) => (process.env[name] ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+function chosen(): string[] {
+  const servers = list('TEST_SERVERS');
+  if (servers.length) {
+    const unknown = servers.filter((s) => !(s in serverRuns));
+    if (unknown.length) fail(`TEST_SERVERS: expected some of ${Object.keys(serverRuns).join(', ')}, not ${unknown.join(', ')}`);
+    return servers;
+  }
+  const prosody = list('TEST_PROSODY');
+  const unknown = prosody.filter((v) => !(PROSODY_VERSIONS as readonly string[]).includes(v));
+  if (unknown.length) fail(`TEST_PROSODY: expected ${PROSODY_VERSIONS.join(' or ')}, not ${unknown.join(', ')}`);
+  return prosody.length ? prosody.map((v) => `prosody-${v}`) : Object.keys(serverRuns);
+}
+function fail(message: string): never {
+  process.stderr.write(`${message}\n`);
   process.exit(2);
 }
-const versions = wanted.length ? wanted : [...PROSODY_VERSIONS];
+
 const runs: Run[] = [
   { name: 'unit', specs: ['test/unit/**/*.test.ts'], env: {} },
-  ...versions.map((v) => ({ name: `Prosody ${v}`, specs: SERVER_SUITES, env: { PROSODY_VERSION: v } })),
+  ...[...new Set(chosen())].map((key) => serverRuns[key]!),
 ];
 
 const dir = await mkdtemp(join(tmpdir(), 'invites-test-run-'));

@@ -1,5 +1,7 @@
-// A real Prosody, the service (App) configured through the real env parser,
+// A real XMPP server, the service (App) configured through the real env parser,
 // and real xmpp.js users. Everything started here is stopped by stop().
+// The server: TEST_SERVER=prosody (the default) or ejabberd; which build of it,
+// PROSODY_VERSION or EJABBERD_VERSION (test/run.mts sets them per run).
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,6 +9,7 @@ import { App, type AppOptions } from '../../src/app.js';
 import { parseConfig } from '../../src/config.js';
 import { bridgeOptions } from '../../src/server/prosody/bridge-setup.js';
 import { LocalProsody, type LocalProsodyOptions } from '../../src/server/prosody/local-prosody.js';
+import { LocalEjabberd, type LocalEjabberdOptions } from '../../src/server/ejabberd/local-ejabberd.js';
 import type { LocalXmppServer } from '../../src/server/local-xmpp-server.js';
 import { connectUser, type User } from './xmpp-user.js';
 
@@ -29,11 +32,44 @@ export interface Stack {
   stop(): Promise<void>;
 }
 
+export type TestServer = LocalXmppServer['kind'];
+
+/** The server TEST_SERVER names (default prosody). */
+export function testServer(env: NodeJS.ProcessEnv = process.env): TestServer {
+  const wanted = env.TEST_SERVER?.trim() || 'prosody';
+  if (wanted !== 'prosody' && wanted !== 'ejabberd') throw new Error(`TEST_SERVER: expected prosody or ejabberd, not ${JSON.stringify(wanted)}`);
+  return wanted;
+}
+
+export interface StackOptions {
+  /** Used when the server is Prosody. */
+  prosody?: LocalProsodyOptions;
+  /** Used when the server is ejabberd. Prosody's extraHosts are its hosts too; Prosody's other options are not. */
+  ejabberd?: LocalEjabberdOptions;
+  app?: AppOptions | false;
+}
+
+/** The bridge and the component are part of every stack, as in production. */
+function startServer(opts: StackOptions): Promise<LocalXmppServer> {
+  if (testServer() === 'ejabberd') {
+    return LocalEjabberd.start({
+      domain: DOMAIN,
+      admins: [BOT],
+      hosts: (opts.prosody?.extraHosts ?? []).map((h) => h.domain),
+      component: { domain: COMPONENT, secret: COMPONENT_SECRET },
+      bridge: true,
+      // Open to the bridge, which asks the component about every registration.
+      registration: 'open',
+      ...opts.ejabberd,
+    });
+  }
+  return LocalProsody.start({ domain: DOMAIN, admins: [BOT], ...bridgeOptions(COMPONENT, COMPONENT_SECRET), ...opts.prosody });
+}
+
 /** `app: false`: the service is not started here (a caller runs it in its own process, with `env`). */
-export async function startStack(env: Record<string, string> = {}, opts: { prosody?: LocalProsodyOptions; app?: AppOptions | false } = {}): Promise<Stack> {
+export async function startStack(env: Record<string, string> = {}, opts: StackOptions = {}): Promise<Stack> {
   const dir = await mkdtemp(join(tmpdir(), 'invites-it-'));
-  // The bridge and the component are part of every stack, as in production.
-  const server: LocalXmppServer = await LocalProsody.start({ domain: DOMAIN, admins: [BOT], ...bridgeOptions(COMPONENT, COMPONENT_SECRET), ...opts.prosody });
+  const server = await startServer(opts);
   await server.register('invitebot', PASSWORD);
   const fullEnv = {
     XMPP_SERVICE: server.service,
