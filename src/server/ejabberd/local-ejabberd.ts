@@ -196,6 +196,7 @@ export class LocalEjabberd implements LocalXmppServer {
   #pending = new Map<string, (answer: string) => void>();
   #serial = 0;
   #queue: Promise<unknown> = Promise.resolve();
+  #sawPortInUse = false;
 
   private constructor(settings: Settings, dir: string, ownsDir: boolean, c2sPort: number, componentPort: number) {
     this.#settings = settings;
@@ -451,6 +452,7 @@ export class LocalEjabberd implements LocalXmppServer {
     }
     this.#child = child;
     this.#exit = undefined;
+    this.#sawPortInUse = false;
     this.#lastPid = child.pid;
     this.#exited = watchExit(child, (exit) => {
       this.#exit = exit;
@@ -463,6 +465,7 @@ export class LocalEjabberd implements LocalXmppServer {
     const consolePath = this.consolePath;
     lines.on('line', (line) => {
       if (!line.startsWith(`${MARK} `)) {
+        if (line.includes('eaddrinuse')) this.#sawPortInUse = true;
         fs.appendFileSync(consolePath, line + '\n');
         return;
       }
@@ -509,7 +512,8 @@ export class LocalEjabberd implements LocalXmppServer {
     void ready.then((v) => { vsn = v; });
     for (;;) {
       const log = (await fsp.readFile(this.logPath).catch(() => Buffer.alloc(0))).subarray(logOffset).toString();
-      if (/eaddrinuse/.test(log)) throw new EjabberdPortInUseError(await failure('a port is already in use'));
+      // The logger writes its file with a delay; the console copy (stdout) comes at once.
+      if (/eaddrinuse/.test(log) || this.#sawPortInUse) throw new EjabberdPortInUseError(await failure('a port is already in use'));
       if (vsn !== undefined) {
         // ERL_LIBS decides which ejabberd loads: make sure it is the one asked for.
         if (!vsn.startsWith(this.version)) throw new Error(await failure(`ejabberd ${vsn} loaded, not ${this.version}: check ERL_LIBS`));
