@@ -37,6 +37,7 @@ const BENCHES: Bench[] = [
   { n: '4', load: async () => (await import('./race.mjs')).run },
   { n: '5', load: async () => { const { run } = await import('./postgres.mjs'); return () => run(); } },
   { n: '6', load: async () => { const { run } = await import('./pages.mjs'); return () => run(); } },
+  { n: '7', load: async () => { const { run } = await import('./ejabberd.mjs'); return () => run(); } },
 ];
 
 function about(): string {

@@ -31,8 +31,8 @@ export class RegistrationError extends Error {
   }
 }
 
-/** Preauth then register on a fresh connection; rejects with RegistrationError on a refusal. */
-export async function timedRegistration(service: string, domain: string, user: { token: string; username: string; password: string }): Promise<Timed> {
+/** Preauth (when there is a token) then register on a fresh connection; rejects with RegistrationError on a refusal. */
+export async function timedRegistration(service: string, domain: string, user: { token?: string; username: string; password: string }): Promise<Timed> {
   const entity = new Unauthenticated({ service, domain, timeout: TIMEOUT_MS } as never);
   entity.on('error', () => {});
   const caller = iqCaller({ middleware: middleware({ entity }), entity });
@@ -44,7 +44,7 @@ export async function timedRegistration(service: string, domain: string, user: {
     await entity.open({ domain });
     await features;
     t1 = now();
-    await caller.request(xml('iq', { type: 'set', to: domain }, xml('preauth', { xmlns: 'urn:xmpp:pars:0', token: user.token })), TIMEOUT_MS);
+    if (user.token) await caller.request(xml('iq', { type: 'set', to: domain }, xml('preauth', { xmlns: 'urn:xmpp:pars:0', token: user.token })), TIMEOUT_MS);
     t2 = now();
     await caller.request(xml('iq', { type: 'set', to: domain },
       xml('query', { xmlns: 'jabber:iq:register' }, xml('username', {}, user.username), xml('password', {}, user.password))), TIMEOUT_MS);
