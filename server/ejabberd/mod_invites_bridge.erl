@@ -252,7 +252,10 @@ subscription(Token, Pres) ->
     end.
 
 %% As if the user had accepted: their roster records the request, then their own
-%% `subscribed` and, unless they already asked, their `subscribe`.
+%% `subscribed` and, unless they already asked, their `subscribe`. A contact on this
+%% host has asked with the user's invite, so that request is taken as accepted too:
+%% ejabberd keeps no pre-approval (Monal sends `subscribed` first, then asks), and the
+%% request would otherwise wait on the contact's screen.
 approve(User, Contact, Request) ->
     mod_roster:in_subscription(false, Request),
     out(subscribed, User, Contact),
@@ -260,15 +263,28 @@ approve(User, Contact, Request) ->
     case mod_roster:get_jid_info(undefined, LU, LS, Contact) of
         {S, _, _} when S == to; S == both -> ok;
         {_, A, _} when A == out; A == both -> ok;
-        _ -> out(subscribe, User, Contact)
+        _ ->
+            {CU, CS, _} = jid:tolower(Contact),
+            case CS == LS andalso ejabberd_auth:user_exists(CU, CS) of
+                true ->
+                    Back = presence(subscribe, User, Contact),
+                    mod_roster:out_subscription(Back),
+                    mod_roster:in_subscription(false, Back),
+                    out(subscribed, Contact, User);
+                false -> out(subscribe, User, Contact)
+            end
     end,
     ?INFO_MSG("mod_invites_bridge: ~ts's subscription to ~ts approved with an invite", [jid:encode(Contact), jid:encode(User)]).
 
+%% A subscription presence sent by From: recorded in From's roster, then routed.
 out(Type, From, To) ->
-    Pres = decode(#xmlel{name = <<"presence">>,
-                         attrs = [{<<"type">>, atom_to_binary(Type, utf8)}, {<<"from">>, jid:encode(From)}, {<<"to">>, jid:encode(To)}]}),
+    Pres = presence(Type, From, To),
     mod_roster:out_subscription(Pres),
     ejabberd_router:route(Pres).
+
+presence(Type, From, To) ->
+    decode(#xmlel{name = <<"presence">>,
+                  attrs = [{<<"type">>, atom_to_binary(Type, utf8)}, {<<"from">>, jid:encode(From)}, {<<"to">>, jid:encode(To)}]}).
 
 %%% Component -> bridge
 
