@@ -26,6 +26,9 @@ import type { InviteStore } from './store/store.js';
 import type { FastifyInstance } from 'fastify';
 import { loadClients } from './web/clients.js';
 import { startWeb, type WebOptions } from './web/server.js';
+import { ChosenServer } from './server/choose.js';
+import type { AdminResult } from './server/server.js';
+import type { Site } from './web/site.js';
 import { AdminCommands } from './xmpp/admin-commands.js';
 import { AdminConnection } from './xmpp/admin-connection.js';
 
@@ -52,8 +55,8 @@ export class App {
   private stopping?: Promise<void>;
   /** The web pages' HTTP server, when PUBLIC_URL is set. */
   web?: FastifyInstance;
-  /** What only the leader runs: the bot and the component (absent while another instance leads). */
-  private duties?: { bot: Bot; component?: Component; stop(): Promise<void> };
+  /** What only the leader runs: the bot, the component and the server seam over them (absent while another instance leads). */
+  private duties?: { bot: Bot; component?: Component; server: ChosenServer; stop(): Promise<void> };
   /** lead() or stepDown() under way: they run one after another. */
   private turn: Promise<unknown> = Promise.resolve();
   /** What this instance's follow-ups did, for the web form's success page. */
@@ -82,6 +85,11 @@ export class App {
 
   get component(): Component | undefined {
     return this.duties?.component;
+  }
+
+  /** The server seam the leader uses (the adapter chosen for this server). */
+  get server(): ChosenServer | undefined {
+    return this.duties?.server;
   }
 
   get leading(): boolean {
@@ -126,8 +134,8 @@ export class App {
       service.on('used', (e) => {
         // Done here when this instance leads; else stored for the leader (or, alone without a bot, only logged).
         const duties = a.duties;
-        const done = duties ? followUpOutcome(e, { bot: duties.bot, component: duties.component, domain: config.xmppDomain })
-          : relay ? relay.hand(e).then(() => undefined) : followUpOutcome(e, { bot: noBot, domain: config.xmppDomain });
+        const done = duties ? followUpOutcome(e, { bot: duties.bot, server: duties.server })
+          : relay ? relay.hand(e).then(() => undefined) : followUpOutcome(e, { bot: noBot });
         a.followUps.record(e, done);
         done.catch((err: Error) => log.error(`follow-up of invite ${e.invite.id}: ${err.stack}`));
       });
@@ -190,6 +198,10 @@ export class App {
         debug: config.xmppDebug,
         backoff: opts.componentBackoff,
       }) : undefined;
+      // Everything asked of the server goes through this seam; which adapter is chosen by asking the server.
+      const server = new ChosenServer({
+        admin: new AdminCommands(bot.xmpp.iqCaller, config.xmppDomain), iq: bot.xmpp.iqCaller, bridge: component, botJid: config.botJid,
+      });
       const stop = async () => {
         clearInterval(this.timer);
         await this.relay?.stopTaking();
@@ -197,24 +209,19 @@ export class App {
         await component?.stop();
         await bot.stop();
       };
-      let server: InviteService['server'];
       try {
         await bot.start();
+        service.server = server;
         if (component) {
           serveBridge(component.iqCallee, service, config.xmppDomain, {
             perAddress: new SenderLimit(config.preauthRateLimit),
             exempt: config.preauthLimitExempt,
           });
-          // Holds whose outcome was never heard (lost commit, restart) are settled by asking the bridge.
-          const c = component;
-          // Asked on every command too (is the sender a server admin?): a short wait.
-          server = {
-            account: (jid) => c.account(config.xmppDomain, jid, 3_000),
-            nodeprep: (username) => c.nodeprep(config.xmppDomain, username),
-          };
-          service.server = server;
-          c.xmpp.on('online', () => {
-            service.settlePending().catch((e: Error) => log.error(`settling pending invite uses: ${e.message}`));
+          // A bridge may have come or gone while the component was away: the adapter is chosen again.
+          // Then holds whose outcome was never heard (lost commit, restart) are settled by asking the server.
+          component.xmpp.on('online', () => {
+            server.choose().then(() => service.settlePending())
+              .catch((e: Error) => log.error(`settling pending invite uses: ${e.message}`));
           });
           // The same ad-hoc commands as the bot's, at the component's domain (own sessions).
           attachAdhoc(component.iqCallee as IqRouter, new Adhoc(service, adhocOpts), {
@@ -225,17 +232,18 @@ export class App {
         } else {
           log.warn('COMPONENT_SECRET is not set: no component, so in-band registration with tokens and contact auto-approval are off');
         }
+        await server.choose();
       } catch (e) {
         await stop();
         throw e;
       }
-      this.duties = { bot, component, stop };
+      this.duties = { bot, component, server, stop };
       this.metrics.setLeader(true);
       // Follow-ups of uses on instances that did not lead, stored for whoever leads.
       await this.relay?.startTaking(async (e) => {
         // Before the component is online its steps would fail: kept for the next sweep.
         if (component && !component.online) throw new Error('the component is not online yet');
-        if (!(await followUp(e, { bot, component, domain: config.xmppDomain }))) throw new Error('a step that needed the server failed');
+        if (!(await followUp(e, { bot, server }))) throw new Error('a step that needed the server failed');
       }).catch((e: Error) => log.error(`follow-up relay: ${e.message}`));
       await this.prune();
       this.timer = setInterval(() => void this.prune(), PRUNE_EVERY_MS).unref();
@@ -260,7 +268,7 @@ export class App {
   // A failure (bad CLIENTS_FILE, port taken) leaves nothing listening; start()'s catch cleans up the rest.
   private async startWeb(opts?: WebOptions): Promise<void> {
     if (!this.config.publicUrl) return;
-    const admin = new AdminCommands((this.webAdmin?.xmpp ?? this.bot.xmpp).iqCaller, this.config.xmppDomain);
+    const admin = this.webAccounts();
     const clients = loadClients(this.config.clientsFile);
     try {
       this.web = await startWeb({ config: this.config, service: this.service, admin, clients, metrics: this.metrics, followUps: this.followUps }, opts);
@@ -274,6 +282,28 @@ export class App {
       this.service.settings.publicUrl = publicUrl; // the links of invites made from now on
       this.web = await startWeb({ config: this.config, service: this.service, admin, clients, metrics: this.metrics, followUps: this.followUps }, opts);
     }
+  }
+
+  /**
+   * The web form's way to the server: on a shared store its own connection (the leader may be
+   * another instance), with an adapter of its own; else the leader's seam, as it is at each call.
+   */
+  private webAccounts(): Site['admin'] {
+    const { config } = this;
+    if (this.webAdmin) {
+      const iq = this.webAdmin.xmpp.iqCaller;
+      const own = new ChosenServer({ admin: new AdminCommands(iq, config.xmppDomain), iq, botJid: config.botJid });
+      // Only the account calls: the follow-ups (contacts, roles) are the leader's, through its bridge.
+      return { addUser: (u, p) => own.addUser(u, p), changePassword: (u, p) => own.changePassword(u, p) };
+    }
+    const seam = () => this.duties?.server;
+    const away = async (): Promise<AdminResult> => ({ ok: false, reason: 'unavailable', message: 'the bot is not connected' });
+    return {
+      addUser: (u, p) => seam()?.addUser(u, p) ?? away(),
+      changePassword: (u, p) => seam()?.changePassword(u, p) ?? away(),
+      get makesContacts() { return seam()?.makesContacts; },
+      get grantsRoles() { return seam()?.grantsRoles; },
+    };
   }
 
   private async prune(): Promise<void> {

@@ -1,6 +1,7 @@
-// npm run invites -- create account [--admin] [--role ROLE]... [--username U] [--uses N] | create reset USER | list | revoke ID
+// npm run invites -- create account [--admin] [--role ROLE]... [--username U] [--uses N] | create reset USER | list | revoke ID | doctor
 // The store keeps one writer: when the service runs, ask it over its control
-// socket; otherwise take the writer lock and do the work here.
+// socket; otherwise take the writer lock and do the work here. `doctor` asks
+// the configured server what it offers (src/server/doctor.ts).
 import { parseArgs } from 'node:util';
 import { type Config, ConfigError, loadDotEnv, parseConfig } from './config.js';
 import { type Operation, type Outcome, runOperation } from './control/operations.js';
@@ -8,13 +9,16 @@ import { askService, controlSocketPath } from './control/socket.js';
 import { openCore } from './core.js';
 import { parseRoles } from './invites/roles.js';
 import { SecretFileError } from './private-files.js';
+import { exitCode, formatReport, judge } from './server/doctor.js';
+import { gatherFacts } from './server/doctor-probes.js';
 import { StoreLockedError } from './store/lowdb/writer-lock.js';
 
 const USAGE = `Usage:
   npm run invites -- create account [--admin] [--role ROLE]... [--username USER] [--uses N]
   npm run invites -- create reset USER
   npm run invites -- list
-  npm run invites -- revoke ID`;
+  npm run invites -- revoke ID
+  npm run invites -- doctor`;
 
 class UsageError extends Error {}
 
@@ -53,7 +57,26 @@ async function runLocally(config: Config, op: Operation): Promise<Outcome> {
   }
 }
 
+/** Check the configured server, as the service would use it: one line per feature, exit 1 when a needed one does not work. */
+async function doctor(): Promise<number> {
+  let config: Config;
+  try {
+    loadDotEnv();
+    // No local defaults: a doctor checks the server the service is configured for.
+    config = parseConfig(process.env);
+  } catch (e) {
+    if (!(e instanceof ConfigError || e instanceof SecretFileError)) throw e;
+    process.stderr.write(`Configuration error: ${e.message}\n`);
+    return 2;
+  }
+  process.stdout.write(`Checking ${config.xmppDomain} at ${config.xmppService} as ${config.botJid}...\n`);
+  const checks = judge(await gatherFacts(config), config);
+  process.stdout.write(`${formatReport(checks)}\n`);
+  return exitCode(checks);
+}
+
 async function main(argv: string[]): Promise<number> {
+  if (argv.length === 1 && argv[0] === 'doctor') return doctor();
   let op: Operation;
   try {
     op = parseCli(argv);

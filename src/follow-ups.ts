@@ -1,67 +1,67 @@
 // What happens after an invite was used, wherever it was used (in-band through
 // the bridge, or on the web): contacts are made, the inviter is told.
 import type { Bot } from './bot/bot.js';
-import type { Component } from './component/component.js';
-import { prosodyRoles } from './component/bridge.js';
 import { describeUse, toldOfUse } from './invites/describe.js';
 import type { UsedEvent } from './invites/service.js';
 import { log } from './log.js';
+import type { XmppServer } from './server/server.js';
 
 export interface FollowUpDeps {
   /** `languageOf`: the inviter is told in the language they last wrote to the bot in (else English). */
   bot: Pick<Bot, 'tell'> & Partial<Pick<Bot, 'languageOf'>>;
-  component?: Pick<Component, 'befriend' | 'grant'>;
-  domain: string;
+  /** The server seam; absent: nothing can be asked of the server here. */
+  server?: Pick<XmppServer, 'makeContacts' | 'grantRoles' | 'grantsRoles'>;
 }
 
-/** What a follow-up did: whether the contacts were made (true when none were to be made), and the roles given. */
+/**
+ * What a follow-up did: whether the contacts were made (true when none were to be made), and
+ * whether the roles were given on the server (true when none were to be given). `cannot` names
+ * the steps this server cannot do at all (no bridge; ejabberd's roles): not worth trying again.
+ */
 export interface FollowUpOutcome {
   contactsMade: boolean;
   granted: boolean;
+  cannot?: ('contacts' | 'roles')[];
 }
 
 /** Resolves false when a step that needed the server failed (logged): the relay then keeps it to try again. */
 export async function followUp(e: UsedEvent, deps: FollowUpDeps): Promise<boolean> {
   const o = await followUpOutcome(e, deps);
-  return o.contactsMade && o.granted;
+  const cannot = o.cannot ?? [];
+  return (o.contactsMade || cannot.includes('contacts')) && (o.granted || cannot.includes('roles'));
 }
 
 /** followUp(), telling which step failed. */
 export async function followUpOutcome(e: UsedEvent, deps: FollowUpDeps): Promise<FollowUpOutcome> {
   const { invite } = e;
+  const { server } = deps;
   let contactsMade = true;
   let granted = true;
+  const cannot: ('contacts' | 'roles')[] = [];
   // A subscription through a token was already approved by the bridge; a new
   // account from an account+contact invite still has to become a contact.
   if (invite.kind === 'account-contact' && e.purpose === 'register' && invite.inviter) {
-    contactsMade = false;
-    if (!deps.component) {
-      log.warn(`invite ${invite.id}: ${e.usedBy} and ${invite.inviter} could not be made contacts: no component configured`);
-    } else {
-      contactsMade = await deps.component.befriend(deps.domain, invite.inviter, e.usedBy).then(() => true, (err: Error) => {
-        log.warn(`invite ${invite.id}: making ${e.usedBy} and ${invite.inviter} contacts failed (is mod_invites_bridge loaded?): ${err.message}`);
-        return false;
-      });
-    }
+    const step = server ? await server.makeContacts(invite.inviter, e.usedBy) : { outcome: 'unsupported' as const, why: 'the server cannot be asked here' };
+    contactsMade = step.outcome === 'done';
+    if (step.outcome === 'unsupported') cannot.push('contacts');
+    if (step.outcome !== 'done') log.warn(`invite ${invite.id}: ${e.usedBy} and ${invite.inviter} were not made contacts: ${step.why}`);
   }
   // Registrations the bridge did not see (the web form's add-user): the server is asked to give the roles now.
-  const roles = e.purpose === 'register' && !e.rolesApplied ? prosodyRoles(invite) : undefined;
-  if (roles) {
-    if (!deps.component) {
-      log.warn(`invite ${invite.id}: ${e.usedBy} has the roles ${invite.roles.join(', ')} in this service only: no component configured`);
-    } else {
-      granted = await deps.component.grant(deps.domain, e.usedBy, roles.split(' ')).then(() => true, (err: Error) => {
-        log.warn(`invite ${invite.id}: giving ${e.usedBy} the roles ${roles} on the server failed (is mod_invites_bridge loaded?): ${err.message}`);
-        return false;
-      });
-    }
+  const roles = invite.kind === 'account' && e.purpose === 'register' ? invite.roles : [];
+  if (roles.length > 0 && !e.rolesApplied) {
+    const step = server ? await server.grantRoles(e.usedBy, roles) : { outcome: 'unsupported' as const, why: 'the server cannot be asked here' };
+    granted = step.outcome === 'done';
+    if (step.outcome === 'unsupported') cannot.push('roles');
+    if (step.outcome !== 'done') log.warn(`invite ${invite.id}: ${e.usedBy} has the roles ${roles.join(', ')} in this service only: ${step.why}`);
   }
+  // The bridge says it gave them at registration; on a server without roles (ejabberd) it gave none.
+  const rolesOnServer = roles.length > 0 && (e.rolesApplied ? server?.grantsRoles === true : granted);
   const to = toldOfUse(invite);
   if (to) {
     const lang = deps.bot.languageOf?.(to) ?? 'en';
-    deps.bot.tell(to, describeUse(e, contactsMade, lang), lang);
+    deps.bot.tell(to, describeUse(e, contactsMade, lang, roles.length === 0 || rolesOnServer), lang);
   }
-  return { contactsMade, granted };
+  return { contactsMade, granted, ...(cannot.length ? { cannot } : {}) };
 }
 
 /** Outcomes kept at most (each for a minute). */

@@ -1,5 +1,6 @@
 // The paired XEP-0114 component: the token authority on the wire. It answers
-// the Prosody bridge (bridge.ts) and asks it for follow-ups (befriend).
+// the server's bridge (bridge.ts) and carries the bridged adapters' questions
+// to it (src/server/bridged.ts: account, nodeprep, grant, befriend, info).
 import iqCallee, { type IQCallee } from '@xmpp/iq/callee.js';
 import iqCaller, { type IQCaller } from '@xmpp/iq/caller.js';
 import middleware from '@xmpp/middleware';
@@ -122,6 +123,24 @@ export class Component {
       return typeof prepped === 'string' ? prepped : undefined;
     } catch (e) {
       return (e as { condition?: string }).condition === 'not-acceptable' ? null : undefined;
+    }
+  }
+
+  /**
+   * The bridge's `info` (which server and version it runs in); null when the server answered
+   * but no bridge did (an error), undefined when the server cannot be asked now.
+   */
+  async info(host: string, timeoutMs = 3_000): Promise<{ server: string; version?: string } | null | undefined> {
+    if (!this.online) return undefined;
+    try {
+      const res = await this.iqCaller.request(iq('get', host, bridgeElement('info')), timeoutMs);
+      const server = res.getChild('info', NS_BRIDGE)?.attrs.server;
+      if (typeof server !== 'string' || !server) return null;
+      const version = res.getChild('info', NS_BRIDGE)?.attrs.version;
+      return { server: server.toLowerCase(), ...(typeof version === 'string' && version ? { version } : {}) };
+    } catch (e) {
+      // A stanza error is the server's own answer (no bridge, or one without `info`); a timeout is not.
+      return (e as { condition?: string }).condition ? null : undefined;
     }
   }
 

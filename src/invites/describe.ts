@@ -74,8 +74,12 @@ export function describeListed(inv: Invite, now: Date, lang: Lang, viewer?: stri
   return extra ? `${line}  (${extra})` : line;
 }
 
-/** What the inviter is told when their invite was used. */
-export function describeUse(e: UsedEvent, contactsMade = true, lang: Lang = 'en'): string {
+/**
+ * What the inviter is told when their invite was used. `contactsMade`: false when the
+ * server did not (or cannot) make them contacts; `rolesOnServer`: false when the roles
+ * are this service's only (no bridge, or ejabberd, whose admins are in its config).
+ */
+export function describeUse(e: UsedEvent, contactsMade = true, lang: Lang = 'en', rolesOnServer = true): string {
   const t = translator(lang);
   const { invite: inv, usedBy } = e;
   const vars = { jid: usedBy, id: inv.id };
@@ -86,7 +90,8 @@ export function describeUse(e: UsedEvent, contactsMade = true, lang: Lang = 'en'
     case 'account-contact':
       return t(contactsMade ? 'common.use.joinedContacts' : 'common.use.joinedNoContacts', vars);
     default:
-      return t(inv.roles.includes('admin') ? 'common.use.joinedAdmin' : 'common.use.joined', vars);
+      if (!inv.roles.includes('admin')) return t('common.use.joined', vars);
+      return t(rolesOnServer ? 'common.use.joinedAdmin' : 'common.use.joinedAdminHere', vars);
   }
 }
 

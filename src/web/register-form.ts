@@ -3,6 +3,7 @@
 import type { FastifyInstance, FastifyReply, RouteShorthandOptions } from 'fastify';
 import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
 import { localize } from '../invites/policy.js';
+import { roleName } from '../invites/describe.js';
 import type { Invite } from '../invites/types.js';
 import { findClient, storeUrl } from './clients.js';
 import { deadEndOf, sendDeadEnd } from './dead-ends.js';
@@ -43,6 +44,16 @@ interface FormState {
   errorField?: 'username' | 'password';
 }
 
+/**
+ * The sentence about the invite's roles: where the server cannot give roles (no bridge, or
+ * ejabberd), they are the invite service's only, and the page says so.
+ */
+function rolesText(site: Site, v: Visit, invite: Invite): string | undefined {
+  const text = inviteText(invite, site.domain, v.t).roles;
+  if (!text || site.admin.grantsRoles !== false) return text;
+  return v.t('web.invite.rolesHere', { domain: site.domain, roles: invite.roles.map((r) => roleName(r, v.lang)).join(', ') });
+}
+
 /** The app the person picked on its page (carried through the form), if it is one of the list. */
 const chosenApp = (site: Site, id: string | undefined) => (id ? findClient(site.clients, id) : undefined);
 
@@ -54,7 +65,7 @@ function sendForm(site: Site, v: Visit, reply: FastifyReply, status: number, tok
   return sendHtml(reply, status, site.views.render('register', {
     ...pageBase(site, v, reset ? text.title : t('web.form.title', { domain: site.domain }), uri),
     lead: text.lead,
-    roles: text.roles,
+    roles: rolesText(site, v, invite),
     reset,
     fixedUsername: invite.username,
     username: state.username ?? '',
@@ -117,8 +128,9 @@ export function registerRoutes(app: FastifyInstance, site: Site, limit: Register
       // Made, failed, or not known in time (done by another instance, or slow): said as it is.
       let contacts: 'made' | 'failed' | 'pending' | undefined;
       if (invite.kind === 'account-contact' && invite.inviter) {
-        const o = await site.followUps?.outcome(invite.id, jid, CONTACTS_WAIT_MS);
-        contacts = o ? (o.contactsMade ? 'made' : 'failed') : 'pending';
+        // A server that cannot make contacts (no bridge) is not waited for: "shortly" would be untrue.
+        const o = site.admin.makesContacts === false ? undefined : await site.followUps?.outcome(invite.id, jid, CONTACTS_WAIT_MS);
+        contacts = site.admin.makesContacts === false ? 'failed' : o ? (o.contactsMade ? 'made' : 'failed') : 'pending';
       }
       const picked = chosenApp(site, body.app);
       // The invite is spent: store links carry no referrer (an app would start again with a used token).
@@ -131,7 +143,7 @@ export function registerRoutes(app: FastifyInstance, site: Site, limit: Register
         reset,
         inviter: invite.inviter,
         contacts,
-        roles: inviteText(invite, site.domain, t).roles,
+        roles: rolesText(site, v, invite),
         app: picked && { name: picked.client.name, links: picked.client.links.map((l) => ({ label: inLang(l.label, l.labels, v), url: storeUrl(l, uri) })) },
         bot: site.botJid,
         ...platformsFor(site, v, token, uri),

@@ -1,13 +1,14 @@
 // An account (or a new password) from the web form, through the invite core:
 // check the form, reserve the token, have the server create the account
-// (XEP-0133, run by the bot), then commit the use, or release it on failure.
+// (through the server seam: XEP-0133 run by the bot), then commit the use, or
+// release it on failure.
 // Knows nothing of HTTP, so every outcome is testable without a browser.
 import type { Said } from '../invites/policy.js';
 import { webSaid } from './said.js';
 import { type InviteService, printable } from '../invites/service.js';
 import type { Invite, InviteState } from '../invites/types.js';
 import { log } from '../log.js';
-import type { AccountAdmin } from '../xmpp/admin-commands.js';
+import type { AccountAdmin } from '../server/server.js';
 import { passwordRefusal } from './password-policy.js';
 
 export interface RegistrationForm {
@@ -88,6 +89,10 @@ export async function registerWithInvite(service: InviteService, admin: AccountA
       case 'unavailable':
         log.warn(`web: ${reset ? 'change-user-password' : 'add-user'} for ${jid} got no answer: ${done.message}`);
         return { ok: false, status: 503, said: web('unreachable') };
+      case 'forbidden':
+        log.error(`web: the server does not let the bot run ${reset ? 'change-user-password' : 'add-user'} (${done.message}): `
+          + 'make BOT_JID a server admin (Prosody: admins = { ... }; ejabberd: acl: admin: user: ..., and access_rules: configure: allow: admin)');
+        return { ok: false, status: 503, said: web('notAllowed', { domain: service.domain }) };
       default:
         log.info(`web: the server refused ${reset ? 'the new password' : 'the account'} for ${jid}: ${done.message}`);
         return { ok: false, status: 422, field: reset ? 'password' : 'username', said: web('serverRefused', { reason: printable(done.message, 200) }) };

@@ -13,7 +13,6 @@ import type { Config } from '../config.js';
 import type { InviteService } from '../invites/service.js';
 import { log } from '../log.js';
 import type { Metrics } from '../metrics.js';
-import type { AccountAdmin } from '../xmpp/admin-commands.js';
 import type { ClientList } from './clients.js';
 import { landingRoutes } from './landing.js';
 import { type RegisterLimit, registerRoutes } from './register-form.js';
@@ -30,7 +29,7 @@ export interface WebOptions {
 export interface WebContext {
   config: Pick<Config, 'publicUrl' | 'httpHost' | 'httpPort' | 'trustProxy' | 'xmppDomain' | 'metricsToken'> & Partial<Pick<Config, 'language' | 'botJid'>>;
   service: InviteService;
-  admin: AccountAdmin;
+  admin: Site['admin'];
   clients: ClientList;
   now?: () => Date;
   /** /metrics and /health; absent: neither is served. */

@@ -5,7 +5,7 @@ import type { FollowUpOutcome } from '../follow-ups.js';
 import type { Lang } from '../i18n/i18n.js';
 import type { InviteService } from '../invites/service.js';
 import type { InviteState } from '../invites/types.js';
-import type { AccountAdmin } from '../xmpp/admin-commands.js';
+import type { AccountAdmin, XmppServer } from '../server/server.js';
 import type { ClientList } from './clients.js';
 import { STATE_PAGE } from './invite-view.js';
 import { type Visit, visitOf } from './visit.js';
@@ -18,7 +18,8 @@ export interface FollowUps {
 
 export interface Site {
   service: InviteService;
-  admin: AccountAdmin;
+  /** The server seam's account calls; `makesContacts`/`grantsRoles` (when known) keep the success page truthful. */
+  admin: AccountAdmin & Partial<Pick<XmppServer, 'makesContacts' | 'grantsRoles'>>;
   clients: ClientList;
   views: Views;
   /** The server's domain, the site's name. */

@@ -12,7 +12,7 @@ import type { Invite } from '../../src/invites/types.js';
 import { createMetrics } from '../../src/metrics.js';
 import { loadClients } from '../../src/web/clients.js';
 import { buildWeb, type WebOptions } from '../../src/web/server.js';
-import type { AccountAdmin } from '../../src/xmpp/admin-commands.js';
+import type { AccountAdmin } from '../../src/server/server.js';
 import { parseOpenMetrics, sampleValue } from '../helpers/openmetrics.js';
 
 const OPENMETRICS = 'application/openmetrics-text; version=1.0.0; charset=utf-8';

@@ -1,6 +1,6 @@
 // The XEP-0133 client the web side uses, against a scripted server: the
 // execute → form → complete flow, how refusals are read, and that the
-// password never shows in XMPP_DEBUG output. (The real server: test/integration/web.test.ts.)
+// password never shows in XMPP_DEBUG output. (The real servers: test/integration/xep0133.test.ts.)
 import { expect } from 'chai';
 import { ADD_USER, AdminCommands, CHANGE_USER_PASSWORD } from '../../src/xmpp/admin-commands.js';
 import { redactStanza } from '../../src/xmpp/debug.js';
@@ -73,9 +73,29 @@ describe('web: XEP-0133 admin commands', () => {
     }
   });
 
-  it('an IQ error, no answer, or an odd answer: unavailable or refused, never a throw', async () => {
-    const forbidden = Object.assign(new Error('forbidden'), { condition: 'forbidden' });
-    expect(await new AdminCommands(scripted(() => forbidden), 'example.org').addUser('x', 'y')).to.include({ ok: false, reason: 'unavailable' });
+  it('reads ejabberd\'s refusals, sent as IQ errors (as ejabberd 23.01 answers them)', async () => {
+    const err = (condition: string, text?: string) => () => Object.assign(new Error(condition), { condition, text });
+    const noHook = err('item-not-found', 'No hook has processed this command');
+    const ask = (node: string, answer: Answer) => {
+      const a = new AdminCommands(scripted(form(node), answer), 'example.org');
+      return node === ADD_USER ? a.addUser('x', 'y') : a.changePassword('x', 'y');
+    };
+    expect(await ask(ADD_USER, err('conflict'))).to.include({ ok: false, reason: 'exists' });
+    expect(await ask(CHANGE_USER_PASSWORD, noHook)).to.deep.equal({ ok: false, reason: 'no-such-user', message: 'item-not-found: No hook has processed this command' });
+    // The same answer to add-user is a foreign domain or a name it cannot take: not "no such user".
+    expect(await ask(ADD_USER, noHook)).to.include({ ok: false, reason: 'refused' });
+    // A bot that is no admin: forbidden on execute (both servers), never "unreachable".
+    const forbidden = new AdminCommands(scripted(err('forbidden', 'Access denied by service policy')), 'example.org');
+    expect(await forbidden.addUser('x', 'y')).to.deep.equal({ ok: false, reason: 'forbidden', message: 'forbidden: Access denied by service policy' });
+    // A server without the command (Prosody without mod_admin_adhoc).
+    expect(await new AdminCommands(scripted(err('service-unavailable')), 'example.org').addUser('x', 'y')).to.include({ ok: false, reason: 'refused' });
+  });
+
+  it('no answer, or an odd answer: unavailable or refused, never a throw', async () => {
+    const timeout = () => Object.assign(new Error('timeout'), { name: 'TimeoutError' });
+    expect(await new AdminCommands(scripted(timeout), 'example.org').addUser('x', 'y')).to.include({ ok: false, reason: 'unavailable' });
+    const bounce = () => Object.assign(new Error('remote-server-timeout'), { condition: 'remote-server-timeout' });
+    expect(await new AdminCommands(scripted(form(ADD_USER), bounce), 'example.org').addUser('x', 'y')).to.include({ ok: false, reason: 'unavailable' });
     const noCommand: Answer = () => xml('iq', { type: 'result' });
     expect(await new AdminCommands(scripted(noCommand), 'example.org').addUser('x', 'y')).to.include({ ok: false, reason: 'unavailable' });
     const completedAtOnce = done(ADD_USER);

@@ -15,7 +15,7 @@ import { ClientListError, loadClients } from '../../src/web/clients.js';
 import { buildWeb } from '../../src/web/server.js';
 import type { FollowUps } from '../../src/web/site.js';
 import { deviceOf } from '../../src/web/visit.js';
-import type { AccountAdmin, AdminResult } from '../../src/xmpp/admin-commands.js';
+import type { AccountAdmin, AdminResult } from '../../src/server/server.js';
 import { type Core, makeCore } from '../helpers/core.js';
 import { attrOf, heading, tokenOf, USER_AGENTS, WebClient } from '../helpers/web.js';
 

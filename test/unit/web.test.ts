@@ -13,7 +13,7 @@ import { formatExpiry } from '../../src/i18n/i18n.js';
 import { ClientListError, loadClients } from '../../src/web/clients.js';
 import { passwordProblem } from '../../src/web/password-policy.js';
 import { buildWeb, type WebOptions } from '../../src/web/server.js';
-import type { AccountAdmin, AdminResult } from '../../src/xmpp/admin-commands.js';
+import type { AccountAdmin, AdminResult } from '../../src/server/server.js';
 import { type Core, makeCore } from '../helpers/core.js';
 import { captureStderr } from '../helpers/stderr.js';
 import { csrfOf, heading, tokenOf, WebClient } from '../helpers/web.js';
@@ -307,6 +307,15 @@ describe('web pages (HTTP, stand-in server)', () => {
       const res2 = await client.submit(page(inv, '/register'), form('gina'));
       expect(res2.status).to.equal(422);
       expect(res2.body).to.include('The server refused this: Invalid &lt;JID&gt;');
+      expect((await core.service.lookup(inv.token)).state).to.equal('valid');
+    });
+
+    it('a bot the server does not allow to make accounts: 503 "not allowed", not "cannot be reached"', async () => {
+      const inv = await create({ kind: 'account' });
+      admin.next = { ok: false, reason: 'forbidden', message: 'forbidden: Access denied by service policy' };
+      const res = await client.submit(page(inv, '/register'), form('gina'));
+      expect(res.status).to.equal(503);
+      expect(res.body).to.include('The invite service is not allowed to do this on the chat server.').and.not.include('cannot be reached');
       expect((await core.service.lookup(inv.token)).state).to.equal('valid');
     });
 
