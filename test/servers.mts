@@ -5,6 +5,8 @@
 /** Run on ejabberd. */
 export const EJABBERD_SPECS: readonly string[] = [
   'test/integration/local-ejabberd.test.ts',
+  'test/integration/bridge.test.ts',
+  'test/conformance/invite-clients.test.ts',
 ];
 
 /** Specs about ejabberd alone: never run on Prosody. */

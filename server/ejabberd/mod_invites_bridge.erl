@@ -63,7 +63,8 @@ reload(_Host, _NewOpts, _OldOpts) -> ok.
 depends(_Host, _Opts) -> [{mod_roster, hard}].
 
 mod_opt_type(component) -> econf:domain();
-mod_opt_type(timeout) -> econf:pos_int().
+%% Seconds, as invites_bridge_timeout in the Prosody bridge (0.3 is allowed).
+mod_opt_type(timeout) -> econf:number(0).
 
 mod_options(_Host) -> [{component, undefined}, {timeout, 5}].
 
@@ -75,7 +76,7 @@ component(Host) ->
         C -> C
     end.
 
-timeout_ms(Host) -> gen_mod:get_module_opt(Host, ?MODULE, timeout) * 1000.
+timeout_ms(Host) -> max(1, round(gen_mod:get_module_opt(Host, ?MODULE, timeout) * 1000)).
 
 %%% Stream features: XEP-0445 and the legacy name (Conversations and Siskin look for
 %%% urn:xmpp:invite only, Monal for urn:xmpp:ibr-token:0 only).
@@ -230,7 +231,9 @@ in_subscription(Acc, Pres) ->
                 [Token | _] ->
                     %% The token never reaches the user, approved or not (issue 14: no token in storage).
                     Plain = xmpp:set_els(Pres, [E || E <- Els, not is_preauth(E)]),
-                    subscription(Token, Plain),
+                    %% Not in this process: it may be the one that reads the component's answer
+                    %% (a request sent by a component), and a client's stream should not stall.
+                    spawn(fun() -> subscription(Token, Plain) end),
                     {stop, false}
             end;
         _ -> Acc
@@ -388,7 +391,7 @@ version() ->
 
 %%% Calls to the component
 
-%% Ask and wait (this process only: the client's stream, or the router for a presence).
+%% Ask and wait, in this process (a client's stream before authentication, or one of our own).
 call(Host, Type, El) ->
     Ref = make_ref(),
     Timeout = timeout_ms(Host),

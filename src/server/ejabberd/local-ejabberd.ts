@@ -44,6 +44,8 @@ export interface LocalEjabberdOptions {
   component?: { domain: string; secret: string };
   /** Load our mod_invites_bridge, told the component's domain. Needs `component`. */
   bridge?: boolean;
+  /** The bridge's wait for the component, seconds (its `timeout`; default 5). */
+  bridgeTimeout?: number;
   /** In-band registration (mod_register): 'open' to anyone, or 'closed' (the default). */
   registration?: 'open' | 'closed';
   /** Default: a free port. */
@@ -167,6 +169,7 @@ interface Settings {
   admins: string[];
   component: { domain: string; secret: string } | undefined;
   bridge: boolean;
+  bridgeTimeout?: number;
   registration: 'open' | 'closed';
   startTimeoutMs: number;
   build: EjabberdBuild;
@@ -223,6 +226,7 @@ export class LocalEjabberd implements LocalXmppServer {
       admins: opts.admins ?? [],
       component: opts.component,
       bridge: opts.bridge ?? false,
+      bridgeTimeout: opts.bridgeTimeout,
       registration: opts.registration ?? 'closed',
       startTimeoutMs: opts.startTimeoutMs ?? 20000,
     };
@@ -384,7 +388,7 @@ export class LocalEjabberd implements LocalXmppServer {
       acl.invites_component = { server: [s.component.domain] };
       rules.invites_privileged = { allow: 'invites_component' };
       modules.mod_privilege = { roster: { both: 'invites_privileged' }, message: { outgoing: 'invites_privileged' } };
-      if (s.bridge) modules.mod_invites_bridge = { component: s.component.domain };
+      if (s.bridge) modules.mod_invites_bridge = { component: s.component.domain, ...(s.bridgeTimeout !== undefined ? { timeout: s.bridgeTimeout } : {}) };
     }
     const config: Record<string, Yaml> = {
       hosts,
