@@ -54,6 +54,12 @@ function rolesText(site: Site, v: Visit, invite: Invite): string | undefined {
   return v.t('web.invite.rolesHere', { domain: site.domain, roles: invite.roles.map((r) => roleName(r, v.lang)).join(', ') });
 }
 
+/** The form's lead: on a server that cannot make contacts (no bridge), an account+contact invite does not promise them. */
+function leadText(site: Site, v: Visit, invite: Invite, lead: string[]): string[] {
+  if (invite.kind !== 'account-contact' || site.admin.makesContacts !== false) return lead;
+  return [...lead.slice(0, -1), v.t('web.invite.accountContact.doesNoContacts', { inviter: invite.inviter ?? '', domain: site.domain })];
+}
+
 /** The app the person picked on its page (carried through the form), if it is one of the list. */
 const chosenApp = (site: Site, id: string | undefined) => (id ? findClient(site.clients, id) : undefined);
 
@@ -64,7 +70,7 @@ function sendForm(site: Site, v: Visit, reply: FastifyReply, status: number, tok
   const reset = invite.kind === 'reset';
   return sendHtml(reply, status, site.views.render('register', {
     ...pageBase(site, v, reset ? text.title : t('web.form.title', { domain: site.domain }), uri),
-    lead: text.lead,
+    lead: leadText(site, v, invite, text.lead),
     roles: rolesText(site, v, invite),
     reset,
     fixedUsername: invite.username,

@@ -141,6 +141,8 @@ describe('server seam on a real ejabberd', function () {
     it('account+contact and admin invites: the page says no contacts were made, and the roles are the service\'s', async () => {
       await s.server.register('boss', 'boss-password-1');
       const ac = await create(s.app!, { kind: 'account-contact' }, { jid: `boss@${DOMAIN}` });
+      const opened = await web.get(`/invite/${ac.token}/register`);
+      expect(opened.body, 'the form promises no contacts').to.include(`This server cannot add boss@${DOMAIN} to your contacts by itself`);
       const page = await web.submit(`/invite/${ac.token}/register`, form('dora'));
       expect(page.status).to.equal(200);
       expect(contactsLine(page.body)).to.equal(`boss@${DOMAIN} could not be added to your contacts automatically: add boss@${DOMAIN} yourself once you are logged in.`);

@@ -70,6 +70,9 @@ describe('without the bridge: the XEP-0133 adapter on a real Prosody', function 
   it('makes an account with add-user, and says contacts were not made (no bridge can make them)', async () => {
     await stack.user(`boss@${DOMAIN}`);
     const { token } = await create({ kind: 'account-contact' }, { jid: `boss@${DOMAIN}` });
+    const opened = await web.get(`/invite/${token}/register`);
+    expect(opened.body, 'the form promises no contacts').to.include(`This server cannot add boss@${DOMAIN} to your contacts by itself`)
+      .and.not.include('and adds boss');
     const page = await web.submit(`/invite/${token}/register`, form('dora'));
     expect(page.status).to.equal(200);
     expect(await stack.server.userExists('dora')).to.equal(true);
