@@ -105,11 +105,11 @@ export class AdminCommands {
     return r.ok ? { ok: true } : r;
   }
 
-  /** execute → the server's form (with a session id) → complete with our values. */
-  async run(node: string, values: Record<string, string>): Promise<CommandResult> {
+  /** execute → the server's form (with a session id) → complete with our values; `timeoutMs` per step. */
+  async run(node: string, values: Record<string, string>, timeoutMs = this.timeoutMs): Promise<CommandResult> {
     let first: Element;
     try {
-      first = await this.call(command(node, { action: 'execute' }));
+      first = await this.call(command(node, { action: 'execute' }), timeoutMs);
     } catch (e) {
       return classifyError(e, node, 'execute');
     }
@@ -121,7 +121,7 @@ export class AdminCommands {
     }
     let cmd: Element;
     try {
-      cmd = await this.call(command(node, { sessionid, action: 'complete' }, submitForm(values)));
+      cmd = await this.call(command(node, { sessionid, action: 'complete' }, submitForm(values)), timeoutMs);
     } catch (e) {
       return classifyError(e, node, 'complete');
     }
@@ -143,8 +143,8 @@ export class AdminCommands {
     }
   }
 
-  private async call(child: Element): Promise<Element> {
-    const res = await this.iq.request(xml('iq', { type: 'set', to: this.domain }, child), this.timeoutMs);
+  private async call(child: Element, timeoutMs: number): Promise<Element> {
+    const res = await this.iq.request(xml('iq', { type: 'set', to: this.domain }, child), timeoutMs);
     const cmd = res.getChild('command', NS_COMMANDS);
     if (!cmd) throw new Error('The server answered without a command.');
     return cmd;

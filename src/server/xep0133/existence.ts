@@ -14,11 +14,14 @@ import type { Software } from '../server.js';
 
 export type ExistenceProbe = (jid: string) => Promise<boolean | undefined>;
 
+// Asked before deciding on a bot command too (is the sender a server admin?): a short wait, as the bridge's.
+const PROBE_TIMEOUT_MS = 3_000;
+
 export function existenceProbe(admin: AdminCommands, software: Software | undefined, features: readonly string[]): ExistenceProbe {
   if (software?.name === 'ejabberd') {
     if (!features.includes('jabber:iq:last')) return async () => undefined;
     return async (jid) => {
-      const r = await admin.run(GET_USER_LASTLOGIN, { accountjid: jid });
+      const r = await admin.run(GET_USER_LASTLOGIN, { accountjid: jid }, PROBE_TIMEOUT_MS);
       const last = r.ok ? r.values.lastlogin?.trim() : undefined;
       if (!last) return undefined;
       return last !== 'Never';
@@ -26,7 +29,7 @@ export function existenceProbe(admin: AdminCommands, software: Software | undefi
   }
   const trustForm = software?.name === 'prosody';
   return async (jid) => {
-    const r = await admin.run(USER_STATS, { accountjid: jid });
+    const r = await admin.run(USER_STATS, { accountjid: jid }, PROBE_TIMEOUT_MS);
     if (r.ok) return trustForm ? true : undefined; // another server may answer a form for any name, as ejabberd does
     return r.reason === 'no-such-user' ? false : undefined;
   };
