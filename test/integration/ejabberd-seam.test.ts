@@ -140,12 +140,16 @@ describe('server seam on a real ejabberd', function () {
 
     it('account+contact and admin invites: the page says no contacts were made, and the roles are the service\'s', async () => {
       await s.server.register('boss', 'boss-password-1');
+      const boss = await connectUser(s.server.service, `boss@${DOMAIN}`, 'boss-password-1');
+      s.users.push(boss);
       const ac = await create(s.app!, { kind: 'account-contact' }, { jid: `boss@${DOMAIN}` });
       const opened = await web.get(`/invite/${ac.token}/register`);
       expect(opened.body, 'the form promises no contacts').to.include(`This server cannot add boss@${DOMAIN} to your contacts by itself`);
       const page = await web.submit(`/invite/${ac.token}/register`, form('dora'));
       expect(page.status).to.equal(200);
       expect(contactsLine(page.body)).to.equal(`boss@${DOMAIN} could not be added to your contacts automatically: add boss@${DOMAIN} yourself once you are logged in.`);
+      const told = await boss.next(BOT, 5000);
+      expect(told?.getChildText('body'), 'the inviter is told no contacts were made').to.match(/^dora@localhost joined with your invite \w+, but could not be added to your contacts: add them yourself\.$/);
       const adm = await create(s.app!, { kind: 'account', roles: ['admin'] });
       const page2 = await web.submit(`/invite/${adm.token}/register`, form('erin'));
       expect(rolesLine(page2.body)).to.equal(`This account will have these roles in the invite service of ${DOMAIN}: administrator. The chat server itself does not give them.`);

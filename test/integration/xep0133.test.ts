@@ -7,7 +7,7 @@ import { expect } from 'chai';
 import { freePorts } from '../../src/server/free-port.js';
 import { LocalProsody } from '../../src/server/prosody/local-prosody.js';
 import { AdminCommands } from '../../src/xmpp/admin-commands.js';
-import { DOMAIN, type Stack, startStack } from '../helpers/stack.js';
+import { BOT, DOMAIN, type Stack, startStack } from '../helpers/stack.js';
 import { csrfOf, WebClient } from '../helpers/web.js';
 import { connectUser } from '../helpers/xmpp-user.js';
 
@@ -68,7 +68,7 @@ describe('without the bridge: the XEP-0133 adapter on a real Prosody', function 
   });
 
   it('makes an account with add-user, and says contacts were not made (no bridge can make them)', async () => {
-    await stack.user(`boss@${DOMAIN}`);
+    const boss = await stack.user(`boss@${DOMAIN}`);
     const { token } = await create({ kind: 'account-contact' }, { jid: `boss@${DOMAIN}` });
     const opened = await web.get(`/invite/${token}/register`);
     expect(opened.body, 'the form promises no contacts').to.include(`This server cannot add boss@${DOMAIN} to your contacts by itself`)
@@ -77,6 +77,8 @@ describe('without the bridge: the XEP-0133 adapter on a real Prosody', function 
     expect(page.status).to.equal(200);
     expect(await stack.server.userExists('dora')).to.equal(true);
     expect(contactsLine(page.body)).to.equal(`boss@${DOMAIN} could not be added to your contacts automatically: add boss@${DOMAIN} yourself once you are logged in.`);
+    const told = await boss.next(BOT, 5000);
+    expect(told?.getChildText('body'), 'the inviter is told no contacts were made').to.match(new RegExp(`^dora@${DOMAIN} joined with your invite \\w+, but could not be added to your contacts: add them yourself\\.$`));
     const dora = await connectUser(stack.server.service, `dora@${DOMAIN}`, PASSWORD);
     stack.users.push(dora);
   });
