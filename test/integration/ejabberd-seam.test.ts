@@ -165,7 +165,6 @@ describe('server seam on a real ejabberd', function () {
       expect(line(r.stdout, 'XEP-0133')).to.match(/^\[ok {2}\] XEP-0133: .*\(get-user-lastlogin\)\./);
       expect(line(r.stdout, 'in-band registration')).to.match(/^\[ok {2}\] in-band registration: Closed/);
       expect(s.app!.component!.online).to.equal(true);
-      process.stdout.write(`${r.stdout}\n`);
     });
   });
 
@@ -197,7 +196,6 @@ describe('server seam on a real ejabberd', function () {
       await s.app!.stop();
       s.app = undefined;
       const stopped = await doctor(s);
-      process.stdout.write(`${stopped.stdout}\n`);
       expect(line(stopped.stdout, 'bridge')).to.match(/^\[ok {2}\] bridge: mod_invites_bridge is loaded \(it answers info\)/);
       expect(line(stopped.stdout, 'server software')).to.match(/The server is ejabberd \S+ \(from the bridge's info\)\./);
       expect(line(stopped.stdout, 'component')).to.match(/^\[ok {2}\] component: .* connects at/);
@@ -205,7 +203,6 @@ describe('server seam on a real ejabberd', function () {
       expect(stopped.code, stopped.stdout).to.equal(0);
       s.app = await App.start(parseConfig(s.env));
       const running = await doctor(s);
-      process.stdout.write(`${running.stdout}\n`);
       expect(line(running.stdout, 'component')).to.match(/is connected \(by the running service/);
       expect(running.code, running.stdout).to.equal(0);
     });
