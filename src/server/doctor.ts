@@ -38,9 +38,13 @@ export function judge(f: DoctorFacts, c: DoctorConfig): Check[] {
   if (f.bot.ok) {
     checks.push({ feature: 'bot login', status: 'ok', text: `The bot logs in as ${c.botJid} at ${c.xmppService}.` });
   } else {
+    // Nothing answered at all: the address is wrong, not the account.
+    const noServer = 'error' in f.registration;
     checks.push({
       feature: 'bot login', status: 'fail', text: `The bot cannot log in as ${c.botJid} at ${c.xmppService}: ${f.bot.error}.`,
-      fix: `Check XMPP_SERVICE, BOT_JID and BOT_PASSWORD, or create the account (Prosody: prosodyctl register ${c.botJid.replace('@', ' ')} PASSWORD; ejabberd: ejabberdctl register ${c.botJid.replace('@', ' ')} PASSWORD).`,
+      fix: noServer
+        ? 'Set XMPP_SERVICE to the server\'s client address (xmpp://HOST:5222), and check that the server runs.'
+        : `Check BOT_JID and BOT_PASSWORD, or create the account (Prosody: prosodyctl register ${c.botJid.replace('@', ' ')} PASSWORD; ejabberd: ejabberdctl register ${c.botJid.replace('@', ' ')} PASSWORD).`,
     });
   }
 
@@ -112,6 +116,8 @@ export function judge(f: DoctorFacts, c: DoctorConfig): Check[] {
     });
   } else if (componentWanted) {
     checks.push({ feature: 'bridge', status: 'fail', text: 'The component is connected, but the server offers no token stream features: mod_invites_bridge is not loaded on the host.', fix: bridgeFix });
+  } else if ('error' in f.registration && !f.bot.ok) {
+    checks.push({ feature: 'bridge', status: 'info', text: 'Not checked: the server cannot be reached.' });
   } else {
     checks.push({ feature: 'bridge', status: 'info', text: 'No bridge: accounts through the web form (XEP-0133) only; no in-band tokens, no contacts made, invite roles stay this service\'s.', fix: `For the rest: add a component and ${bridgeFix.charAt(0).toLowerCase()}${bridgeFix.slice(1)}` });
   }

@@ -79,6 +79,13 @@ describe('doctor: judging the facts', () => {
     expect(x!.fix).to.include('acl: admin: user: ["bot@example.org"]');
   });
 
+  it('no server at XMPP_SERVICE: the fix is the address, and the bridge is not said to be missing', () => {
+    const checks = judge(ejabberd({ bot: { ok: false, error: 'connect ECONNREFUSED 127.0.0.1:1' }, software: undefined, features: [], component: { state: 'not-configured' }, privilege: undefined, xep0133: undefined, registration: { error: 'connect ECONNREFUSED 127.0.0.1:1' } }), { ...config, componentSecret: undefined });
+    expect(find(checks, 'bot login')[0]!.fix).to.equal('Set XMPP_SERVICE to the server\'s client address (xmpp://HOST:5222), and check that the server runs.');
+    expect(find(checks, 'bridge')[0]).to.deep.equal({ feature: 'bridge', status: 'info', text: 'Not checked: the server cannot be reached.' });
+    expect(exitCode(checks)).to.equal(1);
+  });
+
   it('the report: a line per check, its fix below, a last line that sums up', () => {
     const text = formatReport([
       { feature: 'a', status: 'ok', text: 'Fine.' },
