@@ -24,6 +24,9 @@ export interface FollowUpOutcome {
   cannot?: ('contacts' | 'roles')[];
 }
 
+/** A failure is a warning; what this server cannot do at all was said once when its adapter was chosen: a plain note. */
+const noted = (outcome: 'failed' | 'unsupported') => (outcome === 'failed' ? log.warn : log.info);
+
 /** Resolves false when a step that needed the server failed (logged): the relay then keeps it to try again. */
 export async function followUp(e: UsedEvent, deps: FollowUpDeps): Promise<boolean> {
   const o = await followUpOutcome(e, deps);
@@ -44,7 +47,7 @@ export async function followUpOutcome(e: UsedEvent, deps: FollowUpDeps): Promise
     const step = server ? await server.makeContacts(invite.inviter, e.usedBy) : { outcome: 'unsupported' as const, why: 'the server cannot be asked here' };
     contactsMade = step.outcome === 'done';
     if (step.outcome === 'unsupported') cannot.push('contacts');
-    if (step.outcome !== 'done') log.warn(`invite ${invite.id}: ${e.usedBy} and ${invite.inviter} were not made contacts: ${step.why}`);
+    if (step.outcome !== 'done') noted(step.outcome)(`invite ${invite.id}: ${e.usedBy} and ${invite.inviter} were not made contacts: ${step.why}`);
   }
   // Registrations the bridge did not see (the web form's add-user): the server is asked to give the roles now.
   const roles = invite.kind === 'account' && e.purpose === 'register' ? invite.roles : [];
@@ -52,7 +55,7 @@ export async function followUpOutcome(e: UsedEvent, deps: FollowUpDeps): Promise
     const step = server ? await server.grantRoles(e.usedBy, roles) : { outcome: 'unsupported' as const, why: 'the server cannot be asked here' };
     granted = step.outcome === 'done';
     if (step.outcome === 'unsupported') cannot.push('roles');
-    if (step.outcome !== 'done') log.warn(`invite ${invite.id}: ${e.usedBy} has the roles ${roles.join(', ')} in this service only: ${step.why}`);
+    if (step.outcome !== 'done') noted(step.outcome)(`invite ${invite.id}: ${e.usedBy} has the roles ${roles.join(', ')} in this service only: ${step.why}`);
   }
   // The bridge says it gave them at registration; on a server without roles (ejabberd) it gave none.
   const rolesOnServer = roles.length > 0 && (e.rolesApplied ? server?.grantsRoles === true : granted);
