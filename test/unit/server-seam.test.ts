@@ -3,11 +3,12 @@
 // test/integration/xep0133.test.ts): existence without a bridge, the reset guard, and
 // which adapter a server's answers choose.
 import { expect } from 'chai';
-import { choiceText, detect } from '../../src/server/choose.js';
+import { ChosenServer, choiceText, detect } from '../../src/server/choose.js';
 import { identify } from '../../src/server/identify.js';
 import { AdminCommands, GET_USER_LASTLOGIN, USER_STATS } from '../../src/xmpp/admin-commands.js';
 import { Xep0133Server } from '../../src/server/xep0133/adapter.js';
 import { type Element, xml } from '../../src/xmpp/stanzas.js';
+import { captureStderr } from '../helpers/stderr.js';
 
 const NS_C = 'http://jabber.org/protocol/commands';
 const NS_BRIDGE = 'urn:xmpp-invites:bridge:0';
@@ -145,6 +146,25 @@ describe('server seam: which adapter', () => {
     expect(choiceText(e)).to.match(/^server: Prosody 0\.12\.3 without mod_invites_bridge/);
     const alone = await detect({ admin: new AdminCommands(bot(), 'example.org'), iq: bot(), botJid: 'bot@example.org' });
     expect(alone.adapter.kind).to.equal('xep0133');
+  });
+
+  it('the chosen adapter is logged once per choice, and chosen again when the bridge comes or goes', async () => {
+    let info: Element | Error = new Error();
+    const bridge = { ...bridgeAnswering(new Error()), info: async () => (info instanceof Error ? null : { server: 'ejabberd', version: '24.12' }) };
+    const chosen = new ChosenServer({ admin: new AdminCommands(bot(), 'example.org'), iq: bot(), botJid: 'bot@example.org', bridge });
+    const { stderr } = await captureStderr(async () => {
+      expect((await chosen.account('ghost@example.org'))?.exists, 'the first call waits for the choice').to.equal(false);
+      await chosen.choose();
+      expect(chosen.kind).to.equal('xep0133');
+      info = xml('info', { xmlns: NS_BRIDGE, server: 'ejabberd', version: '24.12' });
+      await chosen.choose();
+      await chosen.choose();
+    });
+    expect(chosen.kind).to.equal('ejabberd');
+    const lines = stderr.split('\n').filter((l) => l.includes('server: '));
+    expect(lines).to.have.length(2);
+    expect(lines[0]).to.include('server: Prosody 0.12.3 without mod_invites_bridge');
+    expect(lines[1]).to.include('server: ejabberd 24.12 with mod_invites_bridge').and.include('the roles of invites stay this service\'s');
   });
 
   it('software from the disco#info identity when XEP-0092 is not answered', async () => {
