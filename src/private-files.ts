@@ -8,10 +8,18 @@ import { log } from './log.js';
 export const PRIVATE_DIR = 0o700;
 export const PRIVATE_FILE = 0o600;
 
-/** Create `dir` (and parents) if needed, and make it 0700 if it is ours and others may enter it. */
+/**
+ * Create `dir` (and parents) if needed, and make it 0700 if it is ours and others may enter it.
+ * A sticky folder (/tmp, /var/tmp) is shared by design and left as it is: closing it broke
+ * every other user of the machine (a STORE_FILE directly in /tmp made /tmp 0700 as root).
+ */
 export function ensurePrivateDir(dir: string): void {
   mkdirSync(dir, { recursive: true, mode: PRIVATE_DIR });
   const st = statSync(dir);
+  if ((st.mode & 0o1000) !== 0) {
+    log.warn(`${dir} is a shared folder (sticky): left as it is; keep secrets and invites in a folder of their own`);
+    return;
+  }
   if ((st.mode & 0o077) !== 0 && st.uid === process.getuid?.()) {
     chmodSync(dir, PRIVATE_DIR);
     log.info(`made ${dir} private (0700): it holds secrets and invites`);
