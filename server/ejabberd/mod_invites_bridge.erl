@@ -174,11 +174,11 @@ make_account(Host, LUser, Password, Reset, Roles) ->
 
 finish(Host, State, Pkt, LUser, Token, Reservation, ok) ->
     Jid = <<LUser/binary, "@", Host/binary>>,
-    notify(Host, el(<<"commit">>, [{<<"reservation">>, Reservation}, {<<"token">>, Token}, {<<"jid">>, Jid}])),
+    notify(Host, el(<<"commit">>, [{<<"reservation">>, Reservation}, {<<"token">>, Token}, {<<"jid">>, Jid}]), <<"use by ", Jid/binary>>),
     ?INFO_MSG("mod_invites_bridge: ~ts registered with an invite from ~ts", [Jid, ip(State)]),
     reply(State, Host, xmpp:make_iq_result(Pkt));
 finish(Host, State, Pkt, _LUser, _Token, Reservation, {error, Type, Condition, Text}) ->
-    notify(Host, el(<<"release">>, [{<<"reservation">>, Reservation}])),
+    notify(Host, el(<<"release">>, [{<<"reservation">>, Reservation}]), <<"release of a hold">>),
     reply(State, Host, iq_error(Pkt, Type, Condition, Text)).
 
 auth_error(exists) -> {error, cancel, <<"conflict">>, <<"The username is already taken">>};
@@ -312,7 +312,7 @@ process_iq(IQ) ->
     end.
 
 forbidden(IQ, Lang) ->
-    xmpp:make_error(IQ, xmpp:err_forbidden(<<"Only the invite component may use the bridge protocol">>, Lang)).
+    xmpp:make_error(IQ, xmpp:err_forbidden(<<"Only the invite component may ask this">>, Lang)).
 
 serve(Host, IQ, Lang) ->
     [El | _] = [E || #xmlel{} = E <- xmpp:get_els(IQ)] ++ [#xmlel{}],
@@ -408,7 +408,7 @@ answer(Reply) ->
         result -> {ok, case [E || #xmlel{} = E <- xmpp:get_els(Reply)] of [E | _] -> E; [] -> #xmlel{} end};
         error ->
             %% Passed on as type, condition and text only, as the Prosody bridge does.
-            case [E || #xmlel{name = <<"error">>} = E <- xmpp:get_els(Reply), is_refusal(E)] of
+            case [E || #xmlel{name = <<"error">>} = E <- els(Reply), is_refusal(E)] of
                 [Err | _] ->
                     Conds = [N || #xmlel{name = N} = C <- Err#xmlel.children, xmlns(C) == ?NS_STANZAS, N /= <<"text">>],
                     Text = case child(<<"text">>, Err) of undefined -> <<>>; T -> cdata(T) end,
@@ -418,20 +418,34 @@ answer(Reply) ->
         _ -> unreachable
     end.
 
+%% A reply's children as XML: one ejabberd made itself (a bounce) holds records, not XML.
+els(Reply) ->
+    #xmlel{children = Children} = xmpp:encode(Reply),
+    [C || #xmlel{} = C <- Children].
+
 is_refusal(Err) ->
     lists:member(attr(<<"type">>, Err), [<<"cancel">>, <<"modify">>, <<"auth">>, <<"wait">>])
         andalso [R || #xmlel{name = <<"refused">>} = R <- Err#xmlel.children, xmlns(R) == ?NS] /= [].
 
 %% Fire and forget (commit, release): the component settles what it never hears.
-notify(Host, El) ->
-    Name = El#xmlel.name,
+notify(Host, El, What) ->
+    Component = component(Host),
     ejabberd_router:route_iq(iq(Host, set, El),
-                             fun(Reply) ->
-                                 case Reply /= timeout andalso xmpp:get_type(Reply) == result of
-                                     true -> ok;
-                                     false -> ?WARNING_MSG("mod_invites_bridge: the component did not confirm ~ts", [Name])
-                                 end
+                             fun(timeout) ->
+                                    ?WARNING_MSG("invite component ~ts: ~ts not confirmed (timeout)", [Component, What]);
+                                (Reply) ->
+                                    case xmpp:get_type(Reply) of
+                                        result -> ok;
+                                        _ -> ?WARNING_MSG("invite component ~ts: ~ts not confirmed (~ts)", [Component, What, condition(Reply)])
+                                    end
                              end, undefined, timeout_ms(Host)).
+
+condition(Reply) ->
+    case [N || #xmlel{name = <<"error">>} = E <- els(Reply), #xmlel{name = N} = C <- E#xmlel.children,
+               xmlns(C) == ?NS_STANZAS, N /= <<"text">>] of
+        [N | _] -> N;
+        [] -> <<"error">>
+    end.
 
 iq(Host, Type, El) ->
     decode(#xmlel{name = <<"iq">>,
