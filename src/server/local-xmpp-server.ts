@@ -13,6 +13,7 @@ export interface LocalXmppServer {
   readonly domain: string;
   /** Config, data and log live here. */
   readonly dir: string;
+  readonly c2sPort: number;
   readonly componentPort: number;
   /** PID of the running server; undefined when stopped or exited. */
   readonly pid: number | undefined;
@@ -25,6 +26,8 @@ export interface LocalXmppServer {
   /** Delete an account; rejects if it does not exist. */
   unregister(username: string, host?: string): Promise<void>;
   userExists(username: string, host?: string): Promise<boolean>;
+  /** The account's stored credentials, opaque (compared for "unchanged"); undefined: no such account. */
+  accountRecord(username: string, host?: string): Promise<string | undefined>;
   readLog(): Promise<string>;
   logTail(lines?: number): Promise<string>;
   /** Stop, keep the log if PROSODY_KEEP_LOGS is set, remove a temp dir of our own. Idempotent. */

@@ -6,7 +6,7 @@
 import { expect } from 'chai';
 import type { Element } from '@xmpp/xml';
 import { command, errorOf, fieldsOf, formOf, runCommand } from '../helpers/adhoc.js';
-import { COMPONENT, DOMAIN, type Stack, startStack } from '../helpers/stack.js';
+import { COMPONENT, DOMAIN, serverName, type Stack, startStack } from '../helpers/stack.js';
 import type { User } from '../helpers/xmpp-user.js';
 
 const INVITE = 'urn:xmpp:invite#invite';
@@ -15,7 +15,7 @@ const REVOKE = 'urn:xmpp-invites:revoke';
 /** One ad-hoc request at the component; the <command/> or the <error/> of the reply. */
 const adhoc = (user: User, el: Element) => runCommand(user, COMPONENT, el);
 
-describe('abuse: one account making and revoking invites (real Prosody, ad-hoc at the component)', function () {
+describe(`abuse: one account making and revoking invites (real ${serverName()}, ad-hoc at the component)`, function () {
   this.timeout(60_000);
 
   describe('with the default ad-hoc rate limit (20 per 30 s)', () => {

@@ -3,12 +3,12 @@
 import { expect } from 'chai';
 import xml from '@xmpp/xml';
 import { iqError, openUnauthenticated } from '../helpers/raw-iq.js';
-import { COMPONENT, DOMAIN, PASSWORD, type Stack, startStack } from '../helpers/stack.js';
+import { COMPONENT, DOMAIN, PASSWORD, serverName, type Stack, startStack } from '../helpers/stack.js';
 import { conversations } from '../conformance/clients.js';
 
 const NS_BRIDGE = 'urn:xmpp-invites:bridge:0';
 
-describe('abuse: attempts that are refused, and stay refused (real Prosody)', function () {
+describe(`abuse: attempts that are refused, and stay refused (real ${serverName()})`, function () {
   this.timeout(30_000);
   let stack: Stack;
   before(async () => { stack = await startStack(); });

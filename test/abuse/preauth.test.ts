@@ -9,12 +9,12 @@ import { expect } from 'chai';
 import { freePorts } from '../../src/server/free-port.js';
 import { ServiceProcess } from '../helpers/service-process.js';
 import { iqError, openUnauthenticated } from '../helpers/raw-iq.js';
-import { DOMAIN, type Stack, startStack } from '../helpers/stack.js';
+import { DOMAIN, serverName, type Stack, startStack } from '../helpers/stack.js';
 import { conversations } from '../conformance/clients.js';
 
 const guess = (i: number) => `guess${String(i).padStart(19, '0')}`;
 
-describe('abuse: guessing invite tokens (real Prosody, unauthenticated streams)', function () {
+describe(`abuse: guessing invite tokens (real ${serverName()}, unauthenticated streams)`, function () {
   this.timeout(30_000);
   let stack: Stack;
   before(async () => { stack = await startStack({ PREAUTH_LIMIT_EXEMPT: '', PREAUTH_RATE_LIMIT: '8/60' }); });

@@ -5,7 +5,7 @@
 import { expect } from 'chai';
 import type { Element } from '@xmpp/xml';
 import { command, runCommand } from '../helpers/adhoc.js';
-import { COMPONENT, DOMAIN, type Stack, startStack } from '../helpers/stack.js';
+import { COMPONENT, DOMAIN, serverName, type Stack, startStack } from '../helpers/stack.js';
 import type { User } from '../helpers/xmpp-user.js';
 
 const RESET = 'urn:xmpp-invites:reset';
@@ -13,7 +13,7 @@ const REVOKE = 'urn:xmpp-invites:revoke';
 
 const ask = (user: User, el: Element) => runCommand(user, COMPONENT, el);
 
-describe('abuse: many accounts holding ad-hoc forms open (real Prosody, at the component)', function () {
+describe(`abuse: many accounts holding ad-hoc forms open (real ${serverName()}, at the component)`, function () {
   this.timeout(60_000);
   let stack: Stack;
   before(async () => {

@@ -6,7 +6,7 @@
 // Prosody writes it (asked through the bridge).
 import { expect } from 'chai';
 import { botInviteUri } from '../helpers/bot-reply.js';
-import { BOT, DOMAIN, PASSWORD, prosodyOf, type Stack, startStack } from '../helpers/stack.js';
+import { BOT, DOMAIN, PASSWORD, serverName, type Stack, startStack } from '../helpers/stack.js';
 import { connectUser, type User } from '../helpers/xmpp-user.js';
 import { conversations, registerLike } from '../conformance/clients.js';
 import { tokenOf } from '../helpers/adhoc.js';
@@ -23,7 +23,7 @@ async function registerAs(stack: Stack, token: string, username: string, passwor
 const logsIn = (stack: Stack, jid: string, password: string) =>
   connectUser(stack.server.service, jid, password).then((u) => { stack.users.push(u); return true; }, () => false);
 
-describe('abuse: look-alike usernames (real Prosody, in-band with tokens)', function () {
+describe(`abuse: look-alike usernames (real ${serverName()}, in-band with tokens)`, function () {
   this.timeout(60_000);
   let stack: Stack;
   let boss: User;
@@ -37,13 +37,13 @@ describe('abuse: look-alike usernames (real Prosody, in-band with tokens)', func
   it('a reset invite for "alice" changes no other account, whatever look-alike name is registered', async () => {
     const token = tokenOf(await botInviteUri(boss, BOT, 'invite reset alice'));
     // xmpp.js cannot log in with a non-ASCII username: their stored credentials are compared instead.
-    const before = await Promise.all(['al\u0131ce', 'alic\u00e9'].map((n) => prosodyOf(stack).accountRecord(n)));
+    const before = await Promise.all(['al\u0131ce', 'alic\u00e9'].map((n) => stack.server.accountRecord(n)));
     expect(before.every(Boolean)).to.equal(true);
     // U+0131 dotless i; e + U+0301 combining acute (NFKC: é, another account).
     for (const name of ['al\u0131ce', 'alic\u0065\u0301']) {
       expect(await registerAs(stack, token, name), name).to.equal('This invite is for the username "alice" only.');
     }
-    const after = await Promise.all(['al\u0131ce', 'alic\u00e9'].map((n) => prosodyOf(stack).accountRecord(n)));
+    const after = await Promise.all(['al\u0131ce', 'alic\u00e9'].map((n) => stack.server.accountRecord(n)));
     expect(after, 'alıce and alicé keep their passwords').to.deep.equal(before);
     // Names Prosody itself folds to "alice" are alice's account: the reset is hers to make.
     expect(await registerAs(stack, token, '\uff21LICE')).to.equal('registered');
@@ -66,8 +66,8 @@ describe('abuse: look-alike usernames (real Prosody, in-band with tokens)', func
     expect(await registerAs(stack, token, 'b\u00f6b')).to.equal('This invite is for the username "bob" only.');
     const open = tokenOf(await botInviteUri(boss, BOT, 'invite account'));
     // An open invite cannot take an existing look-alike either: it exists, so it is taken.
-    const before = await prosodyOf(stack).accountRecord('al\u0131ce');
+    const before = await stack.server.accountRecord('al\u0131ce');
     expect(await registerAs(stack, open, 'al\u0131ce')).to.match(/already taken|already exists/);
-    expect(await prosodyOf(stack).accountRecord('al\u0131ce')).to.equal(before);
+    expect(await stack.server.accountRecord('al\u0131ce')).to.equal(before);
   });
 });

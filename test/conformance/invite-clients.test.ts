@@ -6,7 +6,7 @@ import xml, { type Element } from '@xmpp/xml';
 import { botInviteUri } from '../helpers/bot-reply.js';
 import { eventually } from '../helpers/eventually.js';
 import { iqError, openUnauthenticated } from '../helpers/raw-iq.js';
-import { BOT, DOMAIN, PASSWORD, type Stack, startStack } from '../helpers/stack.js';
+import { BOT, DOMAIN, PASSWORD, serverName, type Stack, startStack } from '../helpers/stack.js';
 import { connectUser, type User } from '../helpers/xmpp-user.js';
 import { CLIENTS, type ClientProfile, parseInviteUri, registerLike } from './clients.js';
 
@@ -49,7 +49,7 @@ const mutual = async (a: User, b: User) => {
   expect(ba?.subscription, `${b.jid} → ${a.jid}`).to.equal('both');
 };
 
-describe(`client conformance: invites opened as real apps open them (real Prosody ${process.env.PROSODY_VERSION ?? '0.12'})`, function () {
+describe(`client conformance: invites opened as real apps open them (real ${serverName()})`, function () {
   this.timeout(60_000);
   let stack: Stack;
   let boss: User;

@@ -20,7 +20,7 @@ import { NS_COMMANDS } from '../helpers/adhoc.js';
 import { refusal, registerWith } from '../helpers/ibr.js';
 import { fuzzSeed, Prng } from '../helpers/prng.js';
 import { iqError, openUnauthenticated, RawIq } from '../helpers/raw-iq.js';
-import { BOT, COMPONENT, DOMAIN, PASSWORD, type Stack, startStack } from '../helpers/stack.js';
+import { BOT, COMPONENT, DOMAIN, PASSWORD, serverName, type Stack, startStack } from '../helpers/stack.js';
 import type { User } from '../helpers/xmpp-user.js';
 
 const SEED = fuzzSeed(20261121);
@@ -76,7 +76,7 @@ function chatBody(p: Prng): string {
   return body.trim() ? body : `${body}x`;
 }
 
-describe(`faults: malformed input fuzzing (real Prosody, in-process service, seed ${SEED})`, function () {
+describe(`faults: malformed input fuzzing (real ${serverName()}, in-process service, seed ${SEED})`, function () {
   this.timeout(60_000);
   let stack: Stack;
   let webPort: number;

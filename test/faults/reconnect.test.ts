@@ -21,10 +21,10 @@ import type { Component } from '../../src/component/component.js';
 import { parseConfig } from '../../src/config.js';
 import { bridgeOptions } from '../../src/server/prosody/bridge-setup.js';
 import { freePorts } from '../../src/server/free-port.js';
-import { LocalProsody, type LocalProsodyOptions } from '../../src/server/prosody/local-prosody.js';
+import type { LocalXmppServer } from '../../src/server/local-xmpp-server.js';
 import { NS_BRIDGE } from '../../src/xmpp/bridge-protocol.js';
 import { openRegistration, refusal, registerWith } from '../helpers/ibr.js';
-import { BOT, COMPONENT, COMPONENT_SECRET, DOMAIN, PASSWORD, prosodyOf, type Stack, startStack } from '../helpers/stack.js';
+import { BOT, COMPONENT, COMPONENT_SECRET, DOMAIN, PASSWORD, serverName, type Stack, startServer, startStack } from '../helpers/stack.js';
 import { connectUser, type User } from '../helpers/xmpp-user.js';
 
 const TRY_AGAIN = { condition: 'service-unavailable', text: 'The invite service is not answering; try again later' };
@@ -46,20 +46,21 @@ async function holder(component: Component): Promise<{ cut(): void; release(): v
 
 const online = (entity: { once(event: 'online', fn: () => void): unknown }) => new Promise<void>((resolve) => entity.once('online', () => resolve()));
 
-async function untilLogged(prosody: LocalProsody, re: RegExp): Promise<string> {
+async function untilLogged(server: LocalXmppServer, re: RegExp): Promise<string> {
   for (;;) {
-    const line = (await prosody.readLog()).split('\n').find((l) => re.test(l));
+    const line = (await server.readLog()).split('\n').find((l) => re.test(l));
     if (line) return line;
     await new Promise((r) => setTimeout(r, 50));
   }
 }
 
-describe('faults: the component\'s connection cut during registration (real Prosody)', function () {
+describe(`faults: the component's connection cut during registration (real ${serverName()})`, function () {
   this.timeout(30_000);
   let stack: Stack;
   before(async () => {
     stack = await startStack({}, {
       prosody: { hostOptions: { ...bridgeOptions(COMPONENT, COMPONENT_SECRET).hostOptions, invites_bridge_timeout: 1 } },
+      ejabberd: { bridgeTimeout: 1 },
       app: { componentBackoff: BACKOFF },
     });
   });
@@ -115,7 +116,9 @@ describe('faults: the component\'s connection cut during registration (real Pros
       component.xmpp.removeListener('send', cutAfterReserve);
     }
     expect(await stack.server.userExists('halfway')).to.equal(true);
-    expect(await untilLogged(prosodyOf(stack), /use by halfway@localhost not confirmed/)).to.match(/not confirmed \((remote-server-timeout|timeout)\)/);
+    // Prosody times out or bounces remote-server-timeout; ejabberd, no route to the component left, bounces forbidden.
+    const why = stack.server.kind === 'ejabberd' ? /not confirmed \((forbidden|timeout)\)/ : /not confirmed \((remote-server-timeout|timeout)\)/;
+    expect(await untilLogged(stack.server, /use by halfway@localhost not confirmed/)).to.match(why);
 
     expect(cut).to.equal(true);
     const back = online(component.xmpp);
@@ -130,29 +133,29 @@ describe('faults: the component\'s connection cut during registration (real Pros
   });
 });
 
-describe('faults: Prosody down and back up (real Prosody, in-process service)', function () {
+describe(`faults: the server down and back up (real ${serverName()}, in-process service)`, function () {
   this.timeout(30_000);
   let dir: string;
-  let prosody: LocalProsody | undefined;
+  let server: LocalXmppServer | undefined;
   let app: App | undefined;
   const users: User[] = [];
 
   after(async () => {
     await Promise.all(users.map((u) => u.stop()));
     await app?.stop();
-    await prosody?.stop();
+    await server?.stop();
     if (dir) await rm(dir, { recursive: true, force: true });
   });
 
   it('bot and component reconnect (the component backing off), then invite, registration and notice all work', async () => {
     dir = await mkdtemp(join(tmpdir(), 'invites-restart-'));
-    const opts: LocalProsodyOptions = { dir: join(dir, 'prosody'), domain: DOMAIN, admins: [BOT], ...bridgeOptions(COMPONENT, COMPONENT_SECRET) };
-    prosody = await LocalProsody.start(opts);
-    const ports = { c2sPort: prosody.c2sPort, componentPort: prosody.componentPort };
-    await Promise.all([prosody.register('invitebot', PASSWORD), prosody.register('boss', PASSWORD)]);
+    const where = { dir: join(dir, 'server') };
+    server = await startServer({ prosody: where, ejabberd: where });
+    const ports = { c2sPort: server.c2sPort, componentPort: server.componentPort };
+    await Promise.all([server.register('invitebot', PASSWORD), server.register('boss', PASSWORD)]);
     app = await App.start(parseConfig({
-      XMPP_SERVICE: prosody.service, BOT_JID: BOT, BOT_PASSWORD: PASSWORD, ADMINS: BOSS,
-      COMPONENT_DOMAIN: COMPONENT, COMPONENT_SERVICE: prosody.componentService, COMPONENT_SECRET,
+      XMPP_SERVICE: server.service, BOT_JID: BOT, BOT_PASSWORD: PASSWORD, ADMINS: BOSS,
+      COMPONENT_DOMAIN: COMPONENT, COMPONENT_SERVICE: server.componentService, COMPONENT_SECRET,
       STORE_FILE: join(dir, 'invites.json'),
     }), { componentBackoff: BACKOFF });
     const component = app.component!;
@@ -168,30 +171,30 @@ describe('faults: Prosody down and back up (real Prosody, in-process service)', 
       if (delays.length >= 6) failures();
     };
     component.xmpp.on('disconnect', onDisconnect);
-    await prosody.stop();
+    await server.stop();
     await enough;
     component.xmpp.removeListener('disconnect', onDisconnect);
     expect(delays.slice(0, 6), 'doubling from min to max').to.deep.equal([50, 100, 200, 400, 400, 400]);
 
     // Up again, same data and ports.
     const back = Promise.all([online(app.bot.xmpp), online(component.xmpp)]);
-    prosody = await LocalProsody.start({ ...opts, ...ports });
+    server = await startServer({ prosody: { ...where, ...ports }, ejabberd: { ...where, ...ports } });
     await back;
     expect(component.retryDelay, 'reset once online').to.equal(BACKOFF.min);
 
-    const boss = await connectUser(prosody.service, BOSS, PASSWORD);
+    const boss = await connectUser(server.service, BOSS, PASSWORD);
     users.push(boss);
     const reply = await boss.ask(BOT, 'invite account');
     const token = /preauth=([A-Za-z0-9_-]+)/.exec(reply)?.[1];
     expect(token, reply).to.be.a('string');
-    await registerWith(prosody.service, DOMAIN, { token, username: 'phoenix', password: PASSWORD });
-    const phoenix = await connectUser(prosody.service, `phoenix@${DOMAIN}`, PASSWORD);
+    await registerWith(server.service, DOMAIN, { token, username: 'phoenix', password: PASSWORD });
+    const phoenix = await connectUser(server.service, `phoenix@${DOMAIN}`, PASSWORD);
     users.push(phoenix);
     const notice = await boss.next(BOT, 5000);
     expect(notice?.getChildText('body')).to.match(/^phoenix@localhost joined with your invite \w+\.$/);
     expect((await app.service.lookup(token!)).invite!.uses.map((u) => u.jid)).to.deep.equal([`phoenix@${DOMAIN}`]);
     // An invite made before the restart works after it.
-    await registerWith(prosody.service, DOMAIN, { token: before.token, username: 'survivor', password: PASSWORD });
+    await registerWith(server.service, DOMAIN, { token: before.token, username: 'survivor', password: PASSWORD });
     expect((await app.service.lookup(before.token)).state).to.equal('used');
   });
 });

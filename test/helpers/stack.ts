@@ -9,7 +9,9 @@ import { App, type AppOptions } from '../../src/app.js';
 import { parseConfig } from '../../src/config.js';
 import { bridgeOptions } from '../../src/server/prosody/bridge-setup.js';
 import { LocalProsody, type LocalProsodyOptions } from '../../src/server/prosody/local-prosody.js';
+import { ejabberdBuild } from '../../src/server/ejabberd/builds.js';
 import { LocalEjabberd, type LocalEjabberdOptions } from '../../src/server/ejabberd/local-ejabberd.js';
+import { prosodyBuild } from '../../src/server/prosody/builds.js';
 import type { LocalXmppServer } from '../../src/server/local-xmpp-server.js';
 import { connectUser, type User } from './xmpp-user.js';
 
@@ -41,6 +43,11 @@ export function testServer(env: NodeJS.ProcessEnv = process.env): TestServer {
   return wanted;
 }
 
+/** The server the suites run on, for their titles: "Prosody 0.12", "ejabberd 23.01". */
+export function serverName(env: NodeJS.ProcessEnv = process.env): string {
+  return testServer(env) === 'ejabberd' ? `ejabberd ${ejabberdBuild(env).version}` : `Prosody ${prosodyBuild(env).version}`;
+}
+
 export interface StackOptions {
   /** Used when the server is Prosody. */
   prosody?: LocalProsodyOptions;
@@ -49,8 +56,8 @@ export interface StackOptions {
   app?: AppOptions | false;
 }
 
-/** The bridge and the component are part of every stack, as in production. */
-function startServer(opts: StackOptions): Promise<LocalXmppServer> {
+/** The bridge and the component are part of every stack, as in production. Exported for tests that stop and start the server themselves. */
+export function startServer(opts: Omit<StackOptions, 'app'> = {}): Promise<LocalXmppServer> {
   if (testServer() === 'ejabberd') {
     return LocalEjabberd.start({
       domain: DOMAIN,

@@ -5,7 +5,7 @@ import { expect } from 'chai';
 import xml, { type Element } from '@xmpp/xml';
 import { NODE } from '../../src/adhoc/commands.js';
 import { command, errorOf, fieldsOf, formOf, invitationOf, notesOf, rowsOf, tokenOf } from '../helpers/adhoc.js';
-import { BOT, DOMAIN, type Stack, startStack } from '../helpers/stack.js';
+import { BOT, DOMAIN, serverName, type Stack, startStack } from '../helpers/stack.js';
 import type { User } from '../helpers/xmpp-user.js';
 
 const NS_COMMANDS = 'http://jabber.org/protocol/commands';
@@ -29,7 +29,7 @@ async function refusal(p: Promise<unknown>): Promise<ReturnType<typeof errorOf>>
 }
 
 for (const where of ADDRESSES) {
-  describe(`ad-hoc commands at ${where.name} (real Prosody)`, function () {
+  describe(`ad-hoc commands at ${where.name} (real ${serverName()})`, function () {
     this.timeout(60_000);
     let stack: Stack;
     let at: string;

@@ -7,7 +7,7 @@ import type { CreateRequest } from '../../src/invites/service.js';
 import { type Actor } from '../../src/invites/types.js';
 import { openRegistration, refusal, registerWith } from '../helpers/ibr.js';
 import { bridgeOptions } from '../../src/server/prosody/bridge-setup.js';
-import { type Stack, COMPONENT, COMPONENT_SECRET, DOMAIN, PASSWORD, startStack } from '../helpers/stack.js';
+import { COMPONENT, COMPONENT_SECRET, DOMAIN, PASSWORD, serverName, type Stack, startStack } from '../helpers/stack.js';
 import { connectUser, type User } from '../helpers/xmpp-user.js';
 import { eventually } from '../helpers/eventually.js';
 
@@ -32,7 +32,7 @@ async function rosterOf(user: User): Promise<Map<string, { subscription: string;
 
 const login = (stack: Stack, jid: string, password = PASSWORD) => connectUser(stack.server.service, jid, password).then((u) => { stack.users.push(u); return u; });
 
-describe('in-band registration with invite tokens (real Prosody, bridge + component)', function () {
+describe(`in-band registration with invite tokens (real ${serverName()}, bridge + component)`, function () {
   this.timeout(30_000);
   let stack: Stack;
   before(async () => { stack = await startStack(); });
@@ -178,7 +178,7 @@ describe('in-band registration with invite tokens (real Prosody, bridge + compon
   });
 });
 
-describe('XEP-0379 pre-authenticated subscriptions (real Prosody, bridge + component)', function () {
+describe(`XEP-0379 pre-authenticated subscriptions (real ${serverName()}, bridge + component)`, function () {
   this.timeout(30_000);
   for (const allowUserInvites of [false, true]) {
     describe(`with ALLOW_USER_INVITES=${allowUserInvites}`, () => {
@@ -234,7 +234,7 @@ describe('XEP-0379 pre-authenticated subscriptions (real Prosody, bridge + compo
   }
 });
 
-describe('the bridge without its component (real Prosody)', function () {
+describe(`the bridge without its component (real ${serverName()})`, function () {
   this.timeout(30_000);
   let stack: Stack;
   before(async () => { stack = await startStack({}, { app: { componentBackoff: { min: 100, max: 400 } } }); });

@@ -3,9 +3,9 @@
 import { expect } from 'chai';
 import { askService, controlSocketPath } from '../../src/control/socket.js';
 import { runScript } from '../helpers/scripts.js';
-import { DOMAIN, type Stack, startStack } from '../helpers/stack.js';
+import { DOMAIN, serverName, type Stack, startStack } from '../helpers/stack.js';
 
-describe('CLI: no dead ends at creation (real Prosody)', function () {
+describe(`CLI: no dead ends at creation (real ${serverName()})`, function () {
   this.timeout(60_000);
   let stack: Stack;
   before(async () => {

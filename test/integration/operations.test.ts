@@ -6,10 +6,10 @@ import { freePorts } from '../../src/server/free-port.js';
 import { eventually } from '../helpers/eventually.js';
 import { registerWith } from '../helpers/ibr.js';
 import { type Family, parseOpenMetrics, sampleValue } from '../helpers/openmetrics.js';
-import { BOT, DOMAIN, PASSWORD, type Stack, startStack } from '../helpers/stack.js';
+import { BOT, DOMAIN, PASSWORD, serverName, type Stack, startStack } from '../helpers/stack.js';
 import type { User } from '../helpers/xmpp-user.js';
 
-describe('operations: /metrics and /health of the running service (real Prosody)', function () {
+describe(`operations: /metrics and /health of the running service (real ${serverName()})`, function () {
   this.timeout(60_000);
   let stack: Stack;
   let base: string;

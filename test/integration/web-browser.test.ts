@@ -5,12 +5,12 @@ import { existsSync } from 'node:fs';
 import { expect } from 'chai';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { freePorts } from '../../src/server/free-port.js';
-import { DOMAIN, type Stack, startStack } from '../helpers/stack.js';
+import { DOMAIN, serverName, type Stack, startStack } from '../helpers/stack.js';
 import { connectUser } from '../helpers/xmpp-user.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 
-describe('web pages in a browser (headless Chromium, real Prosody)', function () {
+describe(`web pages in a browser (headless Chromium, real ${serverName()})`, function () {
   this.timeout(60_000);
   let stack: Stack;
   let browser: Browser;

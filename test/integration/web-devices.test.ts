@@ -9,7 +9,7 @@ import { expect } from 'chai';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
 import { type Lang, translator } from '../../src/i18n/i18n.js';
 import { freePorts } from '../../src/server/free-port.js';
-import { DOMAIN, type Stack, startStack } from '../helpers/stack.js';
+import { DOMAIN, serverName, type Stack, startStack } from '../helpers/stack.js';
 import { USER_AGENTS } from '../helpers/web.js';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -19,7 +19,7 @@ const DEVICES = { android: USER_AGENTS.android, iphone: USER_AGENTS.iphone, desk
 type DeviceName = keyof typeof DEVICES;
 const FIRST_PLATFORM: Record<DeviceName, string> = { android: 'android', iphone: 'ios', desktop: 'desktop' };
 
-describe('web pages per device and language (headless Chromium, real Prosody)', function () {
+describe(`web pages per device and language (headless Chromium, real ${serverName()})`, function () {
   this.timeout(120_000);
   let stack: Stack;
   let browser: Browser;

@@ -8,7 +8,7 @@ import { App } from '../../src/app.js';
 import { parseConfig } from '../../src/config.js';
 import { freePorts } from '../../src/server/free-port.js';
 import { refusal, registerWith } from '../helpers/ibr.js';
-import { BOT, DOMAIN, PASSWORD, type Stack, startStack } from '../helpers/stack.js';
+import { BOT, DOMAIN, PASSWORD, serverName, type Stack, startStack } from '../helpers/stack.js';
 import { csrfOf, heading, tokenOf, WebClient } from '../helpers/web.js';
 import { connectUser, type User } from '../helpers/xmpp-user.js';
 import { eventually } from '../helpers/eventually.js';
@@ -22,7 +22,7 @@ async function rosterOf(user: User): Promise<string[]> {
 }
 
 
-describe('web pages of the running service (real Prosody)', function () {
+describe(`web pages of the running service (real ${serverName()})`, function () {
   this.timeout(60_000);
   let stack: Stack;
   let base: string;

@@ -32,10 +32,15 @@ describe('doctor: judging the facts', () => {
     expect(exitCode(checks)).to.equal(1);
   });
 
-  it('ejabberd 23.01: XEP-0356 granted, but roster set is broken before 23.10 (a warning, not a failure)', () => {
+  it('XEP-0356 is reported, never asked for: the service does not use it (ejabberd 23.01 also fails roster sets)', () => {
     const [p] = find(judge(ejabberd({ bridge: { server: 'ejabberd', version: '23.01', via: 'info' } }), config), 'XEP-0356');
-    expect(p).to.deep.include({ status: 'warn', fix: 'Upgrade ejabberd to 23.10 or later for roster set.' });
-    expect(p!.text).to.equal('The server grants the component message outgoing, roster both (urn:xmpp:privilege:1); but ejabberd before 23.10 fails every roster set.');
+    expect(p).to.deep.equal({
+      feature: 'XEP-0356', status: 'info',
+      text: 'The server grants the component message outgoing, roster both (urn:xmpp:privilege:1); this service does not use it (mod_invites_bridge makes contacts), so nothing needs granting (ejabberd before 23.10 fails every roster set anyway).',
+    });
+    const [none] = find(judge(ejabberd({ privilege: null }), config), 'XEP-0356');
+    expect(none).to.deep.include({ status: 'info' });
+    expect(none!.fix).to.equal(undefined);
   });
 
   it('open registration without a bridge is a failure (anyone can register): the fix closes it', () => {

@@ -82,6 +82,11 @@ Run = fun
       true -> case ejabberd_auth:remove_user(U, H) of ok -> "ok"; E -> "error " ++ Show(E) end
     end;
   ([<<"loaded">>, H, M]) -> atom_to_list(gen_mod:is_loaded(H, binary_to_atom(M, utf8)));
+  ([<<"record">>, U, H]) ->
+    case ejabberd_auth:user_exists(U, H) of
+      false -> "none";
+      true -> "record " ++ binary_to_list(base64:encode(term_to_binary(ejabberd_auth:get_password(U, H))))
+    end;
   (Other) -> "error unknown command " ++ Show(Other)
 end,
 spawn(fun Loop() ->
@@ -288,6 +293,14 @@ export class LocalEjabberd implements LocalXmppServer {
     const answer = await this.#control('exists', username, host);
     if (answer !== 'true' && answer !== 'false') throw new Error(`ejabberd user_exists ${username}@${host} failed: ${answer}`);
     return answer === 'true';
+  }
+
+  /** The account's stored credentials, as ejabberd keeps them (for "unchanged" checks); undefined: no such account. */
+  async accountRecord(username: string, host = this.domain): Promise<string | undefined> {
+    const answer = await this.#control('record', username, host);
+    if (answer === 'none') return undefined;
+    if (!answer.startsWith('record ')) throw new Error(`ejabberd get_password ${username}@${host} failed: ${answer}`);
+    return answer.slice('record '.length);
   }
 
   /** Whether ejabberd runs module `name` (e.g. mod_invites_bridge) on `host`. */
