@@ -230,6 +230,9 @@ export class Bot {
   }
 
   async stop(): Promise<void> {
+    // First: a stop() that fails (the server already gone) leaves the status "disconnect",
+    // and the next reconnect timer would bring the bot back for good.
+    this.xmpp.reconnect.stop();
     await this.xmpp.stop().catch(() => {});
   }
 }

@@ -87,6 +87,7 @@ async function loginBot(config: DoctorConfig): Promise<{ xmpp?: Client; error?: 
     await xmpp.start();
     return { xmpp };
   } catch (e) {
+    xmpp.reconnect.stop(); // no retry in the background of a one-shot check
     await xmpp.stop().catch(() => {});
     return { error: describe(e) };
   }

@@ -32,6 +32,7 @@ export class AdminConnection {
   }
 
   async stop(): Promise<void> {
+    this.xmpp.reconnect.stop(); // as the bot's (bot.ts): a failed stop must not reconnect later
     await this.xmpp.stop().catch(() => {});
   }
 }
