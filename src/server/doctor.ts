@@ -146,19 +146,19 @@ export function judge(f: DoctorFacts, c: DoctorConfig): Check[] {
     checks.push({ feature: 'XEP-0133', status: 'fail', text: `The bot may not run admin commands: ${x.message}.`, fix: adminFix });
   }
 
-  // XEP-0356: only seen by a component connecting here.
+  // XEP-0356: only seen by a component connecting here. Reported, never asked for: this
+  // service makes contacts through the bridge, and a roster right is one less to grant.
+  const unused = 'this service does not use it (mod_invites_bridge makes contacts), so nothing needs granting';
   if (f.privilege) {
     // 24.12 also grants `iq` (its namespaces are children, no type).
     const perms = f.privilege.perms.filter((p) => p.type !== 'none').map((p) => (p.type ? `${p.access} ${p.type}` : p.access)).join(', ') || 'nothing';
-    const roster = f.privilege.perms.some((p) => p.access === 'roster' && p.type === 'both');
     const broken = ejabberd && ejabberdRosterSetBroken(software?.version);
     checks.push({
-      feature: 'XEP-0356', status: roster && !broken ? 'ok' : 'warn',
-      text: `The server grants the component ${perms} (${f.privilege.ns})${broken ? '; but ejabberd before 23.10 fails every roster set' : ''}.`,
-      ...(!roster ? { fix: privilegeFix(ejabberd, c.componentDomain) } : broken ? { fix: 'Upgrade ejabberd to 23.10 or later for roster set.' } : {}),
+      feature: 'XEP-0356', status: 'info',
+      text: `The server grants the component ${perms} (${f.privilege.ns}); ${unused}${broken ? ' (ejabberd before 23.10 fails every roster set anyway)' : ''}.`,
     });
   } else if (f.privilege === null) {
-    checks.push({ feature: 'XEP-0356', status: 'warn', text: 'The server grants the component no privileges (no XEP-0356 announcement).', fix: privilegeFix(ejabberd, c.componentDomain) });
+    checks.push({ feature: 'XEP-0356', status: 'info', text: `The server grants the component no privileges; ${unused}.` });
   } else if (componentWanted) {
     checks.push({ feature: 'XEP-0356', status: 'info', text: 'Not checked: the server announces privileges only to a component as it connects, and the running service holds the connection.' });
   }
@@ -183,12 +183,6 @@ export function judge(f: DoctorFacts, c: DoctorConfig): Check[] {
       : { feature: 'in-band registration', status: 'ok', text: 'Closed: accounts are made only through invites (the web form).' });
   }
   return checks;
-}
-
-function privilegeFix(ejabberd: boolean, component: string): string {
-  return ejabberd
-    ? `In ejabberd.yml: mod_privilege: roster: both: all, message: outgoing: all (or name ${component}).`
-    : `Load "privilege" on the VirtualHost and the Component, and on the VirtualHost: privileged_entities = { ["${component}"] = { roster = "both"; message = "outgoing" } }`;
 }
 
 const MARK: Record<CheckStatus, string> = { ok: 'ok  ', warn: 'warn', fail: 'FAIL', info: 'info' };
