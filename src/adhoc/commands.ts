@@ -81,6 +81,9 @@ function created(ctx: AskerContext, result: Result<CreatedInvite>, again: (messa
   };
 }
 
+/** Whether the server gives an invite's roles (the seam says; unknown: as if it does). */
+const serverGivesRoles = (ctx: AskerContext): boolean => (ctx.service.server as { grantsRoles?: boolean } | undefined)?.grantsRoles !== false;
+
 const localOnly = (ctx: AskerContext): Decision => isLocal(ctx.asker, ctx.service.domain)
   ? allow
   : { ok: false, code: 'foreign-domain', message: translator('en')('adhoc.foreignDomain', { domain: ctx.service.domain }), key: 'adhoc.foreignDomain', vars: { domain: ctx.service.domain } };
@@ -113,7 +116,7 @@ export const createAccountCommand: AdhocCommand = {
   name: 'Create new account invite',
   key: 'createAccount',
   access: (ctx) => ctx.service.mayCreate(actor(ctx), 'account'),
-  start: (ctx) => ({ status: 'executing', form: createAccountForm(ctx.t) }),
+  start: (ctx) => ({ status: 'executing', form: createAccountForm(ctx.t, {}, serverGivesRoles(ctx)) }),
   async submit(ctx, values) {
     const roster = booleanValue(values, FIELD.rosterSubscription);
     const v: AccountFormValues = {
@@ -121,7 +124,7 @@ export const createAccountCommand: AdhocCommand = {
       rosterSubscription: roster ?? false,
       role: singleValue(values, FIELD.role) ?? 'none',
     };
-    const again = (message: string) => retry(createAccountForm(ctx.t, v), message);
+    const again = (message: string) => retry(createAccountForm(ctx.t, v, serverGivesRoles(ctx)), message);
     if (roster === undefined && singleValue(values, FIELD.rosterSubscription) !== undefined) {
       return again(ctx.t('adhoc.rosterBoolean'));
     }

@@ -51,7 +51,8 @@ export interface AccountFormValues {
   role?: string;
 }
 
-export function createAccountForm(t: T, v: AccountFormValues = {}): Element {
+/** `serverRoles` false: the server gives no roles (ejabberd, no bridge), so "admin" is of invites only. */
+export function createAccountForm(t: T, v: AccountFormValues = {}, serverRoles = true): Element {
   return dataForm('form', {
     title: t('adhoc.form.account.title'),
     instructions: t('adhoc.form.account.instructions'),
@@ -63,7 +64,7 @@ export function createAccountForm(t: T, v: AccountFormValues = {}): Element {
       },
       {
         var: FIELD.role, type: 'list-single', label: t('adhoc.form.account.role'), values: [v.role ?? 'none'],
-        options: ROLE_CHOICES.map((value) => ({ value, label: t(`adhoc.form.role.${value}`) })),
+        options: ROLE_CHOICES.map((value) => ({ value, label: t(value === 'admin' && !serverRoles ? 'adhoc.form.role.adminHere' : `adhoc.form.role.${value}`) })),
       },
     ],
   });

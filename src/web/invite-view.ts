@@ -13,19 +13,30 @@ export interface InviteText {
   formLabel?: string;
 }
 
-/** "This account will be an administrator of DOMAIN", or the roles it gets; undefined for a plain account. */
-export function rolesText(invite: Invite, domain: string, t: T): string | undefined {
+/** What the server can do for an invite, as the server seam knows it (undefined: the usual wording). */
+export interface ServerCan {
+  makesContacts?: boolean;
+  grantsRoles?: boolean;
+}
+
+/**
+ * "This account will be an administrator of DOMAIN", or the roles it gets; undefined for a plain
+ * account. Where the server cannot give roles (no bridge, or ejabberd) they are the invite
+ * service's only, and it says so.
+ */
+export function rolesText(invite: Invite, domain: string, t: T, can: ServerCan = {}): string | undefined {
   if (invite.kind === 'reset' || invite.kind === 'contact') return undefined;
   const roles = invite.roles ?? [];
-  if (roles.includes('admin')) return t('web.invite.roleAdmin', { domain });
   const named = roles.filter((r) => r !== 'registered').map((r) => t(`common.role.${r}`));
   if (!named.length) return undefined;
+  if (can.grantsRoles === false) return t('web.invite.rolesHere', { domain, roles: named.join(', ') });
+  if (roles.includes('admin')) return t('web.invite.roleAdmin', { domain });
   return t('web.invite.roles', { domain, roles: named.join(', ') });
 }
 
-export function inviteText(invite: Invite, domain: string, t: T): InviteText {
+export function inviteText(invite: Invite, domain: string, t: T, can: ServerCan = {}): InviteText {
   const inviter = invite.inviter ?? '';
-  const roles = rolesText(invite, domain, t);
+  const roles = rolesText(invite, domain, t, can);
   const withRoles = (x: InviteText): InviteText => (roles ? { ...x, roles } : x);
   switch (invite.kind) {
     case 'account':
@@ -44,7 +55,8 @@ export function inviteText(invite: Invite, domain: string, t: T): InviteText {
         title: t('web.invite.contact.title', { inviter }),
         lead: [
           t('web.invite.accountContact.about', { inviter, domain }),
-          t('web.invite.accountContact.does', { inviter, domain }),
+          // Without a bridge nothing can make the contacts: the page does not promise them.
+          t(can.makesContacts === false ? 'web.invite.accountContact.doesNoContacts' : 'web.invite.accountContact.does', { inviter, domain }),
         ],
         formLabel: t('web.invite.formLabel'),
       });

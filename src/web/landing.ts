@@ -80,7 +80,7 @@ export function landingRoutes(app: FastifyInstance, site: Site): void {
     const invite = await usable(site, v, reply, token);
     if (!invite) return reply;
     const uri = site.service.uri(invite, token);
-    const text = inviteText(invite, site.domain, v.t);
+    const text = inviteText(invite, site.domain, v.t, site.admin);
     // XEP-0401: a client that fetches the page finds the invite URI without parsing HTML.
     reply.header('Link', `<${uri}>; rel="alternate"`);
     return sendHtml(reply, 200, site.views.render('landing', {
@@ -108,7 +108,7 @@ export function landingRoutes(app: FastifyInstance, site: Site): void {
     const found = findClient(site.clients, req.params.app);
     if (!found) return sendMessage(site, v, reply, 404, v.t('web.error.notFound.title'), v.t('web.error.notFound.lead'));
     const uri = site.service.uri(invite, token);
-    const text = inviteText(invite, site.domain, v.t);
+    const text = inviteText(invite, site.domain, v.t, site.admin);
     const a = entry(site, v, token, uri, found.client);
     const form = hasForm(invite) ? `${invitePath(site, token, '/register')}?app=${encodeURIComponent(a.id)}` : undefined;
     reply.header('Link', `<${uri}>; rel="alternate"`);

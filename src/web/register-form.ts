@@ -3,11 +3,10 @@
 import type { FastifyInstance, FastifyReply, RouteShorthandOptions } from 'fastify';
 import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
 import { localize } from '../invites/policy.js';
-import { roleName } from '../invites/describe.js';
 import type { Invite } from '../invites/types.js';
 import { findClient, storeUrl } from './clients.js';
 import { deadEndOf, sendDeadEnd } from './dead-ends.js';
-import { inviteText } from './invite-view.js';
+import { inviteText, rolesText } from './invite-view.js';
 import { MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH } from './password-policy.js';
 import { hasForm, registerWithInvite } from './registration.js';
 import { invitePath, pageBase, sendHtml, sendMessage, sendRedirect, sendState, type Site, visit } from './site.js';
@@ -44,34 +43,18 @@ interface FormState {
   errorField?: 'username' | 'password';
 }
 
-/**
- * The sentence about the invite's roles: where the server cannot give roles (no bridge, or
- * ejabberd), they are the invite service's only, and the page says so.
- */
-function rolesText(site: Site, v: Visit, invite: Invite): string | undefined {
-  const text = inviteText(invite, site.domain, v.t).roles;
-  if (!text || site.admin.grantsRoles !== false) return text;
-  return v.t('web.invite.rolesHere', { domain: site.domain, roles: invite.roles.map((r) => roleName(r, v.lang)).join(', ') });
-}
-
-/** The form's lead: on a server that cannot make contacts (no bridge), an account+contact invite does not promise them. */
-function leadText(site: Site, v: Visit, invite: Invite, lead: string[]): string[] {
-  if (invite.kind !== 'account-contact' || site.admin.makesContacts !== false) return lead;
-  return [...lead.slice(0, -1), v.t('web.invite.accountContact.doesNoContacts', { inviter: invite.inviter ?? '', domain: site.domain })];
-}
-
 /** The app the person picked on its page (carried through the form), if it is one of the list. */
 const chosenApp = (site: Site, id: string | undefined) => (id ? findClient(site.clients, id) : undefined);
 
 function sendForm(site: Site, v: Visit, reply: FastifyReply, status: number, token: string, invite: Invite, app: string | undefined, state: FormState = {}): FastifyReply {
   const { t } = v;
-  const text = inviteText(invite, site.domain, t);
+  const text = inviteText(invite, site.domain, t, site.admin);
   const uri = site.service.uri(invite, token);
   const reset = invite.kind === 'reset';
   return sendHtml(reply, status, site.views.render('register', {
     ...pageBase(site, v, reset ? text.title : t('web.form.title', { domain: site.domain }), uri),
-    lead: leadText(site, v, invite, text.lead),
-    roles: rolesText(site, v, invite),
+    lead: text.lead,
+    roles: text.roles,
     reset,
     fixedUsername: invite.username,
     username: state.username ?? '',
@@ -149,7 +132,7 @@ export function registerRoutes(app: FastifyInstance, site: Site, limit: Register
         reset,
         inviter: invite.inviter,
         contacts,
-        roles: rolesText(site, v, invite),
+        roles: rolesText(invite, site.domain, v.t, site.admin),
         app: picked && { name: picked.client.name, links: picked.client.links.map((l) => ({ label: inLang(l.label, l.labels, v), url: storeUrl(l, uri) })) },
         bot: site.botJid,
         ...platformsFor(site, v, token, uri),
