@@ -22,6 +22,7 @@ export const EJABBERD_SPECS: readonly string[] = [
   'test/conformance/invite-clients.test.ts',
   'test/faults/fuzz.test.ts',
   'test/faults/reconnect.test.ts',
+  'test/abuse/bridge-input.test.ts',
   'test/abuse/growth.test.ts',
   'test/abuse/held-up.test.ts',
   'test/abuse/preauth.test.ts',

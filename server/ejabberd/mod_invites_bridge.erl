@@ -37,6 +37,8 @@
 %%% gen_mod
 
 start(Host, _Opts) ->
+    component(Host) == undefined andalso
+        ?ERROR_MSG("mod_invites_bridge on ~ts: no component option: every registration is refused", [Host]),
     ejabberd_hooks:add(c2s_pre_auth_features, Host, ?MODULE, pre_auth_features, 50),
     %% Before mod_register (50): a registration is decided here first.
     ejabberd_hooks:add(c2s_unauthenticated_packet, Host, ?MODULE, unauthenticated_packet, 40),
@@ -46,7 +48,7 @@ start(Host, _Opts) ->
     %% Before mod_privilege (50), which on 24.x drops every IQ a component sends to a
     %% bare JID of a host that loads it, unless wrapped per XEP-0356: ours are not.
     ejabberd_hooks:add(component_send_packet, ?MODULE, component_send_packet, 10),
-    ?INFO_MSG("mod_invites_bridge on ~ts: component ~ts", [Host, component(Host)]),
+    ?INFO_MSG("mod_invites_bridge on ~ts: component ~ts", [Host, component(Host) == undefined orelse component(Host)]),
     ok.
 
 stop(Host) ->
@@ -70,10 +72,11 @@ mod_options(_Host) -> [{component, undefined}, {timeout, 5}].
 
 mod_doc() -> #{desc => ["Bridge to the invite service's component (docs/bridge-protocol.md)."]}.
 
+%% The configured component's domain (nameprepped); undefined: not set, so nothing is asked and all is refused.
 component(Host) ->
     case gen_mod:get_module_opt(Host, ?MODULE, component) of
-        undefined -> <<"invites.", Host/binary>>;
-        C -> C
+        undefined -> undefined;
+        C -> jid:nameprep(C)
     end.
 
 timeout_ms(Host) -> max(1, round(gen_mod:get_module_opt(Host, ?MODULE, timeout) * 1000)).
@@ -87,7 +90,18 @@ pre_auth_features(Acc, _Host) ->
 
 %%% Before authentication: the token IQ (XEP-0445) and in-band registration (XEP-0077).
 
-unauthenticated_packet(#{server := Host} = State, Pkt) ->
+%% lserver: `server` is the stream's `to` as the client wrote it ('LOCALHOST'). A crash here
+%% would let mod_register (the next hook) take the registration, and ejabberd would log the
+%% packet, password included: every failure is answered here and logged without its data.
+unauthenticated_packet(#{lserver := Host} = State, Pkt) ->
+    try unauthenticated(Host, State, Pkt)
+    catch Class:Reason ->
+        ?ERROR_MSG("mod_invites_bridge: a request before authentication failed (~p:~p); refused", [Class, reason_name(Reason)]),
+        reply(State, Host, iq_error(Pkt, wait, <<"internal-server-error">>, <<"The invite service could not take this request; try again later">>))
+    end;
+unauthenticated_packet(State, _Pkt) -> State.
+
+unauthenticated(Host, State, Pkt) ->
     case is_iq(Pkt) of
         false -> State;
         true ->
@@ -101,8 +115,12 @@ unauthenticated_packet(#{server := Host} = State, Pkt) ->
                     end;
                 _ -> State
             end
-    end;
-unauthenticated_packet(State, _Pkt) -> State.
+    end.
+
+%% What a failure was, without the data it carried (a function_clause names its arguments).
+reason_name(R) when is_atom(R) -> R;
+reason_name(R) when is_tuple(R), is_atom(element(1, R)) -> element(1, R);
+reason_name(_) -> other.
 
 preauth(Host, State, Pkt, El) ->
     case attr(<<"token">>, El) of
@@ -119,8 +137,9 @@ preauth(Host, State, Pkt, El) ->
 
 register(Host, State, Pkt, Query) ->
     case credentials(Query) of
-        %% An account removal: mod_register checks the password and answers it.
-        remove -> State;
+        %% Never passed on either: before authentication mod_register refuses every removal
+        %% itself, and a <remove/> it does not read (another namespace) would have it register.
+        remove -> reply(State, Host, iq_error(Pkt, auth, <<"forbidden">>, <<"Access denied by service policy">>));
         %% Never passed on: mod_register would register what the service never saw.
         undefined -> reply(State, Host, iq_error(Pkt, modify, <<"bad-request">>, <<"A username and a password are required">>));
         {User, Password} ->
@@ -176,10 +195,20 @@ finish(Host, State, Pkt, LUser, Token, Reservation, ok) ->
     Jid = <<LUser/binary, "@", Host/binary>>,
     notify(Host, el(<<"commit">>, [{<<"reservation">>, Reservation}, {<<"token">>, Token}, {<<"jid">>, Jid}]), <<"use by ", Jid/binary>>),
     ?INFO_MSG("mod_invites_bridge: ~ts registered with an invite from ~ts", [Jid, ip(State)]),
-    reply(State, Host, xmpp:make_iq_result(Pkt));
+    notify_admins(Jid, State),
+    %% Used: a second registration on this stream needs its own preauth, and no later crash
+    %% report of this process prints the token.
+    reply(maps:remove(invites_token, State), Host, xmpp:make_iq_result(Pkt));
 finish(Host, State, Pkt, _LUser, _Token, Reservation, {error, Type, Condition, Text}) ->
     notify(Host, el(<<"release">>, [{<<"reservation">>, Reservation}]), <<"release of a hold">>),
     reply(State, Host, iq_error(Pkt, Type, Condition, Text)).
+
+%% mod_register's registration notices (registration_watchers), as for any in-band registration.
+notify_admins(Jid, State) ->
+    Address = case maps:get(ip, State, undefined) of {A, _Port} -> A; _ -> undefined end,
+    try mod_register:send_registration_notifications(mod_register, jid:decode(Jid), Address)
+    catch _:_ -> ok
+    end.
 
 auth_error(exists) -> {error, cancel, <<"conflict">>, <<"The username is already taken">>};
 auth_error(invalid_jid) -> {error, modify, <<"jid-malformed">>, <<"Malformed username">>};
@@ -195,12 +224,13 @@ strong_enough(Host, Password) ->
     catch _:_ -> true
     end.
 
-%% Username and password, as plain fields or as a submitted data form.
+%% Username and password, as plain fields or as a submitted data form; `remove` for any
+%% <remove/>, whatever its namespace.
 credentials(Query) ->
-    case child(<<"remove">>, Query) of
-        #xmlel{} -> remove;
-        undefined ->
-            case {child(<<"username">>, Query), child(<<"password">>, Query)} of
+    case [R || #xmlel{name = <<"remove">>} = R <- Query#xmlel.children] of
+        [_ | _] -> remove;
+        [] ->
+            case {own(<<"username">>, Query), own(<<"password">>, Query)} of
                 {#xmlel{} = U, #xmlel{} = P} -> {cdata(U), cdata(P)};
                 _ ->
                     case [X || #xmlel{name = <<"x">>} = X <- Query#xmlel.children, xmlns(X) == ?NS_DATA] of
@@ -231,9 +261,23 @@ in_subscription(Acc, Pres) ->
                 [Token | _] ->
                     %% The token never reaches the user, approved or not (issue 14: no token in storage).
                     Plain = xmpp:set_els(Pres, [E || E <- Els, not is_preauth(E)]),
-                    %% Not in this process: it may be the one that reads the component's answer
-                    %% (a request sent by a component), and a client's stream should not stall.
-                    spawn(fun() -> subscription(Token, Plain) end),
+                    User = jid:remove_resource(xmpp:get_to(Pres)),
+                    Contact = jid:remove_resource(xmpp:get_from(Pres)),
+                    {LU, LS, _} = jid:tolower(User),
+                    {_, ContactHost, _} = jid:tolower(Contact),
+                    case mod_roster:get_jid_info(undefined, LU, LS, Contact) of
+                        %% Approved before: nothing to spend; mod_roster answers it as any request.
+                        {S, _, _} when S == from; S == both -> ejabberd_router:route(Plain);
+                        %% Sent by our component, this runs in the process that reads the
+                        %% component's answers: asked from another one.
+                        _ ->
+                            case ContactHost == component(LS) of
+                                true -> spawn(fun() -> subscription(Token, User, Contact, Plain) end);
+                                %% Here, as Prosody does in the session's thread: the sender's next
+                                %% stanza (Siskin's `subscribed`) comes after the approval.
+                                false -> subscription(Token, User, Contact, Plain)
+                            end
+                    end,
                     {stop, false}
             end;
         _ -> Acc
@@ -242,17 +286,21 @@ in_subscription(Acc, Pres) ->
 is_preauth(#xmlel{name = <<"preauth">>} = E) -> xmlns(E) == ?NS_PARS;
 is_preauth(_) -> false.
 
-subscription(Token, Pres) ->
-    To = jid:remove_resource(xmpp:get_to(Pres)),
-    From = jid:remove_resource(xmpp:get_from(Pres)),
+subscription(Token, To, From, Pres) ->
     {_, Host, _} = jid:tolower(To),
-    Ask = el(<<"subscription">>, [{<<"token">>, Token}, {<<"user">>, jid:encode(To)}, {<<"contact">>, jid:encode(From)}]),
-    case Token /= <<>> andalso call(Host, set, Ask) of
+    %% As the server writes them (nodeprep), so that they compare with the invite's inviter.
+    Ask = el(<<"subscription">>, [{<<"token">>, Token}, {<<"user">>, bare(To)}, {<<"contact">>, bare(From)}]),
+    try Token /= <<>> andalso call(Host, set, Ask) of
         {ok, _} -> approve(To, From, Pres);
         _ ->
             %% Not approved: the request goes on to the user as any other, without its token.
             ejabberd_router:route(Pres)
+    catch Class:Reason ->
+        ?ERROR_MSG("mod_invites_bridge: a subscription with an invite failed (~p:~p); passed on unapproved", [Class, reason_name(Reason)]),
+        ejabberd_router:route(Pres)
     end.
+
+bare(J) -> jid:encode(jid:tolower(jid:remove_resource(J))).
 
 %% As if the user had accepted: their roster records the request, then their own
 %% `subscribed` and, unless they already asked, their `subscribe`. A contact on this
@@ -291,13 +339,22 @@ presence(Type, From, To) ->
 
 %%% Component -> bridge
 
-%% A bridge request from a component goes on to be routed as it is (process_iq checks the sender).
+%% Our component's bridge IQ to a host that runs the bridge goes on to be routed as it is,
+%% past mod_privilege; anything else is left to it.
 component_send_packet({Pkt, _State} = Acc) ->
-    case is_iq(Pkt) andalso [E || #xmlel{} = E <- xmpp:get_els(Pkt), xmlns(E) == ?NS] /= [] of
+    try is_iq(Pkt) andalso lists:member(xmpp:get_type(Pkt), [get, set, result]) andalso ours(Pkt) of
         true -> {stop, Acc};
         false -> Acc
+    catch _:_ -> Acc
     end;
 component_send_packet(Acc) -> Acc.
+
+ours(Pkt) ->
+    case {jid:tolower(xmpp:get_to(Pkt)), jid:tolower(xmpp:get_from(Pkt)), [E || #xmlel{} = E <- xmpp:get_els(Pkt)]} of
+        {{<<>>, Host, <<>>}, {<<>>, From, <<>>}, [El]} ->
+            xmlns(El) == ?NS andalso gen_mod:is_loaded(Host, ?MODULE) andalso From == component(Host);
+        _ -> false
+    end.
 
 %% gen_iq_handler decodes a request with this when exported: ours stay XML (xmpp knows no such tags).
 decode_iq_subel(El) -> El.
@@ -332,8 +389,8 @@ handle(Host, set, <<"befriend">>, El) ->
             case ejabberd_auth:user_exists(AU, Host) andalso ejabberd_auth:user_exists(BU, Host) of
                 false -> {error, err_item_not_found, <<"No such account">>};
                 true ->
-                    ok = both(AJ, BJ),
-                    ok = both(BJ, AJ),
+                    lets_see(AJ, BJ),
+                    lets_see(BJ, AJ),
                     ?INFO_MSG("mod_invites_bridge: ~ts and ~ts are now contacts", [jid:encode(AJ), jid:encode(BJ)]),
                     ok
             end;
@@ -342,8 +399,9 @@ handle(Host, set, <<"befriend">>, El) ->
 handle(Host, get, <<"account">>, El) ->
     case local(Host, attr(<<"jid">>, El)) of
         {U, J} ->
-            Admin = acl:match_rule(Host, configure, J) == allow,
-            {result, [{<<"exists">>, atom_to_binary(ejabberd_auth:user_exists(U, Host), utf8)},
+            Exists = ejabberd_auth:user_exists(U, Host),
+            Admin = Exists andalso acl:match_rule(Host, configure, J) == allow,
+            {result, [{<<"exists">>, atom_to_binary(Exists, utf8)},
                       {<<"admin">>, atom_to_binary(Admin, utf8)}]};
         _ -> {error, err_bad_request, <<"jid must be a local bare JID">>}
     end;
@@ -366,11 +424,16 @@ handle(_Host, get, <<"info">>, _El) ->
 handle(_Host, _Type, _Name, _El) ->
     {error, err_feature_not_implemented, <<"Unknown bridge request">>}.
 
-%% Subscription both in Owner's roster, with roster pushes (and presence) to Owner's sessions.
-both(Owner, Contact) ->
-    Item = decode(#xmlel{name = <<"item">>,
-                         attrs = [{<<"xmlns">>, ?NS_ROSTER}, {<<"jid">>, jid:encode(Contact)}, {<<"subscription">>, <<"both">>}]}),
-    mod_roster:set_item_and_notify_clients(Owner, Item, true).
+%% Watcher subscribes to Owner's presence and Owner approves, both recorded as mod_roster
+%% records them (roster pushes, presence): the names and groups the two gave each other stay,
+%% where a roster set would replace them. Twice, once each way, makes `both`; again, no change.
+lets_see(Owner, Watcher) ->
+    Ask = presence(subscribe, Watcher, Owner),
+    mod_roster:out_subscription(Ask),
+    mod_roster:in_subscription(false, Ask),
+    Yes = presence(subscribed, Owner, Watcher),
+    mod_roster:out_subscription(Yes),
+    mod_roster:in_subscription(false, Yes).
 
 %% {LUser, Jid} for a bare JID of an account of Host; undefined otherwise.
 local(Host, Value) ->
@@ -392,19 +455,31 @@ version() ->
 %%% Calls to the component
 
 %% Ask and wait, in this process (a client's stream before authentication, or one of our own).
+%% Only while the component is connected here: otherwise the request (a token, an address)
+%% would be routed elsewhere, to s2s where it is on.
 call(Host, Type, El) ->
-    Ref = make_ref(),
-    Timeout = timeout_ms(Host),
-    ejabberd_router:route_iq(iq(Host, Type, El), Ref, self(), Timeout),
-    receive
-        {iq_reply, Reply, Ref} -> answer(Reply)
-    after Timeout + 1000 -> unreachable
+    case reachable(Host) of
+        false -> unreachable;
+        true ->
+            Ref = make_ref(),
+            Timeout = timeout_ms(Host),
+            ejabberd_router:route_iq(iq(Host, Type, El), Ref, self(), Timeout),
+            receive
+                {iq_reply, Reply, Ref} -> answer(component(Host), Reply)
+            after Timeout + 1000 -> unreachable
+            end
+    end.
+
+reachable(Host) ->
+    case component(Host) of
+        undefined -> false;
+        Component -> ejabberd_router:is_my_route(Component)
     end.
 
 %% A refusal decided by the component carries <refused/>; any other error, or none in time, is "unreachable".
-answer(timeout) -> unreachable;
-answer(Reply) ->
-    case xmpp:get_type(Reply) of
+answer(_Component, timeout) -> unreachable;
+answer(Component, Reply) ->
+    case jid:tolower(xmpp:get_from(Reply)) == {<<>>, Component, <<>>} andalso xmpp:get_type(Reply) of
         result -> {ok, case [E || #xmlel{} = E <- xmpp:get_els(Reply)] of [E | _] -> E; [] -> #xmlel{} end};
         error ->
             %% Passed on as type, condition and text only, as the Prosody bridge does.
@@ -430,7 +505,8 @@ is_refusal(Err) ->
 %% Fire and forget (commit, release): the component settles what it never hears.
 notify(Host, El, What) ->
     Component = component(Host),
-    ejabberd_router:route_iq(iq(Host, set, El),
+    reachable(Host) orelse ?WARNING_MSG("invite component ~ts: ~ts not confirmed (not connected)", [Component, What]),
+    reachable(Host) andalso ejabberd_router:route_iq(iq(Host, set, El),
                              fun(timeout) ->
                                     ?WARNING_MSG("invite component ~ts: ~ts not confirmed (timeout)", [Component, What]);
                                 (Reply) ->
@@ -488,6 +564,13 @@ attr(Name, #xmlel{attrs = Attrs}) ->
 
 child(Name, #xmlel{children = Children}) ->
     case [C || #xmlel{name = N} = C <- Children, N == Name] of
+        [C | _] -> C;
+        [] -> undefined
+    end.
+
+%% A child of the register query in the query's own namespace (no xmlns of its own, or that one).
+own(Name, #xmlel{children = Children}) ->
+    case [C || #xmlel{name = N} = C <- Children, N == Name, lists:member(xmlns(C), [<<>>, ?NS_REGISTER])] of
         [C | _] -> C;
         [] -> undefined
     end.

@@ -2,6 +2,7 @@
 // xmpp.js users messaging the bot.
 import { expect } from 'chai';
 import xml from '@xmpp/xml';
+import { eventually } from '../helpers/eventually.js';
 import { BOT, DOMAIN, serverName, type Stack, startStack } from '../helpers/stack.js';
 import type { User } from '../helpers/xmpp-user.js';
 
@@ -261,9 +262,12 @@ describe(`bot text commands (real ${serverName()})`, function () {
 
     it('reconnects by itself after the server restarts', async () => {
       await stack.server.restart();
+      // Back online by itself (xmpp.js retries every second); under load a restart takes a while.
+      const status = await eventually(async () => stack.app.bot.xmpp.status, (s) => s === 'online', 30_000);
+      expect(status).to.equal('online');
       const again = await stack.user(`alice@${DOMAIN}`);
       let reply = '';
-      for (let i = 0; i < 20 && !reply; i++) reply = await again.ask(BOT, 'help', 1000).catch(() => '');
+      for (let i = 0; i < 10 && !reply; i++) reply = await again.ask(BOT, 'help', 3000).catch(() => '');
       expect(reply).to.match(/^Commands you can use/);
     });
   });
