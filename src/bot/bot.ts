@@ -9,6 +9,7 @@ import { type Lang, pickLanguage } from '../i18n/i18n.js';
 import { log } from '../log.js';
 import { SenderLimit, tooFast } from '../rate-limit.js';
 import { attachDebug } from '../xmpp/debug.js';
+import { guardStalls } from '../xmpp/stall-guard.js';
 import { oobMessage } from '../xmpp/oob.js';
 import { type Element, NS_ROSTER, presence, textMessage, xml } from '../xmpp/stanzas.js';
 import type { Dispatcher } from './dispatch.js';
@@ -112,6 +113,7 @@ export class Bot {
     this.presenceAnswers = new PresenceAnswers(opts.presenceLimits);
     const policy = { domain, admins: (opts.admins ?? []).map((a) => a.toLowerCase()) };
     if (opts.debug) attachDebug(this.xmpp, 'bot');
+    guardStalls(this.xmpp, 'bot connection');
     this.xmpp.on('error', (e: Error) => log.warn(`bot connection: ${e.message}`));
     this.xmpp.on('offline', () => log.info('bot offline'));
     // The header of each stream the server opens (the last one, after authentication, is the one stanzas come on).

@@ -8,6 +8,7 @@ import reconnect from '@xmpp/reconnect';
 import { log } from '../log.js';
 import { NS_BRIDGE, bridgeElement } from '../xmpp/bridge-protocol.js';
 import { attachDebug } from '../xmpp/debug.js';
+import { guardStalls } from '../xmpp/stall-guard.js';
 import { iq } from '../xmpp/stanzas.js';
 import { ComponentConnection } from './connection.js';
 
@@ -37,6 +38,7 @@ export class Component {
     this.iqCaller = iqCaller({ middleware: mw, entity });
     this.iqCallee = iqCallee({ middleware: mw, entity });
     if (opts.debug) attachDebug(entity, 'component');
+    guardStalls(entity, 'component connection');
 
     // xmpp.js reconnects after a fixed delay; double it on each failure instead.
     const backoff = opts.backoff ?? DEFAULT_BACKOFF;

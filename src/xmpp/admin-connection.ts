@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { client, type Client } from '@xmpp/client';
 import { log } from '../log.js';
 import { attachDebug } from './debug.js';
+import { guardStalls } from './stall-guard.js';
 
 export interface AdminConnectionOptions {
   service: string;
@@ -24,6 +25,7 @@ export class AdminConnection {
     const resource = `${opts.resource}-web-${randomBytes(4).toString('hex')}`;
     this.xmpp = client({ service: opts.service, domain, username, password: opts.password, resource });
     if (opts.debug) attachDebug(this.xmpp, 'web-admin');
+    guardStalls(this.xmpp, 'web admin connection');
     this.xmpp.on('error', (e: Error) => log.warn(`web admin connection: ${e.message}`));
   }
 

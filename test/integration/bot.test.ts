@@ -263,7 +263,7 @@ describe(`bot text commands (real ${serverName()})`, function () {
     it('reconnects by itself after the server restarts', async () => {
       await stack.server.restart();
       // Back online by itself (xmpp.js retries every second); under load a restart takes a while.
-      const status = await eventually(async () => stack.app.bot.xmpp.status, (s) => s === 'online', 30_000);
+      const status = await eventually(async () => stack.app.bot.xmpp.status, (s) => s === 'online', 45_000);
       expect(status).to.equal('online');
       const again = await stack.user(`alice@${DOMAIN}`);
       let reply = '';

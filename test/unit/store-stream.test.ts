@@ -139,17 +139,14 @@ describe('invite store files, streamed', () => {
     }
   });
 
-  it('opens a snapshot of 200,000 invites while a 10 ms timer keeps firing (no gap over 100 ms): it is read a slice at a time', async function () {
+  it('opens a snapshot of 200,000 invites while a 10 ms timer keeps firing: it is read a slice at a time', async function () {
     this.timeout(120_000);
     const n = 200_000;
     await new SnapshotFile(file).write(n, (i) => inviteJson(invite(i, t0)), roles);
-    let gap = 0;
-    let last = performance.now();
-    const timer = setInterval(() => {
-      const now = performance.now();
-      gap = Math.max(gap, now - last);
-      last = now;
-    }, 10);
+    // Counted, not timed: a store read in one go lets the timer fire once at most, however
+    // fast the machine. How long the loop waits at most is bench 3's figure (npm run bench -- 3).
+    let ticks = 0;
+    const timer = setInterval(() => { ticks++; }, 10);
     let s: LowdbStore;
     try {
       s = await openStore();
@@ -157,7 +154,7 @@ describe('invite store files, streamed', () => {
       clearInterval(timer);
     }
     expect((await s.stats()).invites).to.equal(n);
-    expect(gap, 'the longest time the timer could not fire, ms').to.be.below(100);
+    expect(ticks, 'times the timer fired while the store opened').to.be.at.least(5);
     // And it reads right: a token from the middle, a creator's page.
     expect((await s.findByHash(hashToken(tokenOf(123_457))))?.id).to.equal(invite(123_457, t0).id);
     const page = await s.page({ createdBy: 'user3@example.org', openAt: new Date(), limit: 5 });
