@@ -148,7 +148,7 @@ export function judge(f: DoctorFacts, c: DoctorConfig): Check[] {
 
   // XEP-0356: only seen by a component connecting here. Reported, never asked for: this
   // service makes contacts through the bridge, and a roster right is one less to grant.
-  const unused = 'this service does not use it (mod_invites_bridge makes contacts), so nothing needs granting';
+  const unused = 'this service does not use it (contacts are made by mod_invites_bridge, where it is loaded), so nothing needs granting';
   if (f.privilege) {
     // 24.12 also grants `iq` (its namespaces are children, no type).
     const perms = f.privilege.perms.filter((p) => p.type !== 'none').map((p) => (p.type ? `${p.access} ${p.type}` : p.access)).join(', ') || 'nothing';

@@ -36,7 +36,7 @@ describe('doctor: judging the facts', () => {
     const [p] = find(judge(ejabberd({ bridge: { server: 'ejabberd', version: '23.01', via: 'info' } }), config), 'XEP-0356');
     expect(p).to.deep.equal({
       feature: 'XEP-0356', status: 'info',
-      text: 'The server grants the component message outgoing, roster both (urn:xmpp:privilege:1); this service does not use it (mod_invites_bridge makes contacts), so nothing needs granting (ejabberd before 23.10 fails every roster set anyway).',
+      text: 'The server grants the component message outgoing, roster both (urn:xmpp:privilege:1); this service does not use it (contacts are made by mod_invites_bridge, where it is loaded), so nothing needs granting (ejabberd before 23.10 fails every roster set anyway).',
     });
     const [none] = find(judge(ejabberd({ privilege: null }), config), 'XEP-0356');
     expect(none).to.deep.include({ status: 'info' });
