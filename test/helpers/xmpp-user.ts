@@ -33,6 +33,7 @@ export async function connectUser(service: string, jid: string, password: string
   });
   // A failed login (wrong password) must not leave a reconnecting client behind: mocha would never exit.
   await xmpp.start().catch(async (e: unknown) => {
+    xmpp.reconnect.stop();
     await xmpp.stop().catch(() => {});
     throw e;
   });
@@ -63,6 +64,8 @@ export async function connectUser(service: string, jid: string, password: string
       if (!reply) throw new Error(`no reply from ${to} to "${body.slice(0, 40)}"`);
       return reply.getChildText('body') ?? '';
     },
-    stop: () => xmpp.stop().then(() => undefined, () => undefined),
+    // Reconnect first: a stop() that fails (its server already stopped) would leave it retrying
+    // for good, and mocha would never exit.
+    stop: () => { xmpp.reconnect.stop(); return xmpp.stop().then(() => undefined, () => undefined); },
   };
 }
