@@ -62,6 +62,8 @@ const runs: Run[] = [
 ];
 
 const dir = await mkdtemp(join(tmpdir(), 'invites-test-run-'));
+/** How long a run may take to exit once mocha has printed its summary (its after hooks are done by then). */
+const EXIT_GRACE_MS = 60_000;
 
 async function execute(run: Run, i: number): Promise<{ run: Run; code: number; output: string; ms: number }> {
   const file = join(dir, `${i}.log`);
@@ -75,7 +77,17 @@ async function execute(run: Run, i: number): Promise<{ run: Run; code: number; o
     });
     child.stdout.pipe(out, { end: false });
     child.stderr.pipe(out, { end: false });
-    child.on('close', (c, signal) => resolve(c ?? (signal ? 1 : 0)));
+    // Mocha has printed its summary but its process does not end: something a test started is
+    // still running (a reconnecting client kept one alive for good). Said, and failed, not waited for.
+    let hung: NodeJS.Timeout | undefined;
+    child.stdout.on('data', (chunk: Buffer) => {
+      if (hung || !/^\s*\d+ passing/m.test(chunk.toString())) return;
+      hung = setTimeout(() => {
+        out.write(`\n${run.name}: mocha did not exit within ${EXIT_GRACE_MS / 1000} s of its summary: a test left something running\n`);
+        child.kill('SIGKILL');
+      }, EXIT_GRACE_MS);
+    });
+    child.on('close', (c, signal) => { clearTimeout(hung); resolve(c ?? (signal ? 1 : 0)); });
   });
   await new Promise<void>((resolve) => out.end(resolve));
   return { run, code, output: await readFile(file, 'utf8'), ms: Date.now() - started };
