@@ -112,4 +112,6 @@ for (const { run, code, output, ms } of results) {
 process.stdout.write(`\n${summary.join('\n')}\n`);
 const ok = failed === 0 && results.every((r) => r.code === 0);
 process.stdout.write(`tests: ${passed} passed, ${ok ? failed : Math.max(failed, 1)} failed\n`);
-process.exit(ok ? 0 : 1);
+// Not process.exit(): on a pipe (CI's tee) the output is written asynchronously, and exiting
+// at once cut five runs' worth of it short, summary included.
+process.exitCode = ok ? 0 : 1;
