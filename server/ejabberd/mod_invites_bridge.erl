@@ -505,16 +505,19 @@ is_refusal(Err) ->
 %% Fire and forget (commit, release): the component settles what it never hears.
 notify(Host, El, What) ->
     Component = component(Host),
-    reachable(Host) orelse ?WARNING_MSG("invite component ~ts: ~ts not confirmed (not connected)", [Component, What]),
-    reachable(Host) andalso ejabberd_router:route_iq(iq(Host, set, El),
-                             fun(timeout) ->
-                                    ?WARNING_MSG("invite component ~ts: ~ts not confirmed (timeout)", [Component, What]);
-                                (Reply) ->
-                                    case xmpp:get_type(Reply) of
-                                        result -> ok;
-                                        _ -> ?WARNING_MSG("invite component ~ts: ~ts not confirmed (~ts)", [Component, What, condition(Reply)])
-                                    end
-                             end, undefined, timeout_ms(Host)).
+    NotConfirmed = fun(Why) -> ?WARNING_MSG("invite component ~ts: ~ts not confirmed (~ts)", [Component, What, Why]) end,
+    case reachable(Host) of
+        false -> NotConfirmed(<<"not connected">>);
+        true ->
+            ejabberd_router:route_iq(iq(Host, set, El),
+                                     fun(timeout) -> NotConfirmed(<<"timeout">>);
+                                        (Reply) ->
+                                            case xmpp:get_type(Reply) of
+                                                result -> ok;
+                                                _ -> NotConfirmed(condition(Reply))
+                                            end
+                                     end, undefined, timeout_ms(Host))
+    end.
 
 condition(Reply) ->
     case [N || #xmlel{name = <<"error">>} = E <- els(Reply), #xmlel{name = N} = C <- E#xmlel.children,

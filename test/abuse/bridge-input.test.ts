@@ -9,7 +9,7 @@ import { botInviteUri } from '../helpers/bot-reply.js';
 import { eventually } from '../helpers/eventually.js';
 import { iqError, openUnauthenticated } from '../helpers/raw-iq.js';
 import { BOT, DOMAIN, PASSWORD, serverName, type Stack, startStack } from '../helpers/stack.js';
-import type { User } from '../helpers/xmpp-user.js';
+import { rosterItems, type User } from '../helpers/xmpp-user.js';
 
 const NS_REGISTER = 'jabber:iq:register';
 const SECRET = 'Secr3t-Not-In-Any-Log';
@@ -24,10 +24,7 @@ async function rawRegister(stack: Stack, domain: string, query: Element): Promis
   }
 }
 
-async function rosterItem(user: User, jid: string): Promise<Element | undefined> {
-  const res = await user.xmpp.iqCaller.get(xml('query', { xmlns: 'jabber:iq:roster' }));
-  return res.getChildren('item').find((i: Element) => i.attrs.jid === jid);
-}
+const rosterItem = async (user: User, jid: string) => (await rosterItems(user)).find((i) => i.attrs.jid === jid);
 
 describe(`abuse: registrations the bridge must not pass on, and contacts kept as named (real ${serverName()})`, function () {
   this.timeout(60_000);

@@ -7,17 +7,12 @@ import { botInviteUri } from '../helpers/bot-reply.js';
 import { eventually } from '../helpers/eventually.js';
 import { iqError, openUnauthenticated } from '../helpers/raw-iq.js';
 import { BOT, DOMAIN, PASSWORD, serverName, type Stack, startStack } from '../helpers/stack.js';
-import { connectUser, type User } from '../helpers/xmpp-user.js';
+import { connectUser, rosterOf, type User } from '../helpers/xmpp-user.js';
 import { CLIENTS, type ClientProfile, parseInviteUri, registerLike } from './clients.js';
 
 const BOSS = `boss@${DOMAIN}`;
-const NS_ROSTER = 'jabber:iq:roster';
 
-async function rosterItem(user: User, jid: string): Promise<{ subscription: string; ask?: string } | undefined> {
-  const res = await user.xmpp.iqCaller.request(xml('iq', { type: 'get' }, xml('query', { xmlns: NS_ROSTER })));
-  const item = (res.getChild('query', NS_ROSTER)!.getChildren('item') as Element[]).find((i) => i.attrs.jid === jid);
-  return item && { subscription: String(item.attrs.subscription), ask: item.attrs.ask as string | undefined };
-}
+const rosterItem = async (user: User, jid: string) => (await rosterOf(user)).get(jid);
 
 /** An invite URI from the bot, as the person would get it in chat. */
 const uriFrom = (user: User, command: string) => botInviteUri(user, BOT, command);

@@ -69,3 +69,14 @@ export async function connectUser(service: string, jid: string, password: string
     stop: () => { xmpp.reconnect.stop(); return xmpp.stop().then(() => undefined, () => undefined); },
   };
 }
+
+/** `user`'s roster items, as the server sends them. */
+export async function rosterItems(user: User): Promise<Element[]> {
+  const res = await user.xmpp.iqCaller.request(xml('iq', { type: 'get' }, xml('query', { xmlns: 'jabber:iq:roster' })));
+  return res.getChild('query', 'jabber:iq:roster')!.getChildren('item') as Element[];
+}
+
+/** Each contact's subscription and pending ask, by bare JID. */
+export async function rosterOf(user: User): Promise<Map<string, { subscription: string; ask?: string }>> {
+  return new Map((await rosterItems(user)).map((i) => [String(i.attrs.jid), { subscription: String(i.attrs.subscription), ask: i.attrs.ask as string | undefined }]));
+}

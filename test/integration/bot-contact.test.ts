@@ -8,18 +8,12 @@ import { freePorts } from '../../src/server/free-port.js';
 import { CAPS_NODE, capsVer } from '../../src/xmpp/caps.js';
 import { eventually } from '../helpers/eventually.js';
 import { BOT, DOMAIN, serverName, type Stack, startStack } from '../helpers/stack.js';
-import type { User } from '../helpers/xmpp-user.js';
+import { rosterOf, type User } from '../helpers/xmpp-user.js';
 
 const NS_NICK = 'http://jabber.org/protocol/nick';
 const NS_COMMANDS = 'http://jabber.org/protocol/commands';
-const NS_ROSTER = 'jabber:iq:roster';
 const OTHER = 'other.localhost';
 
-async function rosterOf(user: User): Promise<Map<string, { subscription: string; ask?: string }>> {
-  const res = await user.xmpp.iqCaller.request(xml('iq', { type: 'get' }, xml('query', { xmlns: NS_ROSTER })));
-  const items = res.getChild('query', NS_ROSTER)!.getChildren('item') as Element[];
-  return new Map(items.map((i) => [String(i.attrs.jid), { subscription: String(i.attrs.subscription), ask: i.attrs.ask as string | undefined }]));
-}
 
 /** eventually(), failing when the condition never held. */
 async function until<T>(probe: () => Promise<T>, ok: (v: T) => boolean, what: string): Promise<T> {

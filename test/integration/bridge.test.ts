@@ -8,7 +8,7 @@ import { type Actor } from '../../src/invites/types.js';
 import { openRegistration, refusal, registerWith } from '../helpers/ibr.js';
 import { bridgeOptions } from '../../src/server/prosody/bridge-setup.js';
 import { COMPONENT, COMPONENT_SECRET, DOMAIN, PASSWORD, serverName, type Stack, startStack } from '../helpers/stack.js';
-import { connectUser, type User } from '../helpers/xmpp-user.js';
+import { connectUser, rosterOf } from '../helpers/xmpp-user.js';
 import { eventually } from '../helpers/eventually.js';
 
 const BOSS: Actor = { jid: `boss@${DOMAIN}` };
@@ -23,11 +23,6 @@ async function mint(stack: Stack, actor: Actor, req: CreateRequest): Promise<str
 const register = (stack: Stack, user: { token?: string; username: string; password?: string }) =>
   registerWith(stack.server.service, DOMAIN, { password: PASSWORD, ...user });
 
-async function rosterOf(user: User): Promise<Map<string, { subscription: string; ask?: string }>> {
-  const res = await user.xmpp.iqCaller.request(xml('iq', { type: 'get' }, xml('query', { xmlns: 'jabber:iq:roster' })));
-  const items = res.getChild('query', 'jabber:iq:roster')!.getChildren('item') as Element[];
-  return new Map(items.map((i) => [String(i.attrs.jid), { subscription: String(i.attrs.subscription), ask: i.attrs.ask as string | undefined }]));
-}
 
 
 const login = (stack: Stack, jid: string, password = PASSWORD) => connectUser(stack.server.service, jid, password).then((u) => { stack.users.push(u); return u; });

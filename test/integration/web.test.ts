@@ -3,23 +3,19 @@
 // path, the QR code sent in chat, and hostile names rendered harmless.
 import { join } from 'node:path';
 import { expect } from 'chai';
-import xml, { type Element } from '@xmpp/xml';
 import { App } from '../../src/app.js';
 import { parseConfig } from '../../src/config.js';
 import { freePorts } from '../../src/server/free-port.js';
 import { refusal, registerWith } from '../helpers/ibr.js';
 import { BOT, DOMAIN, PASSWORD, serverName, type Stack, startStack } from '../helpers/stack.js';
 import { csrfOf, heading, tokenOf, WebClient } from '../helpers/web.js';
-import { connectUser, type User } from '../helpers/xmpp-user.js';
+import { connectUser, rosterOf, type User } from '../helpers/xmpp-user.js';
 import { eventually } from '../helpers/eventually.js';
 
 const NEW_PASSWORD = 'web-password-1';
 const form = (username: string, password = NEW_PASSWORD) => ({ username, password, password2: password });
 
-async function rosterOf(user: User): Promise<string[]> {
-  const res = await user.xmpp.iqCaller.request(xml('iq', { type: 'get' }, xml('query', { xmlns: 'jabber:iq:roster' })));
-  return (res.getChild('query', 'jabber:iq:roster')!.getChildren('item') as Element[]).map((i) => String(i.attrs.jid));
-}
+const contactsOf = async (user: User): Promise<string[]> => [...(await rosterOf(user)).keys()];
 
 
 describe(`web pages of the running service (real ${serverName()})`, function () {
@@ -171,7 +167,7 @@ describe(`web pages of the running service (real ${serverName()})`, function () 
     const told = await alice.next(BOT, 5000);
     expect(told?.getChildText('body')).to.match(/^newbie@localhost joined with your invite \w+; you are now contacts\./);
     const newbie = await login(`newbie@${DOMAIN}`, NEW_PASSWORD);
-    expect(await eventually(() => rosterOf(newbie), (r) => r.includes(`alice@${DOMAIN}`))).to.include(`alice@${DOMAIN}`);
+    expect(await eventually(() => contactsOf(newbie), (r) => r.includes(`alice@${DOMAIN}`))).to.include(`alice@${DOMAIN}`);
   });
 
   it('a bound invite whose name was taken meanwhile, and a reset of a deleted account: the pages say so (the bridge is asked)', async () => {
