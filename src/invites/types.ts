@@ -38,7 +38,12 @@ export interface Invite {
   roles: Role[];
   maxUses: number;
   uses: InviteUse[];
+  /** Shown to whoever lists invites (admins, the creator), never to the invitee. */
+  note?: string;
+  /** Names of the groups the new account joins (account kinds). */
+  groups?: string[];
   createdAt: string;
+  /** ISO 8601 UTC; NEVER for an invite that does not expire. */
   expiresAt: string;
   revokedAt?: string;
 }
@@ -47,4 +52,7 @@ export interface Invite {
 export type InviteState = 'valid' | 'unknown' | 'expired' | 'used' | 'revoked';
 
 /** Who is asking: an XMPP account, or the local operator (the CLI, or npm start's first-run invite), who may do everything. */
-export type Actor = { jid: string } | { system: 'cli' | 'first-run' };
+export type Actor = { jid: string } | { system: 'cli' | 'first-run' } | { system: 'api'; key: string };
+
+/** The expiry of an invite that never expires: a time every store keeps, and every front end says as "never". */
+export const NEVER = '9999-12-31T23:59:59.999Z';

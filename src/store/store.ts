@@ -37,6 +37,16 @@ export interface StoreStats {
   lastCompactionSeconds?: number;
 }
 
+/** The small documents kept beside the invites, each read and changed whole. */
+export type DocName = 'groups' | 'api-keys';
+
+/** What a document change returns: with `write`, `doc` replaces the document before the change resolves. */
+export interface DocChanged<T> {
+  write: boolean;
+  doc?: unknown;
+  value: T;
+}
+
 export interface InviteStore {
   readonly backend: 'lowdb' | 'postgres';
   /** Several processes may write it at once (so a hold not made here may be in progress elsewhere). */
@@ -73,6 +83,14 @@ export interface InviteStore {
   /** Drop archived invites older than `keepDays`; returns what was dropped (files or a count). */
   pruneArchives(keepDays: number, now: Date): Promise<string[]>;
   stats(): Promise<StoreStats>;
+  /** A document as last stored (a private copy), or undefined when it was never written. */
+  getDoc(name: DocName): Promise<unknown>;
+  /**
+   * Read, change and store one document as one step, as change() does for an invite:
+   * `fn` gets a private copy (undefined at first) and must not await; no other change
+   * to that document, from this process or another, comes between.
+   */
+  changeDoc<T>(name: DocName, fn: (draft: unknown) => DocChanged<T>): Promise<T>;
   /** Wait for every change asked for so far to be durable. */
   flush(): Promise<void>;
   /** Flush, then let go of files, locks and connections. */

@@ -308,6 +308,46 @@ export function storeContract(name: string, open: () => Promise<OpenedStore>): v
       });
     });
 
+    describe('documents (groups, API keys)', () => {
+      it('a document never written is undefined; a change stores it, and a reopen finds it', async () => {
+        expect(await store.getDoc('groups')).to.equal(undefined);
+        const v = await store.changeDoc('groups', (d) => ({ write: true, doc: { list: [{ name: 'Team' }], seen: d ?? null }, value: 7 }));
+        expect(v).to.equal(7);
+        expect(await store.getDoc('groups')).to.deep.equal({ list: [{ name: 'Team' }], seen: null });
+        expect(await store.getDoc('api-keys')).to.equal(undefined);
+        await reopen();
+        expect(await store.getDoc('groups')).to.deep.equal({ list: [{ name: 'Team' }], seen: null });
+      });
+
+      it('a change with write: false, or whose fn throws, leaves the document as it was', async () => {
+        await store.changeDoc('api-keys', () => ({ write: true, doc: { n: 1 }, value: undefined }));
+        await store.changeDoc('api-keys', (d) => { (d as { n: number }).n = 5; return { write: false, value: undefined }; });
+        let threw = false;
+        try {
+          await store.changeDoc('api-keys', () => { throw new Error('no'); });
+        } catch { threw = true; }
+        expect(threw).to.equal(true);
+        expect(await store.getDoc('api-keys')).to.deep.equal({ n: 1 });
+      });
+
+      it('the draft is a private copy: changing what getDoc gave changes nothing stored', async () => {
+        await store.changeDoc('groups', () => ({ write: true, doc: { list: ['a'] }, value: undefined }));
+        const got = (await store.getDoc('groups')) as { list: string[] };
+        got.list.push('b');
+        expect(await store.getDoc('groups')).to.deep.equal({ list: ['a'] });
+      });
+
+      it('30 concurrent changes that each add a member: none is lost', async () => {
+        await Promise.all(Array.from({ length: 30 }, (_, i) => store.changeDoc('groups', (d) => {
+          const doc = (d as { list: number[] } | undefined) ?? { list: [] };
+          doc.list.push(i);
+          return { write: true, doc, value: undefined };
+        })));
+        const doc = (await store.getDoc('groups')) as { list: number[] };
+        expect([...doc.list].sort((a, b) => a - b)).to.deep.equal(Array.from({ length: 30 }, (_, i) => i));
+      });
+    });
+
     describe('roles', () => {
       it('grantRoles adds to what an account has (a union), read synchronously', async () => {
         expect(store.roles('new@example.org')).to.deep.equal([]);

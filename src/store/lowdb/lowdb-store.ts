@@ -9,7 +9,7 @@
 import { open, readdir, stat, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import type { Invite, Role } from '../../invites/types.js';
-import { type Changed, type InviteStore, type Page, type PageQuery, type StoreStats, cursorOf, parseCursor } from '../store.js';
+import { type Changed, type DocChanged, type DocName, type InviteStore, type Page, type PageQuery, type StoreStats, cursorOf, parseCursor } from '../store.js';
 import { KeyedQueue } from '../keyed-queue.js';
 import { log } from '../../log.js';
 import { ensurePrivateDir } from '../../private-files.js';
@@ -18,6 +18,7 @@ import { WriterLock } from './writer-lock.js';
 import { syncDirOf, yieldToLoop } from './fs-sync.js';
 import { InviteTable, inviteJson, isInvite } from './invite-table.js';
 import { Journal, readJournal } from './journal.js';
+import { DocumentFile } from './documents.js';
 import { Pacer } from './lines.js';
 import { SnapshotFile } from './snapshot-file.js';
 
@@ -98,6 +99,7 @@ export class LowdbStore implements InviteStore {
     readonly file: string,
     private readonly opts: StoreOptions,
     private readonly lock: WriterLock,
+    private readonly docs: DocumentFile,
   ) {
     this.table = loaded.table;
     this.roles_ = loaded.roles;
@@ -189,7 +191,8 @@ export class LowdbStore implements InviteStore {
     // after the live one's last whole line: start-up writes nothing the size of the snapshot.
     // The next compaction folds them in (a .journal.old first, as after a compaction that failed).
     const journal = await Journal.resume(paths.journal, opts.fsync ?? false, live.bytes, live.unterminated);
-    const store = new LowdbStore({ table, roles }, snapshot, journal, file, opts, lock);
+    const docs = await DocumentFile.open(file);
+    const store = new LowdbStore({ table, roles }, snapshot, journal, file, opts, lock, docs);
     store.rotatedPending = rotated;
     store.legacySnapshot = read?.legacy ?? false;
     return store;
@@ -435,6 +438,18 @@ export class LowdbStore implements InviteStore {
     } finally {
       this.touched = null;
     }
+  }
+
+  async getDoc(name: DocName): Promise<unknown> {
+    return this.docs.get(name);
+  }
+
+  changeDoc<T>(name: DocName, fn: (draft: unknown) => DocChanged<T>): Promise<T> {
+    return this.changing.run(`doc ${name}`, async () => {
+      const r = fn(this.docs.get(name));
+      if (r.write) await this.docs.put(name, r.doc);
+      return r.value;
+    });
   }
 
   /** Wait for every change asked for so far, and fold it into the snapshot file. */

@@ -11,7 +11,7 @@ import { performance } from 'node:perf_hooks';
 import pg from 'pg';
 import type { Invite, Role } from '../../invites/types.js';
 import { log } from '../../log.js';
-import { type Changed, type InviteStore, type Page, type PageQuery, type StoreStats, cursorOf, parseCursor } from '../store.js';
+import { type Changed, type DocChanged, type DocName, type InviteStore, type Page, type PageQuery, type StoreStats, cursorOf, parseCursor } from '../store.js';
 import { KeyedQueue } from '../keyed-queue.js';
 import { migrate } from './migrate.js';
 
@@ -504,6 +504,38 @@ export class PostgresStore implements InviteStore {
       // A connection whose rollback failed is closed, not reused.
       client.release(broken);
     }
+  }
+
+  async getDoc(name: DocName): Promise<unknown> {
+    const { rows } = await this.pool.query<{ doc: unknown }>('SELECT doc FROM documents WHERE name = $1', [name]);
+    const doc = rows[0]?.doc;
+    return doc === null ? undefined : doc;
+  }
+
+  /** One transaction holding the document's row lock (made first if it is not there), as changeNow does for an invite. */
+  changeDoc<T>(name: DocName, fn: (draft: unknown) => DocChanged<T>): Promise<T> {
+    return this.changing.run(`doc ${name}`, async () => {
+      const client = await this.pool.connect();
+      let open = false;
+      let broken: Error | undefined;
+      try {
+        open = true;
+        await client.query('BEGIN');
+        await client.query("INSERT INTO documents (name, doc) VALUES ($1, 'null'::jsonb) ON CONFLICT (name) DO NOTHING", [name]);
+        const { rows } = await client.query<{ doc: unknown }>('SELECT doc FROM documents WHERE name = $1 FOR UPDATE', [name]);
+        const current = rows[0]?.doc;
+        const r = fn(current === null ? undefined : current);
+        if (r.write) await client.query('UPDATE documents SET doc = $2::jsonb WHERE name = $1', [name, JSON.stringify(r.doc ?? null)]);
+        await client.query('COMMIT');
+        open = false;
+        return r.value;
+      } catch (e) {
+        if (open) await client.query('ROLLBACK').catch((err: Error) => { broken = err; });
+        throw e;
+      } finally {
+        client.release(broken);
+      }
+    });
   }
 
   /**
