@@ -48,9 +48,10 @@ export function parseCli(argv: string[]): Operation {
 
 /** The store's own lock keeps this the only writer (StoreLockedError while the service has it). */
 async function runLocally(config: Config, op: Operation): Promise<Outcome> {
-  const { store, service } = await openCore(config);
+  const core = await openCore(config);
+  const { store, service } = core;
   try {
-    return await runOperation(service, op);
+    return await runOperation(core, op);
   } finally {
     service.close();
     await store.close();

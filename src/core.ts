@@ -1,11 +1,20 @@
 // Open the store and the invite core from configuration: the service and the
 // CLI (under the writer lock) build them the same way.
+import { ApiKeys } from './api/keys.js';
 import type { Config } from './config.js';
+import { GroupService } from './groups/service.js';
 import { InviteService } from './invites/service.js';
 import { openStore } from './store/open-store.js';
 import type { InviteStore } from './store/store.js';
 
-export async function openCore(config: Config): Promise<{ store: InviteStore; service: InviteService }> {
+export interface Core {
+  store: InviteStore;
+  service: InviteService;
+  groups: GroupService;
+  apiKeys: ApiKeys;
+}
+
+export async function openCore(config: Config): Promise<Core> {
   const store = await openStore(config);
   const service = new InviteService(store, {
     domain: config.xmppDomain,
@@ -19,5 +28,7 @@ export async function openCore(config: Config): Promise<{ store: InviteStore; se
     publicUrl: config.publicUrl,
     registrationInviteOnly: config.registrationInviteOnly,
   });
-  return { store, service };
+  const groups = new GroupService(store, config.xmppDomain, (jid) => service.isAdmin(jid));
+  service.groups = groups;
+  return { store, service, groups, apiKeys: new ApiKeys(store) };
 }

@@ -5,12 +5,15 @@ import { describeUse, toldOfUse } from './invites/describe.js';
 import type { UsedEvent } from './invites/service.js';
 import { log } from './log.js';
 import type { XmppServer } from './server/server.js';
+import type { GroupService } from './groups/service.js';
 
 export interface FollowUpDeps {
   /** `languageOf`: the inviter is told in the language they last wrote to the bot in (else English). */
   bot: Pick<Bot, 'tell'> & Partial<Pick<Bot, 'languageOf'>>;
   /** The server seam; absent: nothing can be asked of the server here. */
   server?: Pick<XmppServer, 'makeContacts' | 'grantRoles' | 'grantsRoles'>;
+  /** The groups an invite names are joined here (each join's own follow-up makes the contacts). */
+  groups?: Pick<GroupService, 'add'>;
 }
 
 /**
@@ -56,6 +59,13 @@ export async function followUpOutcome(e: UsedEvent, deps: FollowUpDeps): Promise
     granted = step.outcome === 'done';
     if (step.outcome === 'unsupported') cannot.push('roles');
     if (step.outcome !== 'done') noted(step.outcome)(`invite ${invite.id}: ${e.usedBy} has the roles ${roles.join(', ')} in this service only: ${step.why}`);
+  }
+  // A new account joins the invite's groups; the group's follow-up (groups/joined.ts) makes it every member's contact.
+  if (e.purpose === 'register' && invite.kind !== 'reset' && invite.groups?.length && deps.groups) {
+    for (const name of invite.groups) {
+      const r = await deps.groups.add({ system: 'cli' }, name, e.usedBy, 'invite');
+      if (!r.ok && r.code !== 'member') log.warn(`invite ${invite.id}: ${e.usedBy} did not join the group ${name}: ${r.message}`);
+    }
   }
   // The bridge says it gave them at registration; on a server without roles (ejabberd) it gave none.
   const rolesOnServer = roles.length > 0 && (e.rolesApplied ? server?.grantsRoles === true : granted);

@@ -30,6 +30,9 @@ const CONDITION: Record<Refusal['code'], [ErrorType, string]> = {
   'contact-invites-disabled': ['auth', 'forbidden'],
   quota: ['wait', 'resource-constraint'],
   'bad-uses': ['modify', 'bad-request'],
+  'bad-lifetime': ['modify', 'bad-request'],
+  'bad-note': ['modify', 'bad-request'],
+  'bad-group': ['modify', 'bad-request'],
   'not-found': ['cancel', 'item-not-found'],
 };
 

@@ -1,7 +1,8 @@
 // What the CLI can ask for. Run by the service when it is up (over the control
 // socket) or by the CLI itself under the writer lock: one implementation.
 import { describeCreated, describeListed } from '../invites/describe.js';
-import type { CreateRequest, InviteService, Refusal } from '../invites/service.js';
+import type { Core } from '../core.js';
+import type { CreateRequest, Refusal } from '../invites/service.js';
 
 export type Operation =
   | { op: 'create'; request: CreateRequest }
@@ -23,7 +24,8 @@ function refusalText(r: Refusal): string {
   return r.message;
 }
 
-export async function runOperation(service: InviteService, operation: Operation, now = new Date()): Promise<Outcome> {
+export async function runOperation(core: Pick<Core, 'service' | 'groups' | 'apiKeys'>, operation: Operation, now = new Date()): Promise<Outcome> {
+  const { service } = core;
   switch (operation.op) {
     case 'create': {
       const r = await service.create(CLI, operation.request);

@@ -9,6 +9,8 @@ import { hashToken, looksLikeToken, newId, newToken } from './tokens.js';
 import type { Actor, Invite, InviteKind, InviteState, InviteUse, Role } from './types.js';
 import { inviteUri } from './uri.js';
 import { isValidUsername, normalizeUsername } from './username.js';
+import { type Lifetime, MAX_LIFETIME_SECONDS } from './lifetime.js';
+import { NEVER } from './types.js';
 
 export interface InviteSettings extends PolicySettings {
   /** Seconds an invite stays valid. */
@@ -22,10 +24,23 @@ export interface InviteSettings extends PolicySettings {
   registrationInviteOnly?: boolean;
 }
 
+/** What any invite may carry, with the same names in every front end (--expires-after, --note, --group). */
+export interface InviteOptions {
+  /** Seconds, or 'never' (admins only). Default INVITE_EXPIRY (RESET_EXPIRY for a reset); a non-admin's is at most INVITE_EXPIRY. */
+  expiresAfter?: Lifetime;
+  /** Shown in lists, never to the invitee. */
+  note?: string;
+  /** Groups the new account joins (admins; account kinds). */
+  groups?: string[];
+}
+
 export type CreateRequest =
-  | { kind: 'account'; username?: string; roles?: Role[]; maxUses?: number }
-  | { kind: 'contact' | 'account-contact' }
-  | { kind: 'reset'; username: string };
+  | ({ kind: 'account'; username?: string; roles?: Role[]; maxUses?: number } & InviteOptions)
+  | ({ kind: 'contact' | 'account-contact' } & InviteOptions)
+  | ({ kind: 'reset'; username: string } & InviteOptions);
+
+/** A note's length at most, in characters. */
+export const MAX_NOTE = 200;
 
 export interface CreatedInvite {
   invite: Invite;
@@ -34,11 +49,13 @@ export interface CreatedInvite {
   uri: string;
   /** The web page of the invite, when PUBLIC_URL is set. */
   landingUrl?: string;
+  /** The lifetime asked for was longer than a non-admin may give: it is INVITE_EXPIRY. */
+  capped?: boolean;
 }
 
 export type Refusal = {
   ok: false;
-  code: RefusalCode | Exclude<InviteState, 'valid'> | 'wrong-purpose' | 'username-mismatch' | 'username-taken' | 'no-account' | 'not-yours' | 'no-reservation' | 'in-use';
+  code: RefusalCode | Exclude<InviteState, 'valid'> | 'bad-lifetime' | 'bad-note' | 'bad-group' | 'wrong-purpose' | 'username-mismatch' | 'username-taken' | 'no-account' | 'not-yours' | 'no-reservation' | 'in-use';
 } & Said;
 export type Result<T> = ({ ok: true } & T) | Refusal;
 /** A valid lookup always has its invite; the others may not (unknown). */
@@ -131,6 +148,8 @@ export class InviteService extends EventEmitter<ServiceEvents> {
   private readonly creating = new Map<string, number>();
   /** Set by the app when the server can be asked (through the bridge). */
   server?: ServerAccounts;
+  /** Set by the app: resolves the groups an invite names (absent: invites cannot carry groups). */
+  groups?: { resolve(names: readonly string[]): Promise<{ ok: true; names: string[] } | ({ ok: false } & Said)> };
   /** Set by the app on a shared store: holds are marked with it, and another's hold is settled once it is dead. */
   instance?: InstanceInfo;
   /** Accounts the server reported as its admins, or not, and when it was asked. */
@@ -203,7 +222,7 @@ export class InviteService extends EventEmitter<ServiceEvents> {
   }
 
   private creator(actor: Actor): string {
-    return 'system' in actor ? actor.system : actor.jid;
+    return creatorName(actor);
   }
 
   /** The kind a plain "invite" gives this actor: account+contact when they may invite new users. */
@@ -228,10 +247,15 @@ export class InviteService extends EventEmitter<ServiceEvents> {
         username = u;
       }
     }
+    const asked = (req as { maxUses?: number }).maxUses;
+    if (asked !== undefined && asked !== 1 && req.kind !== 'account') return fail('bad-uses', 'refusal.usesAccountOnly');
     const maxUses = req.kind === 'account' ? req.maxUses ?? 1 : 1;
     if (!Number.isInteger(maxUses) || maxUses < 1 || maxUses > MAX_USES_LIMIT) {
       return fail('bad-uses', 'refusal.badUses', { max: MAX_USES_LIMIT });
     }
+    const subject = await this.subject(actor);
+    const options = await this.checkOptions(req, subject.admin);
+    if (!options.ok) return options;
     if (username && maxUses > 1) return fail('bad-uses', 'refusal.boundOnce');
     // No dead ends: where the server can be asked, a bound name must be free and a reset's account must exist.
     const dead = await this.deadEnd(req.kind, username);
@@ -243,7 +267,7 @@ export class InviteService extends EventEmitter<ServiceEvents> {
     const token = newToken();
     let id = newId();
     while (await this.store.get(id)) id = newId();
-    const ttl = req.kind === 'reset' ? this.settings.resetExpiry : this.settings.inviteExpiry;
+    const ttl = options.ttl ?? (req.kind === 'reset' ? this.settings.resetExpiry : this.settings.inviteExpiry);
     const invite: Invite = {
       id,
       tokenHash: hashToken(token),
@@ -254,8 +278,10 @@ export class InviteService extends EventEmitter<ServiceEvents> {
       roles: req.kind === 'account' ? sortRoles(req.roles ?? []) : [],
       maxUses,
       uses: [],
+      ...(options.note ? { note: options.note } : {}),
+      ...(options.groups.length ? { groups: options.groups } : {}),
       createdAt: now.toISOString(),
-      expiresAt: new Date(now.getTime() + ttl * 1000).toISOString(),
+      expiresAt: ttl === 'never' ? NEVER : new Date(now.getTime() + ttl * 1000).toISOString(),
     };
     // The creator is shown the token only once it is on disk, so it survives a crash.
     // Until then it is not in the store: counted here, so concurrent creations keep to the quotas.
@@ -269,7 +295,58 @@ export class InviteService extends EventEmitter<ServiceEvents> {
     }
     this.emit('created', { invite });
     const landingUrl = this.landingUrl(token);
-    return { ok: true, invite, token, uri: this.uri(invite, token), ...(landingUrl ? { landingUrl } : {}) };
+    return { ok: true, invite, token, uri: this.uri(invite, token), ...(landingUrl ? { landingUrl } : {}), ...(options.capped ? { capped: true } : {}) };
+  }
+
+  /** The per-invite options checked: who may give which, and each value's shape. */
+  private async checkOptions(req: CreateRequest, admin: boolean): Promise<Refusal | { ok: true; ttl?: Lifetime; capped: boolean; note?: string; groups: string[] }> {
+    let ttl = req.expiresAfter;
+    let capped = false;
+    if (ttl !== undefined) {
+      if (ttl === 'never') {
+        if (!admin) return fail('bad-lifetime', 'refusal.neverAdmin');
+      } else if (!Number.isInteger(ttl) || ttl <= 0 || ttl > MAX_LIFETIME_SECONDS) {
+        return fail('bad-lifetime', 'refusal.badLifetime');
+      } else if (!admin && ttl > this.settings.inviteExpiry) {
+        ttl = this.settings.inviteExpiry;
+        capped = true;
+      }
+    }
+    let note: string | undefined;
+    if (req.note !== undefined) {
+      note = req.note.replace(/[\p{Cc}\p{Zl}\p{Zp}]+/gu, ' ').trim();
+      if ([...note].length > MAX_NOTE) return fail('bad-note', 'refusal.noteTooLong', { max: MAX_NOTE });
+    }
+    let groups: string[] = [];
+    if (req.groups?.length) {
+      if (!admin) return fail('not-admin', 'refusal.groupsAdmin');
+      if (req.kind !== 'account' && req.kind !== 'account-contact') return fail('bad-group', 'refusal.groupsAccountOnly');
+      if (!this.groups) return fail('bad-group', 'refusal.noGroup', { name: printable(req.groups[0]!) });
+      const r = await this.groups.resolve(req.groups);
+      if (!r.ok) return { ...r, code: 'bad-group' };
+      groups = r.names;
+    }
+    return { ok: true, ...(ttl !== undefined ? { ttl } : {}), capped, ...(note ? { note } : {}), groups };
+  }
+
+  /**
+   * Invites read from another system (Prosody's own store: import-prosody), added as they
+   * are; one whose token is here already is skipped, so an import can be run again.
+   */
+  async importInvites(invites: readonly Invite[]): Promise<{ imported: number; skipped: number }> {
+    let imported = 0;
+    let skipped = 0;
+    for (const inv of invites) {
+      if (await this.store.findByHash(inv.tokenHash)) {
+        skipped++;
+        continue;
+      }
+      let id = inv.id;
+      while (await this.store.get(id)) id = newId();
+      await this.store.add({ ...inv, id });
+      imported++;
+    }
+    return { imported, skipped };
   }
 
   /**
@@ -601,6 +678,12 @@ export class InviteService extends EventEmitter<ServiceEvents> {
     for (const r of this.reservations.values()) clearTimeout(r.timer);
     this.reservations.clear();
   }
+}
+
+/** Who an actor is, as an invite's createdBy says: a JID, "cli", "first-run", or "api:KEYNAME". */
+export function creatorName(actor: Actor): string {
+  if ('jid' in actor) return actor.jid;
+  return actor.system === 'api' ? `api:${actor.key}` : actor.system;
 }
 
 /** Echo user input safely in a sentence: short, one line, no control characters. */

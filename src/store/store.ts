@@ -14,6 +14,8 @@ export interface PageQuery {
   createdBy?: string;
   /** Only invites that can still be used at this time (see isOpen). */
   openAt: Date;
+  /** Every live invite instead, ended ones too (they stay live a day before the archive). */
+  ended?: boolean;
   /** A `next` from the page before. */
   after?: string;
   limit: number;

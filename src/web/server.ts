@@ -10,6 +10,8 @@ import helmet from '@fastify/helmet';
 import rateLimit from '@fastify/rate-limit';
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Config } from '../config.js';
+import type { ApiKeys } from '../api/keys.js';
+import type { GroupService } from '../groups/service.js';
 import type { InviteService } from '../invites/service.js';
 import { log } from '../log.js';
 import type { Metrics } from '../metrics.js';
@@ -29,6 +31,9 @@ export interface WebOptions {
 export interface WebContext {
   config: Pick<Config, 'publicUrl' | 'httpHost' | 'httpPort' | 'trustProxy' | 'xmppDomain' | 'metricsToken'> & Partial<Pick<Config, 'language' | 'botJid'>>;
   service: InviteService;
+  /** For the HTTP API (/api/v1): absent, it is not served. */
+  groups?: GroupService;
+  apiKeys?: ApiKeys;
   admin: Site['admin'];
   clients: ClientList;
   now?: () => Date;

@@ -247,6 +247,19 @@ export function storeContract(name: string, open: () => Promise<OpenedStore>): v
         }
       });
 
+      it('with ended: every live invite, ended ones too, in the same order and pages', async () => {
+        const now = NOW;
+        const open = makeInvite(1);
+        const revoked = makeInvite(2, { revokedAt: new Date(BASE + 10).toISOString() });
+        const expired = makeInvite(3, { expiresAt: new Date(BASE + 20).toISOString() });
+        for (const inv of [open, revoked, expired]) await store.add(inv);
+        const first = await store.page({ openAt: now, ended: true, limit: 2 });
+        const second = await store.page({ openAt: now, ended: true, limit: 2, after: first.next });
+        expect([...first.invites, ...second.invites].map((i) => i.id)).to.deep.equal([open.id, revoked.id, expired.id]);
+        expect(second.next).to.equal(undefined);
+        expect((await store.page({ openAt: now, limit: 10 })).invites.map((i) => i.id)).to.deep.equal([open.id]);
+      });
+
       it('filters by creator', async () => {
         const { open } = await fixture();
         const { all } = await walk({ createdBy: 'ann@example.org', limit: 2 });

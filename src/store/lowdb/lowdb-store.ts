@@ -229,7 +229,7 @@ export class LowdbStore implements InviteStore {
     // One more than asked tells whether there is a next page. Ended invites stay in the
     // list until archived (a day): passing over many gives way now and then.
     for (let seen = 0; i < list.n && invites.length <= q.limit; i++) {
-      if (this.table.isOpen(list.a[i]!, at)) invites.push(this.table.invite(list.a[i]!));
+      if (q.ended || this.table.isOpen(list.a[i]!, at)) invites.push(this.table.invite(list.a[i]!));
       if (++seen % SLICE === 0) {
         // The list may change meanwhile (an archive): find our place again after the last one looked at,
         // not the last one kept (a run of ended invites longer than a slice would be scanned forever).

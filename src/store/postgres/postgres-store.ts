@@ -370,8 +370,8 @@ export class PostgresStore implements InviteStore {
    * the lowdb store keeps. A cursor whose time cannot be read yields an empty page.
    */
   async page(q: PageQuery): Promise<Page> {
-    const where = ['revoked_at IS NULL', 'confirmed_uses < max_uses', 'expires_at > $1'];
-    const values: unknown[] = [q.openAt.toISOString()];
+    const where = q.ended ? ['true'] : ['revoked_at IS NULL', 'confirmed_uses < max_uses', 'expires_at > $1'];
+    const values: unknown[] = q.ended ? [] : [q.openAt.toISOString()];
     if (q.createdBy !== undefined) {
       values.push(q.createdBy);
       where.push(`created_by = $${values.length}`);

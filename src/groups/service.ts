@@ -1,0 +1,183 @@
+// Groups, as the invite core decides them: only administrators (and the local
+// operator) create groups and change their members; a group's members are local
+// accounts. Front ends (chat, ad-hoc, CLI, API) translate to these calls; the
+// follow-up of a join (contacts, bookmark, room invitation) is src/groups/joined.ts.
+import { EventEmitter } from 'node:events';
+import { jid as parseJid } from '@xmpp/jid';
+import type { Said } from '../invites/policy.js';
+import type { ServerAccounts } from '../invites/service.js';
+import { isLocal, said } from '../invites/policy.js';
+import { printable } from '../invites/service.js';
+import type { Actor } from '../invites/types.js';
+import type { InviteStore } from '../store/store.js';
+import type { Group, JoinedEvent } from './types.js';
+
+export type GroupRefusal = { ok: false; code: 'not-admin' | 'bad-name' | 'bad-room' | 'bad-member' | 'exists' | 'not-found' | 'member' | 'not-member' | 'too-many' | 'no-account' } & Said;
+export type GroupResult<T> = ({ ok: true } & T) | GroupRefusal;
+
+interface GroupsDoc {
+  groups: Group[];
+}
+
+/** Groups at most, and members of one group at most: a group's joins cost a contact per member. */
+export const MAX_GROUPS = 500;
+export const MAX_MEMBERS = 1000;
+export const MAX_GROUP_NAME = 64;
+
+const refuse = (code: GroupRefusal['code'], key: string, vars?: Record<string, string | number>): GroupRefusal => ({ ok: false, code, ...said(key, vars) });
+
+/** A name to compare by: case does not tell two groups apart. */
+const keyOf = (name: string) => name.normalize('NFC').toLowerCase();
+
+export interface GroupEvents {
+  joined: [JoinedEvent];
+}
+
+export class GroupService extends EventEmitter<GroupEvents> {
+  /** Set by the app when the server can be asked: an admin cannot add an account that does not exist. */
+  server?: ServerAccounts;
+  constructor(
+    private readonly store: InviteStore,
+    private readonly domain: string,
+    /** Is this account an administrator? (The invite core's isAdmin, after refreshAdmin.) */
+    private readonly isAdmin: (jid: string) => boolean,
+    private readonly now: () => Date = () => new Date(),
+  ) {
+    super();
+  }
+
+  private admitted(actor: Actor): boolean {
+    return 'system' in actor || this.isAdmin(actor.jid);
+  }
+
+  private creator(actor: Actor): string {
+    if ('jid' in actor) return actor.jid;
+    return actor.system === 'api' ? `api:${actor.key}` : actor.system;
+  }
+
+  async list(): Promise<Group[]> {
+    const doc = (await this.store.getDoc('groups')) as GroupsDoc | undefined;
+    return doc?.groups ?? [];
+  }
+
+  async get(name: string): Promise<Group | undefined> {
+    const k = keyOf(name.trim());
+    return (await this.list()).find((g) => keyOf(g.name) === k);
+  }
+
+  /** The groups these names are, as stored (their own spelling), or the sentence naming the first that is none. */
+  async resolve(names: readonly string[]): Promise<{ ok: true; names: string[] } | GroupRefusal> {
+    const all = await this.list();
+    const out: string[] = [];
+    for (const n of names) {
+      const g = all.find((x) => keyOf(x.name) === keyOf(n.trim()));
+      if (!g) return refuse('not-found', 'refusal.noGroup', { name: printable(n) });
+      if (!out.includes(g.name)) out.push(g.name);
+    }
+    return { ok: true, names: out };
+  }
+
+  async create(actor: Actor, name: string, room?: string): Promise<GroupResult<{ group: Group }>> {
+    if (!this.admitted(actor)) return refuse('not-admin', 'refusal.groupsAdmin');
+    const clean = name.normalize('NFC').trim();
+    if (!validName(clean)) return refuse('bad-name', 'refusal.badGroupName', { name: printable(name), max: MAX_GROUP_NAME });
+    let roomJid: string | undefined;
+    if (room !== undefined && room.trim() !== '') {
+      roomJid = bareRoom(room);
+      if (!roomJid) return refuse('bad-room', 'refusal.badRoom', { room: printable(room) });
+    }
+    const group: Group = { name: clean, ...(roomJid ? { room: roomJid } : {}), members: [], createdAt: this.now().toISOString(), createdBy: this.creator(actor) };
+    return this.store.changeDoc('groups', (d): { write: boolean; doc?: GroupsDoc; value: GroupResult<{ group: Group }> } => {
+      const doc = (d as GroupsDoc | undefined) ?? { groups: [] };
+      const existing = doc.groups.find((g) => keyOf(g.name) === keyOf(clean));
+      if (existing) return { write: false, value: refuse('exists', 'refusal.groupExists', { name: existing.name }) };
+      if (doc.groups.length >= MAX_GROUPS) return { write: false, value: refuse('too-many', 'refusal.tooManyGroups', { max: MAX_GROUPS }) };
+      doc.groups.push(group);
+      return { write: true, doc, value: { ok: true, group } };
+    });
+  }
+
+  async delete(actor: Actor, name: string): Promise<GroupResult<{ group: Group }>> {
+    if (!this.admitted(actor)) return refuse('not-admin', 'refusal.groupsAdmin');
+    return this.store.changeDoc('groups', (d): { write: boolean; doc?: GroupsDoc; value: GroupResult<{ group: Group }> } => {
+      const doc = (d as GroupsDoc | undefined) ?? { groups: [] };
+      const i = doc.groups.findIndex((g) => keyOf(g.name) === keyOf(name.trim()));
+      if (i < 0) return { write: false, value: refuse('not-found', 'refusal.noGroup', { name: printable(name) }) };
+      const [group] = doc.groups.splice(i, 1);
+      return { write: true, doc, value: { ok: true, group: group! } };
+    });
+  }
+
+  /**
+   * Make `member` (a local account: `alice` or `alice@DOMAIN`) a member of the group;
+   * emits 'joined' so the follow-up makes it every other member's contact. Invites
+   * add their new accounts through join() with the local operator's rights.
+   */
+  async add(actor: Actor, name: string, member: string, via: JoinedEvent['via'] = 'added'): Promise<GroupResult<{ group: Group; jid: string }>> {
+    if (!this.admitted(actor)) return refuse('not-admin', 'refusal.groupsAdmin');
+    const jid = this.memberJid(member);
+    if (!jid) return refuse('bad-member', 'refusal.badMember', { jid: printable(member), domain: this.domain });
+    if (via === 'added' && (await this.server?.account(jid).catch(() => undefined))?.exists === false) {
+      return refuse('no-account', 'refusal.noMemberAccount', { jid });
+    }
+    const r = await this.store.changeDoc('groups', (d): { write: boolean; doc?: GroupsDoc; value: GroupResult<{ group: Group; jid: string; others: string[] }> } => {
+      const doc = (d as GroupsDoc | undefined) ?? { groups: [] };
+      const g = doc.groups.find((x) => keyOf(x.name) === keyOf(name.trim()));
+      if (!g) return { write: false, value: refuse('not-found', 'refusal.noGroup', { name: printable(name) }) };
+      if (g.members.includes(jid)) return { write: false, value: refuse('member', 'refusal.alreadyMember', { jid, name: g.name }) };
+      if (g.members.length >= MAX_MEMBERS) return { write: false, value: refuse('too-many', 'refusal.groupFull', { name: g.name, max: MAX_MEMBERS }) };
+      const others = g.members.slice();
+      g.members.push(jid);
+      return { write: true, doc, value: { ok: true, group: g, jid, others } };
+    });
+    if (!r.ok) return r;
+    this.emit('joined', { group: r.group, jid, others: r.others, via });
+    return { ok: true, group: r.group, jid };
+  }
+
+  async remove(actor: Actor, name: string, member: string): Promise<GroupResult<{ group: Group; jid: string }>> {
+    if (!this.admitted(actor)) return refuse('not-admin', 'refusal.groupsAdmin');
+    const jid = this.memberJid(member);
+    if (!jid) return refuse('bad-member', 'refusal.badMember', { jid: printable(member), domain: this.domain });
+    return this.store.changeDoc('groups', (d): { write: boolean; doc?: GroupsDoc; value: GroupResult<{ group: Group; jid: string }> } => {
+      const doc = (d as GroupsDoc | undefined) ?? { groups: [] };
+      const g = doc.groups.find((x) => keyOf(x.name) === keyOf(name.trim()));
+      if (!g) return { write: false, value: refuse('not-found', 'refusal.noGroup', { name: printable(name) }) };
+      const i = g.members.indexOf(jid);
+      if (i < 0) return { write: false, value: refuse('not-member', 'refusal.notMember', { jid, name: g.name }) };
+      g.members.splice(i, 1);
+      return { write: true, doc, value: { ok: true, group: g, jid } };
+    });
+  }
+
+  /** A local account's bare JID from `alice`, `alice@DOMAIN` or `Alice@Domain/res`; undefined for anything else. */
+  memberJid(text: string): string | undefined {
+    const t = text.trim();
+    if (!t || t.length > 1023) return undefined;
+    const withHost = t.includes('@') ? t : `${t}@${this.domain}`;
+    try {
+      const j = parseJid(withHost);
+      const bare = `${j.local.toLowerCase()}@${j.domain.toLowerCase()}`;
+      return j.local && isLocal(bare, this.domain) ? bare : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+}
+
+function validName(name: string): boolean {
+  // A roster group's name: printable, one line, not too long.
+  return [...name].length >= 1 && [...name].length <= MAX_GROUP_NAME && !/[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/u.test(name);
+}
+
+/** A room's bare JID (`room@conference.example.org`), or undefined when `text` is none. */
+export function bareRoom(text: string): string | undefined {
+  const t = text.trim().replace(/^xmpp:/i, '').replace(/\?join$/i, '');
+  try {
+    const j = parseJid(t);
+    if (!j.local || !j.domain || j.resource) return undefined;
+    return `${j.local.toLowerCase()}@${j.domain.toLowerCase()}`;
+  } catch {
+    return undefined;
+  }
+}
