@@ -643,6 +643,34 @@ export class InviteService extends EventEmitter<ServiceEvents> {
     return { ok: true, ...page };
   }
 
+  /**
+   * One page of every live invite, ended ones too, for tools (the HTTP API): `state`
+   * keeps only those in that state now, `createdBy` one creator's. Ended invites stay
+   * live a day before the archive, so "used", "expired" and "revoked" reach back that far.
+   * A page filtered by state may hold fewer than `limit`; `next` goes on.
+   */
+  async listInvites(actor: Actor, opts: { state?: InviteState; createdBy?: string; after?: string; limit?: number } = {}): Promise<Result<{ invites: Invite[]; next?: string }>> {
+    const subject = await this.subject(actor);
+    if (!subject.admin) return fail('not-admin', 'refusal.listAll');
+    const page = await this.store.page({
+      ...(opts.createdBy !== undefined ? { createdBy: opts.createdBy } : {}),
+      openAt: this.now(),
+      ended: opts.state !== 'valid',
+      ...(opts.after ? { after: opts.after } : {}),
+      limit: Math.min(Math.max(1, opts.limit ?? DEFAULT_PAGE), MAX_PAGE),
+    });
+    const invites = opts.state ? page.invites.filter((i) => this.stateOf(i) === opts.state) : page.invites;
+    return { ok: true, invites, ...(page.next ? { next: page.next } : {}) };
+  }
+
+  /** One invite by id, for its creator or an admin (others learn nothing of it). */
+  async getInvite(actor: Actor, id: string): Promise<Result<{ invite: Invite; state: InviteState }>> {
+    const found = await this.store.get(id.trim().toLowerCase());
+    const subject = await this.subject(actor);
+    if (!found || (!subject.admin && found.createdBy !== subject.jid)) return fail('not-found', 'refusal.noSuchId', { id: printable(id) });
+    return { ok: true, invite: found, state: this.stateOf(found) };
+  }
+
   /** Every page of listPending in turn (the CLI's whole list; first-run's old invites). */
   async *eachPending(actor: Actor, opts: { all?: boolean } = {}): AsyncGenerator<Invite[]> {
     let after: string | undefined;
