@@ -158,6 +158,8 @@ export class GroupService extends EventEmitter<GroupEvents> {
     try {
       const j = parseJid(withHost);
       const bare = `${j.local.toLowerCase()}@${j.domain.toLowerCase()}`;
+      // What nodeprep forbids in a localpart (RFC 7622 / RFC 3920 appendix A.5), beyond what the parser checks.
+      if (/[\s"&'/:<>@\p{Cc}]/u.test(j.local)) return undefined;
       return j.local && isLocal(bare, this.domain) ? bare : undefined;
     } catch {
       return undefined;
