@@ -152,18 +152,17 @@ export class GroupService extends EventEmitter<GroupEvents> {
 
   /** A local account's bare JID from `alice`, `alice@DOMAIN` or `Alice@Domain/res`; undefined for anything else. */
   memberJid(text: string): string | undefined {
-    const t = text.trim();
+    const t = text.trim().replace(/^xmpp:/i, '');
     if (!t || t.length > 1023) return undefined;
-    const withHost = t.includes('@') ? t : `${t}@${this.domain}`;
-    try {
-      const j = parseJid(withHost);
-      const bare = `${j.local.toLowerCase()}@${j.domain.toLowerCase()}`;
-      // What nodeprep forbids in a localpart (RFC 7622 / RFC 3920 appendix A.5), beyond what the parser checks.
-      if (/[\s"&'/:<>@\p{Cc}]/u.test(j.local)) return undefined;
-      return j.local && isLocal(bare, this.domain) ? bare : undefined;
-    } catch {
-      return undefined;
-    }
+    const bareText = t.split('/')[0]!;
+    const at = bareText.indexOf('@');
+    const local = at < 0 ? bareText : bareText.slice(0, at);
+    const host = at < 0 ? this.domain : bareText.slice(at + 1);
+    // What nodeprep forbids in a localpart (RFC 7622 / RFC 3920 appendix A.5); read as typed,
+    // not through @xmpp/jid, which would escape a space (XEP-0106) rather than refuse it.
+    if (!local || /[\s"&'/:<>@\p{Cc}\p{Cf}]/u.test(local)) return undefined;
+    const bare = `${local.normalize('NFKC').toLowerCase()}@${host.toLowerCase()}`;
+    return isLocal(bare, this.domain) ? bare : undefined;
   }
 }
 
