@@ -18,7 +18,6 @@ import { hashToken } from '../../src/invites/tokens.js';
 import type { Invite } from '../../src/invites/types.js';
 import { LocalProsody } from '../../src/server/prosody/local-prosody.js';
 import { prosodyBuild } from '../../src/server/prosody/builds.js';
-import { LowdbStore } from '../../src/store/lowdb/lowdb-store.js';
 import { eventually } from '../helpers/eventually.js';
 import { refusal, registerWith } from '../helpers/ibr.js';
 import { DOMAIN, PASSWORD, prosodyOf, type Stack, startStack } from '../helpers/stack.js';
@@ -40,25 +39,6 @@ async function made(server: LocalProsody, ...args: string[]): Promise<string> {
 
 /** mod_invites' own Lua API (its exported functions), run inside the server by prosodyctl shell. */
 const api = (server: LocalProsody, call: string) => made(server, 'shell', `>prosody.hosts[${JSON.stringify(DOMAIN)}].modules.invites.${call}.uri`);
-
-/** Add what is not there yet (by token hash), as InviteService.importInvites will. */
-async function importInto(file: string, invites: Invite[]): Promise<{ imported: number; skipped: number }> {
-  const store = await LowdbStore.open(file);
-  let imported = 0;
-  let skipped = 0;
-  try {
-    for (const inv of invites) {
-      if (await store.findByHash(inv.tokenHash)) skipped++;
-      else {
-        await store.add(inv);
-        imported++;
-      }
-    }
-  } finally {
-    await store.close();
-  }
-  return { imported, skipped };
-}
 
 describe(`import-prosody: Prosody ${build.version}'s own pending invites, imported (real Prosody)`, function () {
   this.timeout(120_000);
@@ -113,10 +93,10 @@ describe(`import-prosody: Prosody ${build.version}'s own pending invites, import
 
     // 2. Read Prosody's store, and the same server's data now with our bridge.
     read = await readProsodyInvites(join(dir, 'data'), DOMAIN, new Date());
-    stack = await startStack({}, { prosody: { dir }, app: false });
-    first = await importInto(stack.env.STORE_FILE!, read.invites);
-    again = await importInto(stack.env.STORE_FILE!, (await readProsodyInvites(join(dir, 'data'), DOMAIN, new Date())).invites);
-    await stack.startApp();
+    stack = await startStack({}, { prosody: { dir } });
+    first = await stack.app.service.importInvites(read.invites);
+    // A second import finds every one already there (same token hash).
+    again = await stack.app.service.importInvites((await readProsodyInvites(join(dir, 'data'), DOMAIN, new Date())).invites);
   });
 
   after(async () => {
@@ -130,7 +110,6 @@ describe(`import-prosody: Prosody ${build.version}'s own pending invites, import
     expect(byToken(tokens.used!), 'mod_invites deleted it when it was used').to.equal(undefined);
     expect(byToken(tokens.expired!)).to.equal(undefined);
     expect(first).to.deep.equal({ imported: 8, skipped: 0 });
-    // A second import finds every one already there (same token hash).
     expect(again).to.deep.equal({ imported: 0, skipped: 8 });
   });
 
