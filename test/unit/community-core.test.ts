@@ -115,6 +115,7 @@ describe('per-invite options in the core', () => {
 
   it('listInvites: admins only; every state or one; by creator', async () => {
     const a = await core.service.create(ADMIN, { kind: 'account' });
+    core.clock.now = new Date(core.clock.now.getTime() + 1000); // lists are in creation order
     const b = await core.service.create(ADMIN, { kind: 'account' });
     if (!a.ok || !b.ok) throw new Error('create');
     await core.service.revoke(ADMIN, b.invite.id);
