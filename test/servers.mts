@@ -14,6 +14,7 @@ export const EJABBERD_SPECS: readonly string[] = [
   'test/integration/bot-contact.test.ts',
   'test/integration/bot.test.ts',
   'test/integration/bridge.test.ts',
+  'test/integration/group-bridge.test.ts',
   'test/integration/cli-dead-ends.test.ts',
   'test/integration/operations.test.ts',
   'test/integration/web-browser.test.ts',

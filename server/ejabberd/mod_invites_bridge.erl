@@ -27,7 +27,10 @@
 -define(NS_INVITE, <<"urn:xmpp:invite">>).
 -define(NS_REGISTER, <<"jabber:iq:register">>).
 -define(NS_ROSTER, <<"jabber:iq:roster">>).
+-define(NS_PUBSUB, <<"http://jabber.org/protocol/pubsub">>).
+-define(NS_BOOKMARKS, <<"urn:xmpp:bookmarks:1">>).
 -define(NS_DATA, <<"jabber:x:data">>).
+-define(NS_CLIENT, <<"jabber:client">>).
 -define(NS_STANZAS, <<"urn:ietf:params:xml:ns:xmpp-stanzas">>).
 -define(UNREACHABLE, <<"The invite service is not answering; try again later">>).
 
@@ -383,18 +386,36 @@ serve(Host, IQ, Lang) ->
     end.
 
 handle(Host, set, <<"befriend">>, El) ->
+    Group = case lists:keyfind(<<"group">>, 1, El#xmlel.attrs) of {_, G} -> G; false -> undefined end,
     case {local(Host, attr(<<"a">>, El)), local(Host, attr(<<"b">>, El))} of
         {{A, _}, {A, _}} -> {error, err_bad_request, <<"a and b must be two local accounts">>};
         {{AU, AJ}, {BU, BJ}} ->
-            case ejabberd_auth:user_exists(AU, Host) andalso ejabberd_auth:user_exists(BU, Host) of
-                false -> {error, err_item_not_found, <<"No such account">>};
+            case Group == undefined orelse group_name(Group) of
+                false -> {error, err_bad_request, <<"group must be a roster group name (not blank, at most 1023 bytes)">>};
                 true ->
-                    lets_see(AJ, BJ),
-                    lets_see(BJ, AJ),
-                    ?INFO_MSG("mod_invites_bridge: ~ts and ~ts are now contacts", [jid:encode(AJ), jid:encode(BJ)]),
-                    ok
+                    case ejabberd_auth:user_exists(AU, Host) andalso ejabberd_auth:user_exists(BU, Host) of
+                        false -> {error, err_item_not_found, <<"No such account">>};
+                        true ->
+                            lets_see(AJ, BJ),
+                            lets_see(BJ, AJ),
+                            case Group == undefined orelse (add_group(AJ, BJ, Group) andalso add_group(BJ, AJ, Group)) of
+                                true ->
+                                    ?INFO_MSG("mod_invites_bridge: ~ts and ~ts are now contacts", [jid:encode(AJ), jid:encode(BJ)]),
+                                    ok;
+                                false -> {error, err_internal_server_error, <<"The roster could not be saved">>}
+                            end
+                    end
             end;
         _ -> {error, err_bad_request, <<"a and b must be two local accounts">>}
+    end;
+handle(Host, set, <<"bookmark">>, El) ->
+    case {local(Host, attr(<<"jid">>, El)), bare_jid(attr(<<"room">>, El))} of
+        {{U, J}, {ok, Room}} ->
+            case ejabberd_auth:user_exists(U, Host) of
+                false -> {error, err_item_not_found, <<"No such account">>};
+                true -> bookmark(Host, J, Room, attr(<<"name">>, El))
+            end;
+        _ -> {error, err_bad_request, <<"jid must be a local bare JID and room a bare JID">>}
     end;
 handle(Host, get, <<"account">>, El) ->
     case local(Host, attr(<<"jid">>, El)) of
@@ -434,6 +455,177 @@ lets_see(Owner, Watcher) ->
     Yes = presence(subscribed, Owner, Watcher),
     mod_roster:out_subscription(Yes),
     mod_roster:in_subscription(false, Yes).
+
+%% A roster group name: not blank, not longer than the Prosody bridge takes.
+group_name(G) -> byte_size(G) =< 1023 andalso re:run(G, <<"\\S">>, [unicode]) /= nomatch.
+
+%% Owner's roster item for Contact gets Group besides the groups it has (and keeps its name),
+%% through mod_roster's own roster set as if Owner's client sent it: stored, and pushed to
+%% Owner's sessions. The subscription (set just before) is not touched by a roster set.
+add_group(Owner, Contact, Group) ->
+    Encoded = jid:encode(Contact),
+    Items = roster_items(Owner),
+    case [I || I <- Items, jid:tolower(jid:decode(attr(<<"jid">>, I))) == jid:tolower(Contact)] of
+        [] ->
+            ?WARNING_MSG("mod_invites_bridge: ~ts has no roster item for ~ts to add a group to", [jid:encode(Owner), Encoded]),
+            false;
+        [Item | _] ->
+            Groups = [cdata(G) || #xmlel{name = <<"group">>} = G <- Item#xmlel.children],
+            case lists:member(Group, Groups) of
+                true -> true;
+                false ->
+                    Name = [{<<"name">>, N} || N <- [attr(<<"name">>, Item)], N /= <<>>],
+                    New = #xmlel{name = <<"item">>, attrs = [{<<"jid">>, Encoded} | Name],
+                                 children = [#xmlel{name = <<"group">>, children = [{xmlcdata, G}]} || G <- Groups ++ [Group]]},
+                    Reply = mod_roster:process_iq(roster_iq(Owner, set, [New])),
+                    case xmpp:get_type(Reply) of
+                        result -> true;
+                        _ ->
+                            ?WARNING_MSG("mod_invites_bridge: the roster group of ~ts for ~ts was not saved: ~ts",
+                                         [jid:encode(Owner), Encoded, condition(Reply)]),
+                            false
+                    end
+            end
+    end.
+
+%% Owner's roster items as XML, as mod_roster answers Owner's own roster get.
+roster_items(Owner) ->
+    Reply = mod_roster:process_iq(roster_iq(Owner, get, [])),
+    case xmpp:get_type(Reply) of
+        result ->
+            #xmlel{children = Children} = xmpp:encode(Reply),
+            [I || #xmlel{name = <<"query">>} = Q <- Children, #xmlel{name = <<"item">>} = I <- Q#xmlel.children];
+        _ -> []
+    end.
+
+roster_iq(Owner, Type, Items) ->
+    Bare = jid:encode(jid:remove_resource(Owner)),
+    xmpp:decode(#xmlel{name = <<"iq">>,
+                       attrs = [{<<"type">>, atom_to_binary(Type, utf8)}, {<<"id">>, p1_rand:get_string()},
+                                {<<"from">>, Bare}, {<<"to">>, Bare}],
+                       children = [#xmlel{name = <<"query">>, attrs = [{<<"xmlns">>, ?NS_ROSTER}], children = Items}]},
+                ?NS_CLIENT, []).
+
+%% XEP-0402: a conference item in the account's own PEP node, with the node configuration
+%% the XEP asks for (publish-options), published by mod_pubsub's PEP IQ handler (iq_sm, in
+%% 23.01 and 24.12) as if the account's client sent it, so this version's own parsing of the
+%% options and its preconditions apply. A bookmark of that room the account already has is
+%% left as it is.
+bookmark(Host, User, Room, Name) ->
+    Owner = jid:tolower(jid:remove_resource(User)),
+    case pep_loaded(Host) of
+        false -> {error, err_feature_not_implemented, <<"mod_pubsub with its pep plugin is not loaded on this host">>};
+        true ->
+            case mod_pubsub:get_item(Owner, ?NS_BOOKMARKS, Room) of
+                {error, _} -> publish_bookmark(User, Room, Name);
+                _Existing -> {result, [{<<"existed">>, <<"true">>}]}
+            end
+    end.
+
+pep_loaded(Host) ->
+    gen_mod:is_loaded(Host, mod_pubsub) andalso
+        (try lists:member(<<"pep">>, mod_pubsub:plugins(Host)) catch _:_ -> false end).
+
+%% XEP-0402's node configuration, as field and value.
+-define(BOOKMARK_CONFIG, [{<<"pubsub#persist_items">>, <<"true">>}, {<<"pubsub#max_items">>, <<"max">>},
+                          {<<"pubsub#send_last_published_item">>, <<"never">>}, {<<"pubsub#access_model">>, <<"whitelist">>}]).
+%% The publish-options 23.01 knows (its xmpp library's form has no other field).
+-define(BOOKMARK_CONFIG_23, [{<<"pubsub#persist_items">>, <<"true">>}, {<<"pubsub#access_model">>, <<"whitelist">>}]).
+
+publish_bookmark(User, Room, Name) ->
+    case pubsub_iq(User, set, ?NS_PUBSUB, [publish_el(Room, Name), options_el(<<"publish-options">>, ?BOOKMARK_CONFIG)]) of
+        {ok, _} -> {result, [{<<"existed">>, <<"false">>}]};
+        %% 23.01: "Unknown field 'pubsub#max_items' of type publish-options". The node is made
+        %% with XEP-0402's configuration first (or found to have it), then published to with the
+        %% options that version checks.
+        {error, <<"resource-constraint">>, _} -> publish_bookmark_23(User, Room, Name);
+        {error, Why, Reply} -> bookmark_error(User, Room, Why, Reply)
+    end.
+
+publish_bookmark_23(User, Room, Name) ->
+    Configured = case pubsub_iq(User, set, ?NS_PUBSUB, [#xmlel{name = <<"create">>, attrs = [{<<"node">>, ?NS_BOOKMARKS}]},
+                                                     options_el(<<"configure">>, ?BOOKMARK_CONFIG, <<"node_config">>)]) of
+                     {ok, _} -> true;
+                     {error, <<"conflict">>, _} -> bookmarks_configured(User);
+                     {error, Why, Reply} -> {error, Why, Reply}
+                 end,
+    case Configured of
+        true ->
+            case pubsub_iq(User, set, ?NS_PUBSUB, [publish_el(Room, Name), options_el(<<"publish-options">>, ?BOOKMARK_CONFIG_23)]) of
+                {ok, _} -> {result, [{<<"existed">>, <<"false">>}]};
+                {error, Why2, Reply2} -> bookmark_error(User, Room, Why2, Reply2)
+            end;
+        false -> bookmark_error(User, Room, <<"precondition-not-met">>, undefined);
+        {error, Why3, Reply3} -> bookmark_error(User, Room, Why3, Reply3)
+    end.
+
+%% Whether the account's existing node has XEP-0402's configuration (what a newer ejabberd's
+%% preconditions check), as its owner reads it.
+bookmarks_configured(User) ->
+    case pubsub_iq(User, get, <<?NS_PUBSUB/binary, "#owner">>, [#xmlel{name = <<"configure">>, attrs = [{<<"node">>, ?NS_BOOKMARKS}]}]) of
+        {ok, Reply} ->
+            Fields = [{attr(<<"var">>, F), case child(<<"value">>, F) of undefined -> <<>>; V -> cdata(V) end}
+                      || #xmlel{name = <<"pubsub">>} = P <- (xmpp:encode(Reply))#xmlel.children,
+                         #xmlel{name = <<"configure">>} = C <- P#xmlel.children,
+                         #xmlel{name = <<"x">>} = X <- C#xmlel.children,
+                         #xmlel{name = <<"field">>} = F <- X#xmlel.children],
+            lists:all(fun({Var, Want}) ->
+                              Have = proplists:get_value(Var, Fields, <<>>),
+                              Have == Want orelse (Want == <<"true">> andalso Have == <<"1">>)
+                      end, ?BOOKMARK_CONFIG);
+        _ -> false
+    end.
+
+bookmark_error(User, Room, Why, Reply) ->
+    ?WARNING_MSG("mod_invites_bridge: could not bookmark ~ts for ~ts: ~ts", [Room, jid:encode(User), Why]),
+    case Why == <<"conflict">> orelse Why == <<"precondition-not-met">> orelse (Reply /= undefined andalso precondition_failed(Reply)) of
+        true -> {error, err_conflict, <<"The account's bookmarks node (urn:xmpp:bookmarks:1) has another configuration than XEP-0402's">>};
+        false -> {error, err_internal_server_error, <<"The bookmark could not be published: ", Why/binary>>}
+    end.
+
+publish_el(Room, Name) ->
+    Conference = #xmlel{name = <<"conference">>,
+                        attrs = [{<<"xmlns">>, ?NS_BOOKMARKS}, {<<"autojoin">>, <<"true">>} | [{<<"name">>, Name} || Name /= <<>>]]},
+    #xmlel{name = <<"publish">>, attrs = [{<<"node">>, ?NS_BOOKMARKS}],
+           children = [#xmlel{name = <<"item">>, attrs = [{<<"id">>, Room}], children = [Conference]}]}.
+
+options_el(Name, Fields) -> options_el(Name, Fields, <<"publish-options">>).
+options_el(Name, Fields, FormType) ->
+    Field = fun({Var, Value}) -> #xmlel{name = <<"field">>, attrs = [{<<"var">>, Var}],
+                                        children = [#xmlel{name = <<"value">>, children = [{xmlcdata, Value}]}]} end,
+    FormTypeField = #xmlel{name = <<"field">>, attrs = [{<<"var">>, <<"FORM_TYPE">>}, {<<"type">>, <<"hidden">>}],
+                           children = [#xmlel{name = <<"value">>, children = [{xmlcdata, <<?NS_PUBSUB/binary, "#", FormType/binary>>}]}]},
+    #xmlel{name = Name, children = [#xmlel{name = <<"x">>, attrs = [{<<"xmlns">>, ?NS_DATA}, {<<"type">>, <<"submit">>}],
+                                           children = [FormTypeField | lists:map(Field, Fields)]}]}.
+
+%% A pubsub IQ of the account to its own PEP service, answered by mod_pubsub's handler for
+%% it (iq_sm) as if the account's client had sent it. {ok, Reply} or {error, Condition, Reply}.
+pubsub_iq(User, Type, NS, Children) ->
+    Bare = jid:encode(jid:remove_resource(User)),
+    IQ = xmpp:decode(#xmlel{name = <<"iq">>,
+                            attrs = [{<<"type">>, atom_to_binary(Type, utf8)}, {<<"id">>, p1_rand:get_string()},
+                                     {<<"from">>, Bare}, {<<"to">>, Bare}],
+                            children = [#xmlel{name = <<"pubsub">>, attrs = [{<<"xmlns">>, NS}], children = Children}]},
+                     ?NS_CLIENT, []),
+    Reply = mod_pubsub:iq_sm(IQ),
+    case xmpp:get_type(Reply) of
+        result -> {ok, Reply};
+        _ -> {error, condition(Reply), Reply}
+    end.
+
+precondition_failed(Reply) ->
+    [C || #xmlel{name = <<"error">>} = E <- els(Reply), #xmlel{name = <<"precondition-not-met">>} = C <- E#xmlel.children] /= [].
+
+%% {ok, Bare} for a bare JID with a local part (a room), undefined otherwise.
+bare_jid(Value) ->
+    try jid:decode(Value) of
+        J ->
+            case jid:tolower(J) of
+                {U, _, <<>>} when U /= <<>> -> {ok, jid:encode(jid:remove_resource(J))};
+                _ -> undefined
+            end
+    catch _:_ -> undefined
+    end.
 
 %% {LUser, Jid} for a bare JID of an account of Host; undefined otherwise.
 local(Host, Value) ->

@@ -5,6 +5,9 @@
 --   modules_enabled = { "register", "invites_bridge" }
 --   allow_registration = true
 --   invites_bridge_component = "invites.example.com"
+--
+-- A group's room goes into its members' bookmarks (XEP-0402) through mod_pep,
+-- where the host loads it ("pep" in modules_enabled); the bridge never loads it.
 
 local st = require "util.stanza";
 local jid = require "util.jid";
@@ -14,9 +17,12 @@ local errors = require "util.error";
 local nodeprep = require "util.encodings".stringprep.nodeprep;
 local rostermanager = require "core.rostermanager";
 local usermanager = require "core.usermanager";
+local modulemanager = require "core.modulemanager";
 
 local NS = "urn:xmpp-invites:bridge:0";
 local NS_PARS = "urn:xmpp:pars:0";
+local NS_PUBSUB = "http://jabber.org/protocol/pubsub";
+local NS_BOOKMARKS = "urn:xmpp:bookmarks:1";
 
 local host = module.host;
 local component = module:get_option_string("invites_bridge_component");
@@ -292,12 +298,32 @@ local function component_only(handler)
 	end;
 end
 
+-- A roster group (a group's name) added to the groups `user` already gave `contact`.
+local function add_group(user, contact, group)
+	local contact_jid = jid.join(contact, host);
+	local roster = rostermanager.load_roster(user, host);
+	local item = roster and roster[contact_jid];
+	if not item then return nil, "no roster item"; end
+	item.groups = item.groups or {};
+	if item.groups[group] then return true; end
+	item.groups[group] = true;
+	return rostermanager.save_roster(user, host, roster, contact_jid);
+end
+
+-- Longest roster group name taken (in bytes): a name, not a document.
+local MAX_GROUP = 1023;
+
 module:hook("iq-set/host/" .. NS .. ":befriend", component_only(function(stanza, origin)
 	local req = stanza.tags[1];
 	local a_node, a_host = jid.split(req.attr.a);
 	local b_node, b_host = jid.split(req.attr.b);
+	local group = req.attr.group;
 	if not a_node or not b_node or a_host ~= host or b_host ~= host or a_node == b_node then
 		origin.send(st.error_reply(stanza, "modify", "bad-request", "a and b must be two local users"));
+		return true;
+	end
+	if group and (not group:find("%S") or #group > MAX_GROUP) then
+		origin.send(st.error_reply(stanza, "modify", "bad-request", "group must be a roster group name (not blank, at most 1023 bytes)"));
 		return true;
 	end
 	if not usermanager.user_exists(a_node, host) or not usermanager.user_exists(b_node, host) then
@@ -306,9 +332,81 @@ module:hook("iq-set/host/" .. NS .. ":befriend", component_only(function(stanza,
 	end
 	follow(a_node, b_node);
 	follow(b_node, a_node);
+	if group then
+		for _, pair in ipairs({ { a_node, b_node }, { b_node, a_node } }) do
+			local ok, err = add_group(pair[1], pair[2], group);
+			if not ok then
+				module:log("error", "could not put %s in the roster group of %s: %s", jid.join(pair[2], host), jid.join(pair[1], host), tostring(err));
+				origin.send(st.error_reply(stanza, "wait", "internal-server-error", "The roster could not be saved"));
+				return true;
+			end
+		end
+	end
 	rostermanager.roster_push(a_node, host, jid.join(b_node, host));
 	rostermanager.roster_push(b_node, host, jid.join(a_node, host));
 	origin.send(st.reply(stanza));
+	return true;
+end));
+
+-- The component asks for a chat room in an account's bookmarks (XEP-0402: a
+-- conference item in the account's own PEP node urn:xmpp:bookmarks:1, with the
+-- node configuration the XEP asks for), through mod_pep's per-account service
+-- (get_pep_service: 0.12 and 13 alike). A bookmark of that room the account
+-- already has is left as it is (its nick, its autojoin: the person's choice).
+local function bookmark_options()
+	-- A fresh table each time: a node created on publish keeps it as its config.
+	return { persist_items = true; max_items = "max"; send_last_published_item = "never"; access_model = "whitelist" };
+end
+
+-- util.pubsub's errors: a string, or (0.12's precondition failure) an error object.
+local function pubsub_condition(err)
+	if type(err) == "table" then return err.pubsub_condition or err.condition or tostring(err.text); end
+	return tostring(err);
+end
+
+module:hook("iq-set/host/" .. NS .. ":bookmark", component_only(function(stanza, origin)
+	local req = stanza.tags[1];
+	local node, node_host, node_res = jid.split(req.attr.jid);
+	local room = req.attr.room and jid.prep(req.attr.room);
+	local room_node, _, room_res = jid.split(room);
+	local name = req.attr.name;
+	if not node or node_host ~= host or node_res or not room_node or room_res then
+		origin.send(st.error_reply(stanza, "modify", "bad-request", "jid must be a local user and room a bare JID"));
+		return true;
+	end
+	if not usermanager.user_exists(node, host) then
+		origin.send(st.error_reply(stanza, "cancel", "item-not-found", "No such user"));
+		return true;
+	end
+	-- Only where mod_pep is loaded already: the bridge does not load it on a host that does without.
+	local pep = modulemanager.get_module(host, "pep");
+	local get_pep_service = pep and pep.get_pep_service;
+	if type(get_pep_service) ~= "function" then
+		origin.send(st.error_reply(stanza, "cancel", "feature-not-implemented", "mod_pep is not loaded on this host"));
+		return true;
+	end
+	local user_jid = jid.join(node, host);
+	local service = get_pep_service(node);
+	local has, items = service:get_items(NS_BOOKMARKS, user_jid, { room });
+	if has and items[room] then
+		origin.send(st.reply(stanza):tag("bookmark", { xmlns = NS, existed = "true" }));
+		return true;
+	end
+	local item = st.stanza("item", { xmlns = NS_PUBSUB, id = room })
+		:tag("conference", { xmlns = NS_BOOKMARKS, autojoin = "true", name = name ~= "" and name or nil }):up();
+	local ok, err = service:publish(NS_BOOKMARKS, user_jid, room, item, bookmark_options());
+	if not ok then
+		local why = pubsub_condition(err);
+		module:log("warn", "could not bookmark %s for %s: %s", room, user_jid, why);
+		if why == "precondition-not-met" or why == "conflict" then
+			origin.send(st.error_reply(stanza, "cancel", "conflict",
+				"The account's bookmarks node (" .. NS_BOOKMARKS .. ") has another configuration than XEP-0402's"));
+		else
+			origin.send(st.error_reply(stanza, "wait", "internal-server-error", "The bookmark could not be published: " .. why));
+		end
+		return true;
+	end
+	origin.send(st.reply(stanza):tag("bookmark", { xmlns = NS, existed = "false" }));
 	return true;
 end));
 

@@ -11,7 +11,7 @@ import { SenderLimit, tooFast } from '../rate-limit.js';
 import { attachDebug } from '../xmpp/debug.js';
 import { guardStalls } from '../xmpp/stall-guard.js';
 import { oobMessage } from '../xmpp/oob.js';
-import { type Element, NS_ROSTER, presence, textMessage, xml } from '../xmpp/stanzas.js';
+import { directInvitation, type Element, NS_ROSTER, presence, textMessage, xml } from '../xmpp/stanzas.js';
 import type { Dispatcher } from './dispatch.js';
 import { type AnswerLimits, decidePresence, PresenceAnswers } from './presence.js';
 import { publishProfile } from './profile.js';
@@ -192,6 +192,14 @@ export class Bot {
    */
   tell(to: string, body: string, lang?: Lang): void {
     this.send(textMessage(to, body, 'chat', lang));
+  }
+
+  /**
+   * Invite `to` to a chat room (bare JID) with a XEP-0249 direct invitation. `reason`: the
+   * sentence shown with it; `lang`: the language it is in (stamped as the message's xml:lang).
+   */
+  inviteToRoom(to: string, room: string, reason?: string, lang?: Lang): void {
+    this.send(directInvitation(to, room, reason, lang));
   }
 
   private send(stanza: Element): void {

@@ -1,6 +1,6 @@
 // The paired XEP-0114 component: the token authority on the wire. It answers
 // the server's bridge (bridge.ts) and carries the bridged adapters' questions
-// to it (src/server/bridged.ts: account, nodeprep, grant, befriend, info).
+// to it (src/server/bridged.ts: account, nodeprep, grant, befriend, bookmark, info).
 import iqCallee, { type IQCallee } from '@xmpp/iq/callee.js';
 import iqCaller, { type IQCaller } from '@xmpp/iq/caller.js';
 import middleware from '@xmpp/middleware';
@@ -151,8 +151,20 @@ export class Component {
     await this.iqCaller.request(iq('set', host, bridgeElement('grant', { jid, roles: roles.join(' ') })), 10_000);
   }
 
-  /** Ask the server's bridge to make two local users mutual contacts. */
-  async befriend(host: string, a: string, b: string): Promise<void> {
-    await this.iqCaller.request(iq('set', host, bridgeElement('befriend', { a, b })), 10_000);
+  /**
+   * Ask the server's bridge to make two local users mutual contacts; with `group`, each is
+   * in the other's roster under that roster group too (added to the groups it had).
+   */
+  async befriend(host: string, a: string, b: string, group?: string): Promise<void> {
+    await this.iqCaller.request(iq('set', host, bridgeElement('befriend', { a, b, group })), 10_000);
+  }
+
+  /**
+   * Ask the server's bridge to add a chat room to a local account's bookmarks (XEP-0402,
+   * autojoin). `existed`: the account had a bookmark of that room already, left as it was.
+   */
+  async bookmark(host: string, jid: string, room: string, name?: string): Promise<{ existed: boolean }> {
+    const res = await this.iqCaller.request(iq('set', host, bridgeElement('bookmark', { jid, room, name: name || undefined })), 10_000);
+    return { existed: res.getChild('bookmark', NS_BRIDGE)?.attrs.existed === 'true' };
   }
 }

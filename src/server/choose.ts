@@ -117,6 +117,10 @@ export class ChosenServer implements XmppServer {
     return this.current?.grantsRoles ?? false;
   }
 
+  get bookmarks(): boolean {
+    return this.current?.bookmarks ?? false;
+  }
+
   async account(jid: string): Promise<{ exists: boolean; admin: boolean } | undefined> {
     return (await this.adapter()).account(jid);
   }
@@ -134,8 +138,12 @@ export class ChosenServer implements XmppServer {
     return (await this.adapter()).changePassword(username, password);
   }
 
-  async makeContacts(a: string, b: string): Promise<StepOutcome> {
-    return (await this.adapter()).makeContacts(a, b);
+  async makeContacts(a: string, b: string, group?: string): Promise<StepOutcome> {
+    return (await this.adapter()).makeContacts(a, b, group);
+  }
+
+  async addBookmark(jid: string, room: string, name: string): Promise<StepOutcome> {
+    return (await this.adapter()).addBookmark(jid, room, name);
   }
 
   async grantRoles(jid: string, roles: readonly Role[]): Promise<StepOutcome> {

@@ -44,8 +44,18 @@ export interface XmppServer extends ServerAccounts, AccountAdmin {
   readonly makesContacts: boolean;
   /** Whether grantRoles() gives roles on the server itself (Prosody's bridge only). */
   readonly grantsRoles: boolean;
-  /** Make two local users (bare JIDs) mutual contacts. */
-  makeContacts(a: string, b: string): Promise<StepOutcome>;
+  /** Whether addBookmark() can work here (a bridge is loaded; the server's PEP is then asked). */
+  readonly bookmarks: boolean;
+  /**
+   * Make two local users (bare JIDs) mutual contacts. With `group`, each is in the other's
+   * roster under that roster group as well (added to the groups the item has).
+   */
+  makeContacts(a: string, b: string, group?: string): Promise<StepOutcome>;
+  /**
+   * Add a chat room (bare JID) to a local account's bookmarks (XEP-0402, autojoin), named
+   * `name`. A bookmark of that room the account has already is left as it is ('done').
+   */
+  addBookmark(jid: string, room: string, name: string): Promise<StepOutcome>;
   /** Give an existing account the invite's roles on the server. */
   grantRoles(jid: string, roles: readonly Role[]): Promise<StepOutcome>;
 }

@@ -7,6 +7,7 @@ export const NS_NICK = 'http://jabber.org/protocol/nick';
 export const NS_VCARD_TEMP = 'vcard-temp';
 export const NS_ROSTER = 'jabber:iq:roster';
 const NS_PUBSUB = 'http://jabber.org/protocol/pubsub';
+export const NS_CONFERENCE = 'jabber:x:conference';
 
 /** Available presence, with the sender's XEP-0115 caps element when it has one. */
 export function presence(caps?: Element): Element {
@@ -23,6 +24,15 @@ export function subscription(to: string, type: SubscriptionType, nick?: string):
 /** A one-to-one text message. `type` mirrors the message answered (chat or normal); `lang` is the body's language. */
 export function textMessage(to: string, body: string, type: 'chat' | 'normal' = 'chat', lang?: string): Element {
   return xml('message', { to, type, ...(lang ? { 'xml:lang': lang } : {}) }, xml('body', {}, body));
+}
+
+/**
+ * A XEP-0249 direct invitation to a chat room (bare JID): a message with no body, only the
+ * `<x xmlns='jabber:x:conference'/>`; `reason` is its sentence, `lang` the reason's language.
+ */
+export function directInvitation(to: string, room: string, reason?: string, lang?: string): Element {
+  return xml('message', { to, ...(lang ? { 'xml:lang': lang } : {}) },
+    xml('x', { xmlns: NS_CONFERENCE, jid: room, ...(reason ? { reason } : {}) }));
 }
 
 export function iq(type: 'get' | 'set', to: string, child: Element): Element {

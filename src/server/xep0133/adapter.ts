@@ -1,6 +1,6 @@
 // Any XMPP server, or Prosody / ejabberd without our bridge: accounts are made and
 // passwords set with XEP-0133, run by the bot (a server admin). Nothing here can
-// make contacts or give roles on the server: said so, never tried.
+// make contacts, add bookmarks or give roles on the server: said so, never tried.
 import type { AdminCommands } from '../../xmpp/admin-commands.js';
 import { describeSoftware } from '../identify.js';
 import { changeExistingPassword } from '../reset-guard.js';
@@ -11,6 +11,7 @@ export class Xep0133Server implements XmppServer {
   readonly kind = 'xep0133' as const;
   readonly makesContacts = false;
   readonly grantsRoles = false;
+  readonly bookmarks = false;
   private readonly exists: ExistenceProbe;
 
   constructor(
@@ -39,6 +40,10 @@ export class Xep0133Server implements XmppServer {
 
   async makeContacts(): Promise<StepOutcome> {
     return { outcome: 'unsupported', why: `${describeSoftware(this.software)} without mod_invites_bridge cannot make two accounts contacts` };
+  }
+
+  async addBookmark(): Promise<StepOutcome> {
+    return { outcome: 'unsupported', why: `${describeSoftware(this.software)} without mod_invites_bridge cannot add a room to an account's bookmarks` };
   }
 
   async grantRoles(): Promise<StepOutcome> {
