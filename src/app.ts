@@ -14,6 +14,10 @@ import type { Config } from './config.js';
 import { runOperation } from './control/operations.js';
 import { controlSocketPath, serveControl } from './control/socket.js';
 import { openCore } from './core.js';
+import type { ApiKeys } from './api/keys.js';
+import type { GroupService } from './groups/service.js';
+import { groupJoined } from './groups/joined.js';
+import { translator } from './i18n/i18n.js';
 import { followUp, followUpOutcome, FollowUpOutcomes } from './follow-ups.js';
 import type { InviteService } from './invites/service.js';
 import { type Leadership, PostgresLeader, SoleLeader, leaderLockName } from './leader.js';
@@ -66,6 +70,8 @@ export class App {
     public config: Config,
     readonly store: InviteStore,
     readonly service: InviteService,
+    readonly groups: GroupService,
+    readonly apiKeys: ApiKeys,
     private readonly control: Server | undefined,
     /** /metrics and /health; leader election calls its setLeader. */
     readonly metrics: Metrics,
@@ -105,7 +111,7 @@ export class App {
     let relay: FollowUpRelay | undefined;
     try {
       core = await openCore(config); // first: the store's writer lock (StoreLockedError)
-      const { store, service } = core;
+      const { store, service, groups } = core;
       // Subscribed before anything can create or use an invite; the rest is read at each scrape.
       const metrics = createMetrics(service, {
         store: () => store.stats(),
@@ -117,7 +123,7 @@ export class App {
       // On a shared store an instance leads only once elected.
       if (store.shared) metrics.setLeader(false);
       // A shared store has no one process to ask: the CLI opens the database itself.
-      if (!store.shared) control = await serveControl(controlSocketPath(config.storeFile), (op) => runOperation(service, op));
+      if (!store.shared) control = await serveControl(controlSocketPath(config.storeFile), (op) => runOperation(core!, op));
       if (store.shared && config.publicUrl) {
         webAdmin = new AdminConnection({
           service: config.xmppService, jid: config.botJid, password: config.botPassword, resource: config.botResource, debug: config.xmppDebug,
@@ -129,15 +135,27 @@ export class App {
         : new SoleLeader();
       relay = store.shared && config.storeUrl ? new FollowUpRelay(config.storeUrl) : undefined;
       if (leadership instanceof PostgresLeader) service.instance = { id: leadership.instanceId, alive: (id) => leadership.alive(id) };
-      app = new App(config, store, service, control, metrics, leadership, opts, webAdmin, relay);
+      app = new App(config, store, service, groups, core.apiKeys, control, metrics, leadership, opts, webAdmin, relay);
       const a = app;
       service.on('used', (e) => {
         // Done here when this instance leads; else stored for the leader (or, alone without a bot, only logged).
         const duties = a.duties;
-        const done = duties ? followUpOutcome(e, { bot: duties.bot, server: duties.server })
-          : relay ? relay.hand(e).then(() => undefined) : followUpOutcome(e, { bot: noBot });
+        const done = duties ? followUpOutcome(e, { bot: duties.bot, server: duties.server, groups })
+          : relay ? relay.hand(e).then(() => undefined) : followUpOutcome(e, { bot: noBot, groups });
         a.followUps.record(e, done);
         done.catch((err: Error) => log.error(`follow-up of invite ${e.invite.id}: ${err.stack}`));
+      });
+      groups.on('joined', (e) => {
+        // Contacts, bookmark and room invitation need the bot and the component: the leader's.
+        const duties = a.duties;
+        if (!duties) {
+          log.warn(`group ${e.group.name}: ${e.jid} joined on an instance that does not lead: its contacts are not made here`);
+          return;
+        }
+        const lang = duties.bot.languageOf(e.jid);
+        const reason = translator(lang)('common.group.roomInvite', { name: e.group.name, domain: config.xmppDomain });
+        groupJoined(e, { server: duties.server, bot: duties.bot, invitation: () => ({ reason, lang }) })
+          .catch((err: Error) => log.error(`group ${e.group.name}: the follow-up of ${e.jid} joining failed: ${err.stack}`));
       });
       if (leadership instanceof SoleLeader) {
         // The only instance: it leads from the start, and a bot that cannot log in is a failed start.
@@ -206,12 +224,14 @@ export class App {
         clearInterval(this.timer);
         await this.relay?.stopTaking();
         if (service.server === server) service.server = undefined;
+        if (this.groups.server === server) this.groups.server = undefined;
         await component?.stop();
         await bot.stop();
       };
       try {
         await bot.start();
         service.server = server;
+        this.groups.server = server;
         if (component) {
           serveBridge(component.iqCallee, service, config.xmppDomain, {
             perAddress: new SenderLimit(config.preauthRateLimit),
@@ -243,7 +263,7 @@ export class App {
       await this.relay?.startTaking(async (e) => {
         // Before the component is online its steps would fail: kept for the next sweep.
         if (component && !component.online) throw new Error('the component is not online yet');
-        if (!(await followUp(e, { bot, server }))) throw new Error('a step that needed the server failed');
+        if (!(await followUp(e, { bot, server, groups: this.groups }))) throw new Error('a step that needed the server failed');
       }).catch((e: Error) => log.error(`follow-up relay: ${e.message}`));
       await this.prune();
       this.timer = setInterval(() => void this.prune(), PRUNE_EVERY_MS).unref();
@@ -271,7 +291,7 @@ export class App {
     const admin = this.webAccounts();
     const clients = loadClients(this.config.clientsFile);
     try {
-      this.web = await startWeb({ config: this.config, service: this.service, admin, clients, metrics: this.metrics, followUps: this.followUps }, opts);
+      this.web = await startWeb({ config: this.config, service: this.service, groups: this.groups, apiKeys: this.apiKeys, admin, clients, metrics: this.metrics, followUps: this.followUps }, opts);
     } catch (e) {
       // A port npm start picked as free, taken before we listened (another start at the same moment): any free one.
       if (!this.config.httpPortChosen || !/EADDRINUSE/.test((e as Error).message)) throw e;
@@ -280,7 +300,7 @@ export class App {
       log.warn(`web pages: port ${this.config.httpPort} was taken meanwhile; using ${port}`);
       this.config = { ...this.config, httpPort: port!, publicUrl };
       this.service.settings.publicUrl = publicUrl; // the links of invites made from now on
-      this.web = await startWeb({ config: this.config, service: this.service, admin, clients, metrics: this.metrics, followUps: this.followUps }, opts);
+      this.web = await startWeb({ config: this.config, service: this.service, groups: this.groups, apiKeys: this.apiKeys, admin, clients, metrics: this.metrics, followUps: this.followUps }, opts);
     }
   }
 
