@@ -28,6 +28,8 @@ export interface Config {
   adhocRateLimit: { points: number; duration: number };
   /** Invite tokens (XEP-0445 preauth) one client address may try, per `duration` seconds. */
   preauthRateLimit: { points: number; duration: number };
+  /** HTTP API requests each API key may make, per `duration` seconds (API_RATE_LIMIT); unset: 120 a minute. */
+  apiRateLimit?: { points: number; duration: number };
   /** Addresses not held to preauthRateLimit (none by default: npm start's server is on loopback too). */
   preauthLimitExempt: string[];
   /** BOT_RATE_LIMIT and ADHOC_RATE_LIMIT apply to admins too. */
@@ -257,6 +259,7 @@ export function parseConfig(env: Env, opts: { localDefaults?: boolean } = {}): C
     rateLimitAdmins: bool(env, 'RATE_LIMIT_ADMINS', false),
     preauthRateLimit: rate(env, 'PREAUTH_RATE_LIMIT', { points: 30, duration: 60 }),
     preauthLimitExempt: addresses(env, 'PREAUTH_LIMIT_EXEMPT', []),
+    ...(read(env, 'API_RATE_LIMIT') !== undefined ? { apiRateLimit: rate(env, 'API_RATE_LIMIT', { points: 120, duration: 60 }) } : {}),
     componentDomain: domain('COMPONENT_DOMAIN', read(env, 'COMPONENT_DOMAIN') ?? `invites.${xmppDomain}`),
     componentService: xmppUrl('COMPONENT_SERVICE', read(env, 'COMPONENT_SERVICE') ?? 'xmpp://127.0.0.1:5347'),
     componentSecret: readSecret(env, 'COMPONENT_SECRET'),

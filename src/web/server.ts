@@ -11,6 +11,7 @@ import rateLimit from '@fastify/rate-limit';
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Config } from '../config.js';
 import type { ApiKeys } from '../api/keys.js';
+import { API_PREFIX, apiRoutes, DEFAULT_API_RATE_LIMIT } from '../api/routes.js';
 import type { GroupService } from '../groups/service.js';
 import type { InviteService } from '../invites/service.js';
 import { log } from '../log.js';
@@ -29,7 +30,7 @@ export interface WebOptions {
 }
 
 export interface WebContext {
-  config: Pick<Config, 'publicUrl' | 'httpHost' | 'httpPort' | 'trustProxy' | 'xmppDomain' | 'metricsToken'> & Partial<Pick<Config, 'language' | 'botJid'>>;
+  config: Pick<Config, 'publicUrl' | 'httpHost' | 'httpPort' | 'trustProxy' | 'xmppDomain' | 'metricsToken'> & Partial<Pick<Config, 'language' | 'botJid' | 'apiRateLimit'>>;
   service: InviteService;
   /** For the HTTP API (/api/v1): absent, it is not served. */
   groups?: GroupService;
@@ -100,6 +101,13 @@ export async function buildWeb(ctx: WebContext, opts: WebOptions = {}): Promise<
     // A malformed or over-long path never reaches helmet or our handlers: answer it with
     // our page and the headers that matter, never fastify's JSON echoing the path (a token).
     frameworkErrors: (err, req, reply) => {
+      const status = (err as { statusCode?: number }).statusCode ?? 400;
+      if (req.url.startsWith(`${site.base}${API_PREFIX}/`)) {
+        // The API answers JSON, and never echoes the path either.
+        const r = reply as FastifyReply;
+        return r.code(status).headers({ 'cache-control': 'no-store', 'x-content-type-options': 'nosniff' })
+          .type('application/json; charset=utf-8').send({ error: 'bad-request', message: 'The URL cannot be read (malformed, or too long).' });
+      }
       reply.headers({
         'content-security-policy': "default-src 'none'; style-src 'self'; img-src 'self'; frame-ancestors 'none'",
         'referrer-policy': 'no-referrer',
@@ -108,7 +116,7 @@ export async function buildWeb(ctx: WebContext, opts: WebOptions = {}): Promise<
       });
       // No cookie or query here (not parsed): the visitor's Accept-Language.
       const v = visit(site, req);
-      return sendMessage(site, v, reply, (err as { statusCode?: number }).statusCode ?? 400, v.t('web.error.notFound.title'), v.t('web.error.notFound.lead'));
+      return sendMessage(site, v, reply, status, v.t('web.error.notFound.title'), v.t('web.error.notFound.lead'));
     },
   });
 
@@ -207,6 +215,13 @@ export async function buildWeb(ctx: WebContext, opts: WebOptions = {}): Promise<
     landingRoutes(pages, site);
     registerRoutes(pages, site, opts.registerLimit ?? { max: 10, windowMs: 10 * 60_000 });
   }, { prefix: site.base });
+  // The HTTP API (its own scope: JSON only, per-key limits, no CSRF), where the app gives what it needs.
+  if (ctx.apiKeys && ctx.groups) {
+    await apiRoutes(app, {
+      service: ctx.service, groups: ctx.groups, apiKeys: ctx.apiKeys, publicUrl: site.publicUrl, base: site.base,
+      perKey: ctx.config.apiRateLimit ?? DEFAULT_API_RATE_LIMIT, perAddress: pageLimit,
+    });
+  }
   return app;
 }
 
