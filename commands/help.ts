@@ -1,4 +1,5 @@
 import type { Command } from '../src/bot/command.js';
+import { formatDuration } from '../src/i18n/i18n.js';
 
 export const help: Command = {
   name: 'help',
@@ -14,6 +15,8 @@ export const help: Command = {
     const aliases = { invite: ctx.t('bot.alias.invite'), help: ctx.t('bot.alias.help') };
     const hasInvite = ctx.available.some((c) => c.name === 'invite');
     const also = hasInvite && aliases.invite !== 'invite' ? [ctx.t('bot.help.aliases', aliases)] : [];
-    return [ctx.t('bot.help.title'), ...lines, ...also].join('\n');
+    // The options every invite command takes (the same names as the ad-hoc forms' and the CLI's).
+    const options = hasInvite ? [ctx.t(ctx.admin ? 'bot.help.optionsAdmin' : 'bot.help.options', { max: formatDuration(ctx.service.settings.inviteExpiry, ctx.lang) })] : [];
+    return [ctx.t('bot.help.title'), ...lines, ...options, ...also].join('\n');
   },
 };

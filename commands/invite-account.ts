@@ -1,6 +1,6 @@
 import type { Command } from '../src/bot/command.js';
 import { parseRole, ROLES, sortRoles } from '../src/invites/roles.js';
-import { createAndDescribe, typedUsername } from './created.js';
+import { createWithOptions, GROUP, LIFETIME_NOTE, typedUsername, USES } from './created.js';
 
 export const inviteAccount: Command = {
   name: 'invite account',
@@ -8,12 +8,12 @@ export const inviteAccount: Command = {
   usage: 'invite account [USERNAME] [--role ROLE]…',
   who: 'admin',
   args: [0, 1],
-  options: { role: { type: 'string', multiple: true } },
-  run: async (ctx) => {
+  options: { role: { type: 'string', multiple: true }, ...USES, ...LIFETIME_NOTE, ...GROUP },
+  run: (ctx) => createWithOptions(ctx, (o) => {
     const typed = (ctx.options.role as string[] | undefined) ?? [];
     const wrong = typed.find((r) => !parseRole(r));
     if (wrong !== undefined) return ctx.t('bot.badRole', { role: wrong.slice(0, 40), roles: ROLES.join(', ') });
     const roles = sortRoles(typed.map((r) => parseRole(r)!));
-    return createAndDescribe(ctx, { kind: 'account', username: ctx.args[0] && typedUsername(ctx.args[0], ctx.service.domain), roles });
-  },
+    return { kind: 'account', username: ctx.args[0] && typedUsername(ctx.args[0], ctx.service.domain), roles, ...o };
+  }),
 };

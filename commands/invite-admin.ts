@@ -1,5 +1,5 @@
 import type { Command } from '../src/bot/command.js';
-import { createAndDescribe } from './created.js';
+import { createWithOptions, GROUP, LIFETIME_NOTE, USES } from './created.js';
 
 export const inviteAdmin: Command = {
   name: 'invite admin',
@@ -7,5 +7,6 @@ export const inviteAdmin: Command = {
   usage: 'invite admin',
   who: 'admin',
   args: [0, 0],
-  run: (ctx) => createAndDescribe(ctx, { kind: 'account', roles: ['admin'] }),
+  options: { ...USES, ...LIFETIME_NOTE, ...GROUP },
+  run: (ctx) => createWithOptions(ctx, (o) => ({ kind: 'account', roles: ['admin'], ...o })),
 };

@@ -1,5 +1,5 @@
 import type { Command } from '../src/bot/command.js';
-import { createAndDescribe } from './created.js';
+import { createWithOptions, LIFETIME_NOTE } from './created.js';
 
 export const inviteContact: Command = {
   name: 'invite contact',
@@ -7,5 +7,6 @@ export const inviteContact: Command = {
   usage: 'invite contact',
   who: 'local',
   args: [0, 0],
-  run: (ctx) => createAndDescribe(ctx, { kind: 'contact' }),
+  options: LIFETIME_NOTE,
+  run: (ctx) => createWithOptions(ctx, (o) => ({ kind: 'contact', ...o })),
 };

@@ -1,5 +1,5 @@
 import type { Command } from '../src/bot/command.js';
-import { createAndDescribe, typedUsername } from './created.js';
+import { createWithOptions, LIFETIME_NOTE, typedUsername } from './created.js';
 
 export const inviteReset: Command = {
   name: 'invite reset',
@@ -7,5 +7,6 @@ export const inviteReset: Command = {
   usage: 'invite reset USERNAME',
   who: 'admin',
   args: [1, 1],
-  run: (ctx) => createAndDescribe(ctx, { kind: 'reset', username: typedUsername(ctx.args[0]!, ctx.service.domain) }),
+  options: LIFETIME_NOTE,
+  run: (ctx) => createWithOptions(ctx, (o) => ({ kind: 'reset', username: typedUsername(ctx.args[0]!, ctx.service.domain), ...o })),
 };

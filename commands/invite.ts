@@ -1,5 +1,5 @@
 import type { Command } from '../src/bot/command.js';
-import { createAndDescribe } from './created.js';
+import { createWithOptions, GROUP, LIFETIME_NOTE } from './created.js';
 
 export const invite: Command = {
   name: 'invite',
@@ -7,5 +7,7 @@ export const invite: Command = {
   usage: 'invite',
   who: 'local',
   args: [0, 0],
-  run: async (ctx) => createAndDescribe(ctx, { kind: await ctx.service.defaultContactKind({ jid: ctx.sender }) }),
+  // --group is read so that the core can say who may use it (administrators, whose plain invite makes an account).
+  options: { ...LIFETIME_NOTE, ...GROUP },
+  run: (ctx) => createWithOptions(ctx, async (o) => ({ kind: await ctx.service.defaultContactKind({ jid: ctx.sender }), ...o })),
 };

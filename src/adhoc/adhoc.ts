@@ -2,6 +2,7 @@
 // and the asker's bare JID in, the <command/> reply or an <error/> out.
 // Who may run what is the core's decision; this module keeps sessions and stages.
 import { randomUUID } from 'node:crypto';
+import { GroupService } from '../groups/service.js';
 import { type Lang, translator } from '../i18n/i18n.js';
 import { type Decision, localize } from '../invites/policy.js';
 import { type InviteService, printable } from '../invites/service.js';
@@ -24,6 +25,8 @@ export interface AdhocOptions {
   commands?: readonly AdhocCommand[];
   /** The language of replies to requests that name none (DEFAULT_LANGUAGE). */
   language?: Lang;
+  /** The groups the group commands manage: by default the core's (the app sets service.groups to its GroupService). */
+  groups?: GroupService;
 }
 
 const ACTIONS: ReadonlySet<string> = new Set(['execute', 'next', 'prev', 'complete', 'cancel']);
@@ -35,8 +38,10 @@ export class Adhoc {
   private readonly limit?: SenderLimit;
   private readonly limitAdmins: boolean;
   readonly language: Lang;
+  readonly groups?: GroupService;
 
   constructor(readonly service: InviteService, opts: AdhocOptions = {}) {
+    this.groups = opts.groups ?? (service.groups instanceof GroupService ? service.groups : undefined);
     this.commands = opts.commands ?? INVITE_COMMANDS;
     this.limit = opts.limit;
     this.limitAdmins = opts.limitAdmins ?? false;
@@ -56,7 +61,7 @@ export class Adhoc {
   }
 
   private context(asker: string, lang: Lang = this.language): AskerContext {
-    return { asker: asker.toLowerCase(), service: this.service, now: this.now(), lang, t: translator(lang) };
+    return { asker: asker.toLowerCase(), service: this.service, groups: this.groups, now: this.now(), lang, t: translator(lang) };
   }
 
   /** A command's name in `lang`, for disco. */

@@ -1,5 +1,6 @@
 // The shape of a text command (one module each under commands/).
 import type { Lang, T } from '../i18n/i18n.js';
+import type { GroupService } from '../groups/service.js';
 import type { InviteService } from '../invites/service.js';
 
 /** anyone: any sender; local: accounts of this server; admin: administrators. */
@@ -13,6 +14,8 @@ export interface CommandContext {
   /** Values of the command's --options, as given (repeatable ones as lists). */
   options: Record<string, string | boolean | string[] | undefined>;
   service: InviteService;
+  /** The groups (absent where the service has none: the group commands say so). */
+  groups?: GroupService;
   now: Date;
   /** The commands this sender may use (for help). */
   available: readonly Command[];

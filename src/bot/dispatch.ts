@@ -1,6 +1,7 @@
 // Text in, reply out: finds the command, checks who may run it, runs it.
 // Knows nothing of XMPP, so every refusal is testable without a server.
 import { parseArgs } from 'node:util';
+import { GroupService } from '../groups/service.js';
 import { type Lang, LANGUAGES, translator } from '../i18n/i18n.js';
 import { isLocal } from '../invites/policy.js';
 import { type InviteService, printable } from '../invites/service.js';
@@ -23,6 +24,47 @@ export function normalizeText(text: string): string {
   return text.normalize('NFC').replace(/\p{Cf}/gu, '').replace(/[\p{Cc}\p{Z}]+/gu, ' ').trim();
 }
 
+/** Each opening quote and the marks that may close it: ASCII, and the curly ones phones type in each language. */
+const QUOTES: ReadonlyMap<string, string> = new Map([
+  ['"', '"'], ["'", "'"],
+  ['“', '”“'], ['”', '”“'], ['„', '“”'], ['‘', '’‘'], ['’', '’‘'], ['‚', '‘’'],
+  ['«', '»'], ['»', '«»'], ['‹', '›'], ['›', '‹›'],
+]);
+
+/**
+ * Words as a shell splits them, over normalized text: a word that opens with a quote
+ * ("double", 'single', “curly”, „German“, « French », or after `--note=`) runs to the
+ * matching closing quote that ends a word, spaces and all; a quote inside a word (an
+ * apostrophe: "bob's") is a character of it, and a quote never closed is one too.
+ */
+export function splitWords(text: string): string[] {
+  const words: string[] = [];
+  let i = 0;
+  while (i < text.length) {
+    if (text[i] === ' ') {
+      i++;
+      continue;
+    }
+    // The start of a word, or the value of a --name=: where a quote may open.
+    const eq = /^--[\w-]+=/.exec(text.slice(i));
+    const at = eq ? i + eq[0].length : i;
+    const closers = QUOTES.get(text[at] ?? '');
+    if (closers) {
+      let j = at + 1;
+      while (j < text.length && !(closers.includes(text[j]!) && (j + 1 === text.length || text[j + 1] === ' '))) j++;
+      if (j < text.length) {
+        words.push(text.slice(i, at) + text.slice(at + 1, j).trim());
+        i = j + 1;
+        continue;
+      }
+    }
+    const end = text.indexOf(' ', i);
+    words.push(text.slice(i, end < 0 ? text.length : end));
+    i = end < 0 ? text.length : end;
+  }
+  return words;
+}
+
 /** The first words each language may use instead of the English ones ("einladen" for "invite", "hilfe" for "help"). */
 export const ALIASES: ReadonlyMap<string, string> = new Map(LANGUAGES.flatMap((l) => {
   const t = translator(l);
@@ -36,7 +78,7 @@ export function stripPunctuation(text: string): string {
 
 /** The command whose name matches the most leading words, and the words after it. */
 export function parseCommand(text: string, commands: readonly Command[]): { command: Command; args: string[] } | undefined {
-  const words = normalizeText(text).split(' ').filter(Boolean);
+  const words = splitWords(normalizeText(text));
   const lower = words.map((w) => w.toLowerCase());
   if (lower[0] !== undefined) lower[0] = ALIASES.get(lower[0]) ?? lower[0];
   let best: Command | undefined;
@@ -78,6 +120,8 @@ export class Dispatcher {
     private readonly now: () => Date = () => new Date(),
     /** The language of replies when the message names none (DEFAULT_LANGUAGE). */
     readonly language: Lang = 'en',
+    /** The groups the group commands manage: by default the core's (the app sets service.groups to its GroupService). */
+    private readonly groups: GroupService | undefined = service.groups instanceof GroupService ? service.groups : undefined,
   ) {}
 
   /** Was `sender` heard from lately? Remembers this message either way. */
@@ -133,7 +177,8 @@ export class Dispatcher {
     // As typed first: "invite reset alice." is about "alice.", never about another account
     // "alice"; only a message that is no command as typed ("Invite.", "help?") is read without its punctuation.
     // A lone mark at the end ("Aide ?", French spacing) is no word of the command.
-    const typed = normalizeText(body).replace(/(?<=\S) +[\p{P}]+$/u, '');
+    // (Not a closing quote: `--note "!"` keeps its note.)
+    const typed = normalizeText(body).replace(/(?<=\S) +(?:(?!["'“”„‘’‚«»‹›])\p{P})+$/u, '');
     const parsed = parseCommand(typed, this.commands) ?? parseCommand(stripPunctuation(typed), this.commands);
     if (!parsed) {
       const shown = normalizeText(body);
@@ -173,7 +218,7 @@ export class Dispatcher {
     try {
       const key = `${sender} ${command.name}`;
       return await command.run({
-        sender, admin, args, options, service: this.service, now: this.now(), available, attach,
+        sender, admin, args, options, service: this.service, groups: this.groups, now: this.now(), available, attach,
         kept: this.recall(key), keep: (value) => this.keep(key, value), lang, t,
       });
     } catch (e) {

@@ -140,7 +140,33 @@ export function formatRelative(at: string | Date, now: Date, lang: Lang): string
   return f.format(sign * Math.round(abs / DAY), 'day');
 }
 
-/** The one wording of an expiry, everywhere: "1 December 2026, 15:00 UTC (in 7 days)". */
+/** The expiry of an invite that never expires (src/invites/types.ts NEVER; any time from the year 9999 on). */
+export function isNever(at: string | Date): boolean {
+  const ms = new Date(at).getTime();
+  return Number.isNaN(ms) ? false : new Date(ms).getUTCFullYear() >= 9999;
+}
+
+/**
+ * The one wording of an expiry, everywhere: "1 December 2026, 15:00 UTC (in 7 days)";
+ * for an invite that never expires, the language's "never expires" (a sentence around
+ * it then takes its own key for never: "Valid until never expires" is no sentence).
+ */
 export function formatExpiry(at: string | Date, now: Date, lang: Lang): string {
+  if (isNever(at)) return translator(lang)('common.neverExpires');
   return `${formatDate(at, lang)} (${formatRelative(at, now, lang)})`;
+}
+
+const durationFormats = new Map<string, Intl.NumberFormat>();
+
+/** A length of time in words: 604800 is "1 week", 172800 "2 days", 5400 "90 minutes" (the largest whole unit). */
+export function formatDuration(seconds: number, lang: Lang): string {
+  const units = [['week', 604_800], ['day', 86_400], ['hour', 3600], ['minute', 60]] as const;
+  const [unit, size] = units.find(([, n]) => seconds >= n && seconds % n === 0) ?? ['second', 1];
+  const key = `${lang} ${unit}`;
+  let f = durationFormats.get(key);
+  if (!f) {
+    f = new Intl.NumberFormat(lang, { style: 'unit', unit, unitDisplay: 'long' });
+    durationFormats.set(key, f);
+  }
+  return f.format(seconds / size);
 }

@@ -1,6 +1,6 @@
 // Human sentences about invites, shared by every front end that shows text, in
 // the reader's language (the catalogues' `common.invite`, `common.use`).
-import { formatExpiry, type Lang, translator } from '../i18n/i18n.js';
+import { formatDuration, formatExpiry, isNever, type Lang, translator } from '../i18n/i18n.js';
 import type { CreatedInvite, UsedEvent } from './service.js';
 import type { Invite, InviteKind } from './types.js';
 
@@ -36,17 +36,36 @@ function what(inv: Invite, domain: string, lang: Lang): string {
   }
 }
 
+/** At creation: "single use", "usable 3 times". */
 function uses(inv: Invite, lang: Lang): string {
   const t = translator(lang);
-  return inv.maxUses === 1 ? t('common.invite.singleUse') : t('common.invite.uses', { used: inv.uses.length, max: inv.maxUses });
+  return inv.maxUses === 1 ? t('common.invite.singleUse') : t('common.invite.usesMax', { count: inv.maxUses });
+}
+
+/** In a list: "single use", "3 of 5 uses left" (a pending use counts as used: it holds its place). */
+function usesLeft(inv: Invite, lang: Lang): string {
+  const t = translator(lang);
+  if (inv.maxUses === 1) return t('common.invite.singleUse');
+  return t('common.invite.usesLeft', { count: Math.max(0, inv.maxUses - inv.uses.length), max: inv.maxUses });
 }
 
 /** The reply to a created invite: the URI alone on its own line. */
 export function describeCreated(c: CreatedInvite, domain: string, now: Date, lang: Lang): string {
   const t = translator(lang);
   const inv = c.invite;
+  const never = isNever(inv.expiresAt);
+  const sentence = t(never ? 'common.invite.createdNever' : 'common.invite.created', {
+    what: what(inv, domain, lang), expiry: formatExpiry(inv.expiresAt, now, lang), uses: uses(inv, lang),
+  });
+  // The lifetime a user asked for was longer than they may give: say what it is.
+  const lifetime = Math.round((Date.parse(inv.expiresAt) - Date.parse(inv.createdAt)) / 1000);
+  const more = [
+    inv.groups?.length ? t('common.invite.joinsGroups', { groups: inv.groups.join(', '), count: inv.groups.length }) : '',
+    inv.note ? t('common.invite.noteCreated', { note: inv.note }) : '',
+    c.capped && !never ? t('common.invite.capped', { lifetime: formatDuration(lifetime, lang) }) : '',
+  ].filter(Boolean);
   return [
-    t('common.invite.created', { what: what(inv, domain, lang), expiry: formatExpiry(inv.expiresAt, now, lang), uses: uses(inv, lang) }),
+    [sentence, ...more].join(' '),
     c.uri,
     ...(c.landingUrl ? [t('common.invite.web', { url: c.landingUrl })] : []),
     t('common.invite.share', { id: inv.id }),
@@ -68,10 +87,14 @@ export function describeListed(inv: Invite, now: Date, lang: Lang, viewer?: stri
     inv.username && t('common.invite.user', { username: inv.username }),
     // As --role takes them: a list is for the admins who type them.
     inv.roles.length > 0 && t('common.invite.roles', { roles: inv.roles.join(',') }),
+    inv.groups?.length && t('common.invite.groups', { groups: inv.groups.join(', '), count: inv.groups.length }),
     inv.createdBy !== viewer && inv.createdBy,
   ].filter(Boolean).join(', ');
-  const line = t('common.invite.listed', { id: inv.id, kind: kindLabel(inv.kind, lang), expiry: formatExpiry(inv.expiresAt, now, lang), uses: uses(inv, lang) });
-  return extra ? `${line}  (${extra})` : line;
+  const vars = { id: inv.id, kind: kindLabel(inv.kind, lang), expiry: formatExpiry(inv.expiresAt, now, lang), uses: usesLeft(inv, lang) };
+  const line = t(isNever(inv.expiresAt) ? 'common.invite.listedNever' : 'common.invite.listed', vars);
+  // The note last: it is free text (commas and all). Lists are for the creator and admins, never the invitee.
+  const note = inv.note ? `  ${t('common.invite.note', { note: inv.note })}` : '';
+  return `${extra ? `${line}  (${extra})` : line}${note}`;
 }
 
 /**

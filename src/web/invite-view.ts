@@ -1,6 +1,6 @@
 // What the web pages say about an invite, to the person invited (describe.ts
 // speaks to the inviter). Plain strings: the templates escape everything.
-import { formatExpiry, type Lang, type T } from '../i18n/i18n.js';
+import { formatExpiry, isNever, type Lang, type T, translator } from '../i18n/i18n.js';
 import type { Invite, InviteState } from '../invites/types.js';
 
 export interface InviteText {
@@ -82,7 +82,13 @@ export const STATE_PAGE: Record<Exclude<InviteState, 'valid'>, { status: number 
   revoked: { status: 410 },
 };
 
-/** The one wording of an expiry (i18n.ts), in the page's language. */
+/**
+ * The page's sentence about the expiry (i18n.ts's one wording of it), in the page's language:
+ * "Valid until 1 December 2026, 15:00 UTC (in 7 days)." or, for an invite that never
+ * expires, its own sentence. The templates put it whole into `web.landing.validUntil`.
+ */
 export function validUntil(invite: Invite, now: Date, lang: Lang): string {
-  return formatExpiry(invite.expiresAt, now, lang);
+  const t = translator(lang);
+  if (isNever(invite.expiresAt)) return t('web.landing.neverExpires');
+  return t('web.landing.validUntilDate', { date: formatExpiry(invite.expiresAt, now, lang) });
 }

@@ -69,11 +69,14 @@ for (const where of ADDRESSES) {
 
       it('disco#items lists every command for an admin, fewer for a user, none for another domain', async () => {
         const forBoss = await items(boss);
-        expect(forBoss.map((i) => i.node)).to.deep.equal([NODE.invite, NODE.createAccount, NODE.reset, NODE.list, NODE.revoke]);
+        expect(forBoss.map((i) => i.node)).to.deep.equal([
+          NODE.invite, NODE.inviteOptions, NODE.createAccount, NODE.reset, NODE.list, NODE.revoke,
+          NODE.groups, NODE.groupCreate, NODE.groupAdd, NODE.groupRemove,
+        ]);
         for (const i of forBoss) expect(i.jid).to.equal(at);
         expect(forBoss[0]!.name).to.equal('Create new contact invite');
-        expect(forBoss[1]!.name).to.equal('Create new account invite');
-        expect((await items(alice)).map((i) => i.node)).to.deep.equal([NODE.invite, NODE.list, NODE.revoke]);
+        expect(forBoss[2]!.name).to.equal('Create new account invite');
+        expect((await items(alice)).map((i) => i.node)).to.deep.equal([NODE.invite, NODE.inviteOptions, NODE.list, NODE.revoke]);
         expect(await items(eve)).to.deep.equal([]);
       });
     });
@@ -199,7 +202,8 @@ for (const where of ADDRESSES) {
         const x = formOf(de)!;
         expect(x.getChildText('title')).to.equal('Neue Kontoeinladung erstellen');
         expect(x.getChildren('field').map((f) => [f.attrs.var, f.attrs.label])).to.deep.equal([
-          ['username', 'Benutzername'], ['roster-subscription', 'Das neue Konto zu meinen Kontakten hinzufügen'], ['role', 'Rolle']]);
+          ['username', 'Benutzername'], ['roster-subscription', 'Das neue Konto zu meinen Kontakten hinzufügen'], ['role', 'Rolle'],
+          ['expires-after', 'Gültig für'], ['uses', 'Anzahl der Verwendungen'], ['note', 'Notiz']]);
         expect(fieldsOf(x).role!.options).to.deep.equal(['none', 'admin', 'member', 'registered', 'guest']);
         // The <command/> may name its own language; it wins over the IQ's.
         const es = (await boss.xmpp.iqCaller.request(xml('iq', { type: 'set', to: at, 'xml:lang': 'de' },

@@ -7,6 +7,7 @@ import { attachAdhoc, type IqHandler, type IqRouter } from '../../src/adhoc/atta
 import { type AdhocCommand, NODE } from '../../src/adhoc/commands.js';
 import { infoFor, itemsFor } from '../../src/adhoc/disco.js';
 import { Sessions } from '../../src/adhoc/sessions.js';
+import { GroupService } from '../../src/groups/service.js';
 import { SenderLimit } from '../../src/rate-limit.js';
 import { booleanValue, dataForm, dateTime, formValues, singleValue } from '../../src/xmpp/forms.js';
 import { command, errorOf, fieldsOf, formOf, invitationOf, notesOf, rowsOf, tokenOf } from '../helpers/adhoc.js';
@@ -16,7 +17,7 @@ const ADMIN = 'boss@example.org';
 const USER = 'ann@example.org';
 const OTHER = 'bob@example.org';
 const FOREIGN = 'eve@evil.example';
-const ALL_NODES = [NODE.invite, NODE.createAccount, NODE.reset, NODE.list, NODE.revoke];
+const ALL_NODES = [NODE.invite, NODE.inviteOptions, NODE.createAccount, NODE.reset, NODE.list, NODE.revoke];
 
 describe('data forms (src/xmpp/forms.ts)', () => {
   it('builds typed fields with options, required and desc, and reads submitted values back', () => {
@@ -150,7 +151,7 @@ describe('ad-hoc commands (engine)', () => {
   describe('who sees what', () => {
     it('lists every command for an admin, contact/list/revoke for a user, none for another domain', async () => {
       expect((await adhoc.available(ADMIN)).map((c) => c.node)).to.deep.equal(ALL_NODES);
-      expect((await adhoc.available(USER)).map((c) => c.node)).to.deep.equal([NODE.invite, NODE.list, NODE.revoke]);
+      expect((await adhoc.available(USER)).map((c) => c.node)).to.deep.equal([NODE.invite, NODE.inviteOptions, NODE.list, NODE.revoke]);
       expect(await adhoc.available(FOREIGN)).to.deep.equal([]);
     });
 
@@ -166,6 +167,7 @@ describe('ad-hoc commands (engine)', () => {
       const items = await itemsFor(adhoc, USER, 'http://jabber.org/protocol/commands', 'bot@example.org/r');
       expect(items.getChildren('item').map((i) => i.attrs)).to.deep.equal([
         { jid: 'bot@example.org/r', node: NODE.invite, name: 'Create new contact invite' },
+        { jid: 'bot@example.org/r', node: NODE.inviteOptions, name: 'Create contact invite with options' },
         { jid: 'bot@example.org/r', node: NODE.list, name: 'List pending invites' },
         { jid: 'bot@example.org/r', node: NODE.revoke, name: 'Revoke an invite' },
       ]);
@@ -481,7 +483,7 @@ describe('ad-hoc commands (engine)', () => {
       expect(rows).to.have.length(1);
       expect(rows[0]).to.deep.include({ kind: 'contact', 'created-by': USER, uses: '0/1', expire: '2026-11-28T12:00:00Z' });
       expect(formOf(listed)!.getChild('reported')!.getChildren('field').map((f) => f.attrs.var))
-        .to.deep.equal(['id', 'kind', 'expire', 'uses', 'username', 'roles', 'created-by']);
+        .to.deep.equal(['id', 'kind', 'expire', 'uses', 'uses-left', 'username', 'roles', 'groups', 'note', 'created-by']);
     });
 
     it('an admin chooses between theirs and all', async () => {
@@ -549,7 +551,7 @@ describe('attachAdhoc', () => {
     attachAdhoc(r, new Adhoc(core.service), { address: 'Bot@Example.org/r', identity: { category: 'client', type: 'bot' } });
     const items = xml('query', { xmlns: 'http://jabber.org/protocol/disco#items', node: 'http://jabber.org/protocol/commands' });
     const answered = await call('get', 'bot@example.org/r', items) as Element;
-    expect(answered.getChildren('item').map((i) => i.attrs.jid)).to.deep.equal(['bot@example.org/r', 'bot@example.org/r', 'bot@example.org/r']);
+    expect(answered.getChildren('item').map((i) => i.attrs.jid)).to.deep.equal(['bot@example.org/r', 'bot@example.org/r', 'bot@example.org/r', 'bot@example.org/r']);
     expect(await call('get', 'bot@example.org/other', items)).to.equal('passed on');
     expect(await call('get', 'bot@example.org', xml('query', { xmlns: 'http://jabber.org/protocol/disco#info' }))).to.equal('passed on');
     const reply = await call('set', 'bot@example.org/r', command(NODE.invite)) as Element;
@@ -586,7 +588,10 @@ describe('ad-hoc commands: languages, text fallbacks and dead ends', () => {
     const x = formOf(de)!;
     expect(x.getChildText('title')).to.equal('Neue Kontoeinladung erstellen');
     expect(instructions(de)).to.equal('Lass den Benutzernamen leer, damit die eingeladene Person selbst einen wählt.');
-    expect(labels(x)).to.deep.equal({ username: 'Benutzername', 'roster-subscription': 'Das neue Konto zu meinen Kontakten hinzufügen', role: 'Rolle' });
+    expect(labels(x)).to.deep.equal({
+      username: 'Benutzername', 'roster-subscription': 'Das neue Konto zu meinen Kontakten hinzufügen', role: 'Rolle',
+      'expires-after': 'Gültig für', uses: 'Anzahl der Verwendungen', note: 'Notiz',
+    });
     expect(fieldsOf(x).role!.options).to.deep.equal(['none', 'admin', 'member', 'registered', 'guest']);
     expect(x.getChild('field', undefined)!.parent).to.equal(x);
     const done = await adhoc.execute(ADMIN, command(NODE.createAccount, { sessionid: de.attrs.sessionid }, { username: 'juliet' }), 'de');
@@ -618,8 +623,8 @@ describe('ad-hoc commands: languages, text fallbacks and dead ends', () => {
 
   it('lists the commands in disco by the language of the query', async () => {
     const items = await itemsFor(adhoc, USER, 'http://jabber.org/protocol/commands', 'bot@example.org/r', 'fr');
-    expect(items.getChildren('item').map((i) => i.attrs.name)).to.deep.equal(['Créer une invitation de contact', 'Lister les invitations en attente', 'Révoquer une invitation']);
-    expect(items.getChildren('item').map((i) => i.attrs.node)).to.deep.equal([NODE.invite, NODE.list, NODE.revoke]);
+    expect(items.getChildren('item').map((i) => i.attrs.name)).to.deep.equal(['Créer une invitation de contact', 'Créer une invitation de contact avec options', 'Lister les invitations en attente', 'Révoquer une invitation']);
+    expect(items.getChildren('item').map((i) => i.attrs.node)).to.deep.equal([NODE.invite, NODE.inviteOptions, NODE.list, NODE.revoke]);
   });
 
   it('gives the list as plain text in the result\'s instructions too, one line per invite, and keeps the note', async () => {
@@ -685,5 +690,129 @@ describe('ad-hoc commands: languages, text fallbacks and dead ends', () => {
     expect(await title({ 'xml:lang': 'de-AT' })).to.equal('Einladung zum Zurücksetzen des Passworts erstellen');
     expect(await title({ 'xml:lang': 'pt' })).to.equal('Create password reset invite');
     expect(await title({})).to.equal('Create password reset invite');
+  });
+});
+
+describe('ad-hoc commands: per-invite options and groups', () => {
+  let core: Core;
+  let adhoc: Adhoc;
+  let groups: GroupService;
+  const run = (asker: string, el: Element, lang?: 'en' | 'de') => adhoc.execute(asker, el, lang);
+  const start = (asker: string, node: string) => run(asker, command(node, { action: 'execute' }));
+  const submit = (asker: string, node: string, sessionid: string, values: Record<string, string | string[]>) =>
+    run(asker, command(node, { sessionid, action: 'complete' }, values));
+
+  beforeEach(async () => {
+    core = await makeCore({ allowUserInvites: true });
+    groups = new GroupService(core.store, 'example.org', (j) => core.service.isAdmin(j), () => core.clock.now);
+    core.service.groups = groups;
+    adhoc = new Adhoc(core.service, { now: () => core.clock.now });
+  });
+  afterEach(() => core.cleanup());
+
+  it('offers the group commands to admins only, where there are groups', async () => {
+    const nodes = (await adhoc.available(ADMIN)).map((c) => c.node);
+    expect(nodes).to.deep.equal([...ALL_NODES, NODE.groups, NODE.groupCreate, NODE.groupAdd, NODE.groupRemove]);
+    expect((await adhoc.available(USER)).map((c) => c.node)).to.deep.equal([NODE.invite, NODE.inviteOptions, NODE.list, NODE.revoke]);
+    expect(errorOf(await start(USER, NODE.groupCreate))).to.include({ condition: 'forbidden', text: 'Only administrators can manage groups or invite into them.' });
+  });
+
+  it('asks an account invite\'s lifetime (a menu, with never), uses, note and groups (a list of the groups there are)', async () => {
+    await groups.create({ system: 'cli' }, 'Berlin meetup');
+    await groups.create({ system: 'cli' }, 'friends');
+    const first = await start(ADMIN, NODE.createAccount);
+    const f = fieldsOf(formOf(first));
+    expect(f['expires-after']).to.deep.include({ type: 'list-single', values: ['1w'], options: ['1h', '1d', '1w', '4w', 'never'] });
+    expect(f.uses).to.deep.include({ type: 'text-single', values: ['1'] });
+    expect(f.note).to.deep.include({ type: 'text-single', values: [] });
+    expect(f.groups).to.deep.include({ type: 'list-multi', options: ['Berlin meetup', 'friends'] });
+    const labels = Object.fromEntries(formOf(first)!.getChildren('field').find((x) => x.attrs.var === 'expires-after')!.getChildren('option').map((o) => [o.getChildText('value'), o.attrs.label]));
+    expect(labels).to.deep.equal({ '1h': '1 hour', '1d': '1 day', '1w': '1 week', '4w': '4 weeks', never: 'Never expires' });
+
+    const done = await submit(ADMIN, NODE.createAccount, first.attrs.sessionid, { 'expires-after': '2d', uses: '3', note: 'x y', groups: ['Berlin meetup', 'friends'] });
+    const { uri } = invitationOf(done);
+    const inv = (await core.service.lookup(tokenOf(uri))).invite!;
+    expect(inv).to.deep.include({ maxUses: 3, note: 'x y', groups: ['Berlin meetup', 'friends'], expiresAt: '2026-11-23T12:00:00.000Z' });
+    expect(notesOf(done)[0]!.text).to.match(/^Account invite [a-z0-9]{8}, valid until 23 November 2026 at 12:00 UTC \(in 2 days\)\./);
+
+    const never = await start(ADMIN, NODE.createAccount);
+    const forever = await submit(ADMIN, NODE.createAccount, never.attrs.sessionid, { 'expires-after': 'never' });
+    expect(notesOf(forever)[0]!.text).to.match(/^Account invite [a-z0-9]{8}, which never expires\. Share it only/);
+    expect(fieldsOf(formOf(forever)).expire!.values).to.deep.equal(['9999-12-31T23:59:59Z']);
+
+    // The list: uses left, the note, the groups, and never in words.
+    const listed = await submit(ADMIN, NODE.list, (await start(ADMIN, NODE.list)).attrs.sessionid, { all: '1' });
+    const rows = rowsOf(formOf(listed));
+    expect(rows.map((r) => [r.expire, r.uses, r['uses-left'], r.note, r.groups])).to.have.deep.members([
+      ['2026-11-23T12:00:00Z', '0/3', '3', 'x y', 'Berlin meetup, friends'],
+      ['never expires', '0/1', '1', '', ''],
+    ]);
+    const text = formOf(listed)!.getChildText('instructions')!;
+    expect(text).to.include('expires 23 November 2026 at 12:00 UTC (in 2 days)  3 of 3 uses left  (groups Berlin meetup, friends, boss@example.org)  note "x y"');
+    expect(text).to.include('  never expires  single use');
+  });
+
+  it('gives an account form back with the reason for a bad lifetime, uses or note, or a group there is not', async () => {
+    const again = async (values: Record<string, string | string[]>) => {
+      const first = await start(ADMIN, NODE.createAccount);
+      const r = await submit(ADMIN, NODE.createAccount, first.attrs.sessionid, values);
+      expect(r.attrs.status).to.equal('executing');
+      return notesOf(r)[0]!.text;
+    };
+    expect(await again({ 'expires-after': 'soon' })).to.equal('A lifetime is a number and a unit, such as 1h, 2d or 4w (at most ten years), or "never".');
+    expect(await again({ uses: 'lots' })).to.equal('The number of uses must be a whole number from 1 to 1000.');
+    expect(await again({ uses: '2', 'roster-subscription': '1' })).to.equal('Only account invites can be used more than once.');
+    expect(await again({ note: 'n'.repeat(201) })).to.equal('A note can be at most 200 characters long.');
+    expect(await again({ groups: 'nosuch' })).to.equal('There is no group "nosuch"; "groups" lists them.');
+  });
+
+  it('asks a user\'s contact invite its lifetime (up to INVITE_EXPIRY, no never) and a note; the note never reaches the URI', async () => {
+    const first = await start(USER, NODE.inviteOptions);
+    expect(first.attrs.status).to.equal('executing');
+    const f = fieldsOf(formOf(first));
+    expect(f['expires-after']).to.deep.include({ type: 'list-single', values: ['1w'], options: ['1h', '1d', '1w'] });
+    expect(Object.keys(f)).to.deep.equal(['expires-after', 'note']);
+    const done = await submit(USER, NODE.inviteOptions, first.attrs.sessionid, { 'expires-after': '1d', note: 'for the Berlin meetup' });
+    const { uri } = invitationOf(done);
+    expect(uri).to.match(/^xmpp:ann@example\.org\?roster;preauth=[A-Za-z0-9_-]+;ibr=y$/).and.not.include('Berlin');
+    const inv = (await core.service.lookup(tokenOf(uri))).invite!;
+    expect(inv).to.deep.include({ kind: 'account-contact', note: 'for the Berlin meetup', expiresAt: '2026-11-22T12:00:00.000Z' });
+    // Typed rather than chosen (a client that lets one type): longer is capped and said so; never is refused.
+    const typed = await submit(USER, NODE.inviteOptions, (await start(USER, NODE.inviteOptions)).attrs.sessionid, { 'expires-after': '4w' });
+    expect(notesOf(typed).map((n) => n.text)[1]).to.equal('Invites from user accounts are valid for at most 1 week, so this one is valid for 1 week.');
+    const never = await submit(USER, NODE.inviteOptions, (await start(USER, NODE.inviteOptions)).attrs.sessionid, { 'expires-after': 'never' });
+    expect(never.attrs.status).to.equal('executing');
+    expect(notesOf(never)[0]!.text).to.equal('Only administrators can create invites that never expire.');
+    // The plain contact invite stays one stage, as apps expect.
+    expect((await start(USER, NODE.invite)).attrs.status).to.equal('completed');
+  });
+
+  it('creates groups, adds and removes members, and lists them', async () => {
+    const c = await start(ADMIN, NODE.groupCreate);
+    expect(Object.keys(fieldsOf(formOf(c)))).to.deep.equal(['name', 'room']);
+    const bad = await submit(ADMIN, NODE.groupCreate, c.attrs.sessionid, { name: 'Berlin meetup', room: 'not a room' });
+    expect(notesOf(bad)[0]!.text).to.equal('"not a room" is not a chat room\'s address (room@conference.example.org).');
+    const made = await submit(ADMIN, NODE.groupCreate, bad.attrs.sessionid, { name: 'Berlin meetup', room: 'meetup@conference.example.org' });
+    expect(notesOf(made)).to.deep.equal([{ type: 'info', text: 'Group "Berlin meetup" created, with the room meetup@conference.example.org.' }]);
+
+    const a = await start(ADMIN, NODE.groupAdd);
+    expect(fieldsOf(formOf(a)).group).to.deep.include({ type: 'list-single', options: ['Berlin meetup'], required: true });
+    expect(fieldsOf(formOf(a)).jid).to.deep.include({ type: 'jid-single', required: true });
+    const added = await submit(ADMIN, NODE.groupAdd, a.attrs.sessionid, { group: 'Berlin meetup', jid: 'alice' });
+    expect(notesOf(added)[0]!.text).to.equal('alice@example.org is now in the group "Berlin meetup".');
+    const twice = await submit(ADMIN, NODE.groupAdd, (await start(ADMIN, NODE.groupAdd)).attrs.sessionid, { group: 'Berlin meetup', jid: 'alice@example.org' });
+    expect(twice.attrs.status).to.equal('executing');
+    expect(notesOf(twice)[0]!.text).to.equal('alice@example.org is already in the group "Berlin meetup".');
+
+    const listed = await start(ADMIN, NODE.groups);
+    expect(listed.attrs.status).to.equal('completed');
+    expect(rowsOf(formOf(listed))).to.deep.equal([{ name: 'Berlin meetup', room: 'meetup@conference.example.org', count: '1', members: 'alice@example.org' }]);
+    expect(formOf(listed)!.getChildText('instructions')).to.equal('Berlin meetup  meetup@conference.example.org  1 member: alice@example.org');
+
+    const removed = await submit(ADMIN, NODE.groupRemove, (await start(ADMIN, NODE.groupRemove)).attrs.sessionid, { group: 'Berlin meetup', jid: 'alice' });
+    expect(notesOf(removed)[0]!.text).to.equal('alice@example.org is no longer in the group "Berlin meetup".');
+    expect((await groups.get('berlin meetup'))?.members).to.deep.equal([]);
+    const de = await run(ADMIN, command(NODE.groupAdd, { action: 'execute' }), 'de');
+    expect(formOf(de)!.getChildText('title')).to.equal('Mitglied zu einer Gruppe hinzufügen');
   });
 });

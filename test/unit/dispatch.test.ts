@@ -1,7 +1,8 @@
 import { expect } from 'chai';
 import { commands } from '../../commands/index.js';
 import type { Command } from '../../src/bot/command.js';
-import { Dispatcher, isGreeting, MAX_COMMAND_CHARS, normalizeText, parseCommand, stripPunctuation } from '../../src/bot/dispatch.js';
+import { Dispatcher, isGreeting, MAX_COMMAND_CHARS, normalizeText, parseCommand, splitWords, stripPunctuation } from '../../src/bot/dispatch.js';
+import { GroupService } from '../../src/groups/service.js';
 import { LANGUAGES, type Lang } from '../../src/i18n/i18n.js';
 import { type Core, makeCore } from '../helpers/core.js';
 import { captureStderr } from '../helpers/stderr.js';
@@ -105,7 +106,8 @@ describe('Dispatcher', () => {
   });
 
   it('lists for each sender exactly the commands they may use', async () => {
-    const usages = (reply: string) => reply.split('\n').slice(1).map((l) => l.split(/ {2,}/)[0]);
+    // The lines of commands (the options sentence after them is no command).
+    const usages = (reply: string) => reply.split('\n').slice(1).filter((l) => !l.startsWith('Options for invites:')).map((l) => l.split(/ {2,}/)[0]);
     expect(usages(await d.handle(ADMIN, 'help'))).to.deep.equal(commands.map((c) => c.usage));
     expect(usages(await d.handle(USER, 'help'))).to.deep.equal(['invite', 'invite contact', 'invites [all | next]', 'revoke ID', 'help']);
   });
@@ -228,7 +230,10 @@ describe('Dispatcher', () => {
   });
 
   it('has every command, in the order help lists them', () => {
-    expect(commands.map((c) => c.name)).to.deep.equal(['invite', 'invite contact', 'invite account', 'invite admin', 'invite reset', 'invites', 'revoke', 'help']);
+    expect(commands.map((c) => c.name)).to.deep.equal([
+      'invite', 'invite contact', 'invite account', 'invite admin', 'invite reset', 'invites', 'revoke',
+      'groups', 'group create', 'group add', 'group remove', 'group delete', 'help',
+    ]);
   });
 });
 
@@ -404,5 +409,128 @@ describe('Dispatcher in each language', () => {
     expect(await say('invite reset bob', 'es')).to.equal('No existe ninguna cuenta bob@example.org que restablecer.');
     expect(await say('invite reset alice', 'en')).to.match(/^Password reset invite for alice@example\.org/);
     expect(await say('invite account bob', 'en')).to.match(/^Account invite for the username "bob"/);
+  });
+});
+
+describe('splitWords: words as a shell splits them, with the quotes phones type', () => {
+  const split = (text: string) => splitWords(normalizeText(text));
+  it('keeps a quoted value whole, in "double", \'single\' and curly quotes of every language', () => {
+    expect(split('invite --note "for the Berlin meetup"')).to.deep.equal(['invite', '--note', 'for the Berlin meetup']);
+    expect(split("invite --note 'x y'")).to.deep.equal(['invite', '--note', 'x y']);
+    expect(split('invite --note “for the meetup” --uses 3')).to.deep.equal(['invite', '--note', 'for the meetup', '--uses', '3']);
+    expect(split('invite --note „für das Treffen“')).to.deep.equal(['invite', '--note', 'für das Treffen']);
+    expect(split('invite --note ‘it’s mine’')).to.deep.equal(['invite', '--note', 'it’s mine']);
+    expect(split('invite --note « pour la fête »')).to.deep.equal(['invite', '--note', 'pour la fête']);
+    expect(split('invite --note »Treffen Berlin«')).to.deep.equal(['invite', '--note', 'Treffen Berlin']);
+    expect(split('group create "Berlin  meetup"\tmeetup@conference.example.org')).to.deep.equal(['group', 'create', 'Berlin meetup', 'meetup@conference.example.org']);
+  });
+  it('takes --name="value" as one word, an apostrophe inside a word as a letter, and an unclosed quote as a character', () => {
+    expect(split('invite --note="a b" x')).to.deep.equal(['invite', '--note=a b', 'x']);
+    expect(split('invite --note=“a b”')).to.deep.equal(['invite', '--note=a b']);
+    expect(split("invite account bob's")).to.deep.equal(['invite', 'account', "bob's"]);
+    expect(split('x "unclosed y')).to.deep.equal(['x', '"unclosed', 'y']);
+    expect(split('x ""')).to.deep.equal(['x', '']);
+    expect(split('a "b"c d"')).to.deep.equal(['a', 'b"c d']);
+  });
+});
+
+describe('Dispatcher: per-invite options and groups', () => {
+  let core: Core;
+  let groups: GroupService;
+  let d: Dispatcher;
+  beforeEach(async () => {
+    core = await makeCore({ admins: [ADMIN], domain: 'example.org', maxInvitesPerUser: 5 });
+    groups = new GroupService(core.store, 'example.org', (j) => core.service.isAdmin(j), () => core.clock.now);
+    core.service.groups = groups;
+    d = new Dispatcher(core.service, commands, () => core.clock.now);
+  });
+  afterEach(() => core.cleanup());
+  const idOf = (reply: string) => /Id ([a-z0-9]{8}):/.exec(reply)?.[1];
+
+  it('gives an account invite --uses, --expires-after and a quoted --note, and lists them', async () => {
+    const reply = await d.handle(ADMIN, 'invite account --uses 3 --expires-after 2d --note "for the Berlin meetup"');
+    expect(reply).to.match(/^Account invite: it creates an account on example\.org\. Valid until 23 November 2026 at 12:00 UTC \(in 2 days\), usable 3 times\. Your note \(never shown to the invited person\): "for the Berlin meetup"\.\nxmpp:example\.org\?register;preauth=/);
+    const stored = await core.store.get(idOf(reply)!);
+    expect(stored).to.deep.include({ maxUses: 3, note: 'for the Berlin meetup', expiresAt: '2026-11-23T12:00:00.000Z' });
+    expect(await d.handle(ADMIN, 'invites all')).to.equal(`1 pending invite:\n${stored!.id}  account  expires 23 November 2026 at 12:00 UTC (in 2 days)  3 of 3 uses left  (boss@example.org)  note "for the Berlin meetup"`);
+    // --note=TEXT, and the curly quotes a phone puts in.
+    const curly = await d.handle(ADMIN, 'invite account dora --note=“für das Treffen” --role member');
+    expect((await core.store.get(idOf(curly)!))?.note).to.equal('für das Treffen');
+    const german = await d.handle(ADMIN, 'invite account --note „Treffen in Berlin“ --uses=2', () => {}, 'de');
+    expect(german).to.match(/, 2-mal verwendbar\. Deine Notiz \(die eingeladene Person sieht sie nie\): „Treffen in Berlin“\.\n/);
+    // A note that is only punctuation is still a note.
+    expect((await core.store.get(idOf(await d.handle(ADMIN, 'invite --note "!"'))!))?.note).to.equal('!');
+  });
+
+  it('lets admins make invites that never expire, and words them so everywhere', async () => {
+    const reply = await d.handle(ADMIN, 'invite admin --expires-after never');
+    expect(reply).to.match(/^Account invite, for a new administrator: it creates an account on example\.org\. It never expires, single use\.\n/);
+    const id = idOf(reply)!;
+    expect(await d.handle(ADMIN, 'invites')).to.equal(`1 pending invite:\n${id}  account  never expires  single use  (roles admin)`);
+    expect(await d.handle(ADMIN, 'invites', () => {}, 'de')).to.equal(`1 offene Einladung:\n${id}  Konto  läuft nie ab  einmal verwendbar  (Rollen admin)`);
+    expect(await d.handle(ADMIN, 'invite reset carol --expires-after 1h')).to.match(/Valid until 21 November 2026 at 13:00 UTC \(in 1 hour\), single use\./);
+  });
+
+  it('caps a user\'s lifetime at INVITE_EXPIRY and says so; refuses never, groups and bad values with a sentence', async () => {
+    const capped = await d.handle(USER, 'invite --expires-after 4w --note “for Bob”');
+    expect(capped).to.match(/^Contact invite: whoever opens it becomes your contact\. Valid until 28 November 2026 at 12:00 UTC \(in 7 days\), single use\. Your note \(never shown to the invited person\): "for Bob"\. Invites from user accounts are valid for at most 1 week, so this one is valid for 1 week\.\n/);
+    expect(await d.handle(USER, 'invite contact --expires-after 1d')).to.match(/Valid until 22 November 2026 at 12:00 UTC \(in 1 day\), single use\.\n/);
+    const table: [string, string, string][] = [
+      [USER, 'invite --expires-after never', 'Only administrators can create invites that never expire.'],
+      [USER, 'invite --group friends', 'Only administrators can manage groups or invite into them.'],
+      [USER, 'invite --expires-after 2x', 'A lifetime is a number and a unit, such as 1h, 2d or 4w (at most ten years), or "never".'],
+      [USER, `invite --note "${'n'.repeat(201)}"`, 'A note can be at most 200 characters long.'],
+      [ADMIN, 'invite account --uses many', 'The number of uses must be a whole number from 1 to 1000.'],
+      [ADMIN, 'invite account --uses 0', 'The number of uses must be a whole number from 1 to 1000.'],
+      [ADMIN, 'invite account --uses 5000', 'The number of uses must be a whole number from 1 to 1000.'],
+      [ADMIN, 'invite account bob --uses 2', 'An invite bound to one username can only be used once.'],
+      [ADMIN, 'invite account --expires-after 0h', 'A lifetime is a number and a unit, such as 1h, 2d or 4w (at most ten years), or "never".'],
+      [ADMIN, 'invite account --group nosuch', 'There is no group "nosuch"; "groups" lists them.'],
+      [ADMIN, 'invite account --note', '"invite account" takes at most one username, and "--role" followed by a role as often as needed. For example "invite account alice --role member", or just "invite account" to let the new person choose the username.'],
+      [ADMIN, 'invite contact --group x', '"invite contact" takes no words after it. Send just "invite contact" to get an invite for someone who already has an account.'],
+    ];
+    for (const [who, text, reply] of table) expect(await d.handle(who, text), text).to.equal(reply);
+    expect(await d.handle(USER, 'invite --expires-after never', () => {}, 'fr')).to.equal('Seuls les administrateurs peuvent créer des invitations qui n’expirent jamais.');
+  });
+
+  it('manages groups in chat, with quoted names, and invites into them', async () => {
+    expect(await d.handle(ADMIN, 'groups')).to.equal('There are no groups yet. "group create NAME" makes one.');
+    expect(await d.handle(ADMIN, 'group create "Berlin meetup" meetup@conference.example.org'))
+      .to.equal('Group "Berlin meetup" created, with the room meetup@conference.example.org. "group add "Berlin meetup" JID" adds an account; "invite account --group "Berlin meetup"" invites someone new into it.');
+    expect(await d.handle(ADMIN, 'group create friends')).to.match(/^Group "friends" created\. /);
+    expect(await d.handle(ADMIN, 'group create Friends')).to.equal('There is already a group "friends".');
+    expect(await d.handle(ADMIN, 'group add “berlin meetup” alice')).to.equal('alice@example.org is now in the group "Berlin meetup".');
+    expect(await d.handle(ADMIN, 'group add "Berlin meetup" bob@example.org')).to.equal('bob@example.org is now in the group "Berlin meetup".');
+    expect(await d.handle(ADMIN, 'group add friends eve@evil.example')).to.equal('"eve@evil.example" is not an account on example.org.');
+    expect(await d.handle(ADMIN, 'groups')).to.equal('2 groups:\n"Berlin meetup"  room meetup@conference.example.org  2 members: alice@example.org, bob@example.org\nfriends  no room  no members');
+    expect(await d.handle(ADMIN, 'groups', () => {}, 'de')).to.equal('2 Gruppen:\n"Berlin meetup"  Raum meetup@conference.example.org  2 Mitglieder: alice@example.org, bob@example.org\nfriends  kein Raum  keine Mitglieder');
+    const invited = await d.handle(ADMIN, 'invite account --group "berlin MEETUP" --group friends');
+    expect(invited).to.include('The new account joins the groups Berlin meetup, friends.');
+    expect((await core.store.get(idOf(invited)!))?.groups).to.deep.equal(['Berlin meetup', 'friends']);
+    expect(await d.handle(ADMIN, 'invites')).to.match(/  single use {2}\(groups Berlin meetup, friends\)$/);
+    expect(await d.handle(ADMIN, 'group remove "Berlin meetup" alice')).to.equal('alice@example.org is no longer in the group "Berlin meetup".');
+    expect(await d.handle(ADMIN, 'group remove "Berlin meetup" alice')).to.equal('alice@example.org is not in the group "Berlin meetup".');
+    expect(await d.handle(ADMIN, 'group delete friends')).to.equal('Group "friends" deleted.');
+    expect(await d.handle(ADMIN, 'group delete friends')).to.equal('There is no group "friends"; "groups" lists them.');
+    expect(await d.handle(ADMIN, 'group add "Berlin meetup"')).to.equal('"group add" needs the group\'s name and the account, for example "group add friends alice".');
+    expect(await d.handle(USER, 'groups')).to.equal('Only administrators can use "groups". Type "help" to see the commands you can use.');
+    expect(await d.handle(USER, 'group create mine')).to.equal('Only administrators can use "group create". Type "help" to see the commands you can use.');
+    expect((await groups.list()).map((g) => g.name)).to.deep.equal(['Berlin meetup']);
+  });
+
+  it('tells admins and users the options in help', async () => {
+    expect(await d.handle(USER, 'help')).to.include('\nOptions for invites: --expires-after D (such as 1h or 2d; at most 1 week) and --note "TEXT"');
+    const admin = await d.handle(ADMIN, 'help');
+    expect(admin).to.include('\ngroup create NAME [ROOM_JID]  ').and.include('\nOptions for invites: --expires-after D (such as 1h, 2d or 4w, or never; users may give at most 1 week)');
+  });
+
+  it('says so where the service has no groups', async () => {
+    const bare = await makeCore({ admins: [ADMIN] });
+    try {
+      const plain = new Dispatcher(bare.service, commands, () => bare.clock.now);
+      expect(await plain.handle(ADMIN, 'groups')).to.equal('There are no groups on this service.');
+    } finally {
+      await bare.cleanup();
+    }
   });
 });

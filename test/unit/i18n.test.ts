@@ -1,7 +1,8 @@
 // The catalogues (locales/*.json) and the wording of dates: a catalogue that lacks a
 // key another has fails here, before a person meets an English sentence in German.
 import { expect } from 'chai';
-import { formatExpiry, formatRelative, i18nextTranslator, LANGUAGES, type Lang, pickLanguage, readCatalogue, translator } from '../../src/i18n/i18n.js';
+import { formatDuration, formatExpiry, formatRelative, i18nextTranslator, isNever, LANGUAGES, type Lang, pickLanguage, readCatalogue, translator } from '../../src/i18n/i18n.js';
+import { NEVER } from '../../src/invites/types.js';
 
 const PLURAL = /_(zero|one|two|few|many|other)$/;
 
@@ -131,5 +132,21 @@ describe('i18n: the fast path of plain sentences', () => {
   it('leaves plurals and missing keys to i18next', () => {
     expect(translator('en')('common.no.such.key' as never, { defaultValue: 'fallback' })).to.equal('fallback');
     expect(translator('de')('common.refusal.quotaPending', { count: 1 })).to.equal(i18nextTranslator('de')('common.refusal.quotaPending', { count: 1 }));
+  });
+});
+
+describe('i18n: invites that never expire, and lengths of time', () => {
+  const now = new Date('2026-11-21T12:00:00Z');
+  it('words NEVER as the language\'s "never expires", never as a date in the year 9999', () => {
+    expect(isNever(NEVER)).to.equal(true);
+    expect(isNever('2026-11-28T12:00:00.000Z')).to.equal(false);
+    expect(LANGUAGES.map((l) => formatExpiry(NEVER, now, l))).to.deep.equal(['never expires', 'läuft nie ab', 'n’expire jamais', 'no caduca nunca']);
+    expect(formatExpiry('2026-11-28T12:00:00.000Z', now, 'en')).to.equal('28 November 2026 at 12:00 UTC (in 7 days)');
+  });
+  it('says a lifetime in its largest whole unit', () => {
+    expect(formatDuration(604_800, 'en')).to.equal('1 week');
+    expect(formatDuration(172_800, 'de')).to.equal('2 Tage');
+    expect(formatDuration(5400, 'fr')).to.equal('90 minutes');
+    expect(formatDuration(90, 'es')).to.equal('90 segundos');
   });
 });
