@@ -16,6 +16,7 @@ import { controlSocketPath, serveControl } from './control/socket.js';
 import { openCore } from './core.js';
 import type { ApiKeys } from './api/keys.js';
 import type { GroupService } from './groups/service.js';
+import type { JoinedEvent } from './groups/types.js';
 import { groupJoined } from './groups/joined.js';
 import { translator } from './i18n/i18n.js';
 import { followUp, followUpOutcome, FollowUpOutcomes } from './follow-ups.js';
@@ -147,15 +148,11 @@ export class App {
       });
       groups.on('joined', (e) => {
         // Contacts, bookmark and room invitation need the bot and the component: the leader's.
-        const duties = a.duties;
-        if (!duties) {
-          log.warn(`group ${e.group.name}: ${e.jid} joined on an instance that does not lead: its contacts are not made here`);
-          return;
-        }
-        const lang = duties.bot.languageOf(e.jid);
-        const reason = translator(lang)('common.group.roomInvite', { name: e.group.name, domain: config.xmppDomain });
-        groupJoined(e, { server: duties.server, bot: duties.bot, invitation: () => ({ reason, lang }) })
-          .catch((err: Error) => log.error(`group ${e.group.name}: the follow-up of ${e.jid} joining failed: ${err.stack}`));
+        // Stored for the leader when another instance leads (the API is served by every one).
+        const done = a.duties ? a.joinedFollowUp(e)
+          : relay ? relay.hand({ joined: e })
+          : Promise.resolve(log.warn(`group ${e.group.name}: ${e.jid} joined while nothing leads: its contacts are not made`));
+        done.catch((err: Error) => log.error(`group ${e.group.name}: the follow-up of ${e.jid} joining failed: ${err.stack}`));
       });
       if (leadership instanceof SoleLeader) {
         // The only instance: it leads from the start, and a bot that cannot log in is a failed start.
@@ -263,6 +260,10 @@ export class App {
       await this.relay?.startTaking(async (e) => {
         // Before the component is online its steps would fail: kept for the next sweep.
         if (component && !component.online) throw new Error('the component is not online yet');
+        if ('joined' in e) {
+          await this.joinedFollowUp(e.joined);
+          return;
+        }
         if (!(await followUp(e, { bot, server, groups: this.groups }))) throw new Error('a step that needed the server failed');
       }).catch((e: Error) => log.error(`follow-up relay: ${e.message}`));
       await this.prune();
@@ -270,6 +271,15 @@ export class App {
     });
     this.turn = next.catch(() => {});
     return next;
+  }
+
+  /** What joining a group does (groups/joined.ts), with the leader's bot and server; the room invitation in the member's language. */
+  private async joinedFollowUp(e: JoinedEvent): Promise<void> {
+    const duties = this.duties;
+    if (!duties) throw new Error('this instance does not lead');
+    const lang = duties.bot.languageOf(e.jid);
+    const reason = translator(lang)('common.group.roomInvite', { name: e.group.name, domain: this.config.xmppDomain });
+    await groupJoined(e, { server: duties.server, bot: duties.bot, invitation: () => ({ reason, lang }) });
   }
 
   /** Another instance may lead now: stop the bot and the component at once. */

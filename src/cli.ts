@@ -189,13 +189,14 @@ async function importProsody(config: Config, socket: string, req: { dataDir: str
   } catch (e) {
     return { ok: false, text: (e as Error).message };
   }
-  const total = { imported: 0, skipped: 0 };
+  const total = { imported: 0, skipped: 0, unknownGroups: [] as string[] };
   for (const part of importParts(read.invites)) {
     const outcome = await perform(config, socket, { op: 'import', invites: part, skipped: [] });
     if (!outcome) return undefined;
     if (!outcome.ok || !outcome.imported) return outcome;
     total.imported += outcome.imported.imported;
     total.skipped += outcome.imported.skipped;
+    for (const g of outcome.imported.unknownGroups ?? []) if (!total.unknownGroups.includes(g)) total.unknownGroups.push(g);
   }
   return { ok: true, text: importText(total, read.skipped), imported: total };
 }

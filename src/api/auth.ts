@@ -35,8 +35,9 @@ function routeConfig(req: FastifyRequest): ApiRouteConfig {
 /** The key as given: the bearer header, else (drop-in only) `?key=`. undefined: none given; null: a header that is no bearer token. */
 function givenKey(req: FastifyRequest, dropIn: boolean): string | undefined | null {
   const header = req.headers.authorization;
-  if (header !== undefined) return /^Bearer +(\S+) *$/i.exec(header)?.[1] ?? null;
-  if (!dropIn) return undefined;
+  const bearer = header === undefined ? undefined : /^Bearer +(\S+) *$/i.exec(header)?.[1] ?? null;
+  // The drop-in takes ?key= whatever other Authorization a proxy adds (Basic auth in front of the site).
+  if (!dropIn || bearer) return bearer;
   const q = (req.query as { key?: unknown } | undefined)?.key;
   return typeof q === 'string' ? q : undefined;
 }

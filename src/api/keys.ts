@@ -43,11 +43,28 @@ export function parseScopes(texts: readonly string[]): { scopes: Scope[] } | { m
 
 const NAME_MAX = 64;
 
+/** How long verify() believes the keys it read: a stream of made-up keys costs one read a second, not one each. */
+const KEYS_TTL_MS = 1000;
+
 export class ApiKeys {
+  /** The keys as last read, for verify(); dropped by this instance's own changes. */
+  private cached?: { at: number; keys: Promise<ApiKey[]> };
+
   constructor(private readonly store: InviteStore, private readonly now: () => Date = () => new Date()) {}
 
   async list(): Promise<ApiKey[]> {
     return ((await this.store.getDoc('api-keys')) as KeysDoc | undefined)?.keys ?? [];
+  }
+
+  /** The keys, read at most once a second (another instance's revocation takes effect here within that second). */
+  private recent(): Promise<ApiKey[]> {
+    const at = Date.now();
+    if (!this.cached || at - this.cached.at > KEYS_TTL_MS) {
+      const keys = this.list();
+      this.cached = { at, keys };
+      keys.catch(() => { if (this.cached?.keys === keys) this.cached = undefined; });
+    }
+    return this.cached.keys;
   }
 
   /** A new key: the record, and the key itself (to be shown once). */
@@ -58,7 +75,7 @@ export class ApiKeys {
     }
     const secret = newToken();
     type Made = { ok: true; key: ApiKey; secret: string } | { ok: false; message: string };
-    return this.store.changeDoc<Made>('api-keys', (d) => {
+    const made = await this.store.changeDoc<Made>('api-keys', (d) => {
       const doc = (d as KeysDoc | undefined) ?? { keys: [] };
       if (doc.keys.some((k) => !k.revokedAt && k.name === clean)) {
         return { write: false, value: { ok: false as const, message: `A key named "${clean}" exists already; revoke it first, or choose another name.` } };
@@ -69,9 +86,19 @@ export class ApiKeys {
       doc.keys.push(key);
       return { write: true, doc, value: { ok: true as const, key, secret: `${id}.${secret}` } };
     });
+    this.cached = undefined; // after the write: a verify meanwhile must not keep the list without it
+    return made;
   }
 
   async revoke(id: string): Promise<ApiKey | undefined> {
+    try {
+      return await this.revokeNow(id);
+    } finally {
+      this.cached = undefined; // after the write: a verify meanwhile must not keep the old list
+    }
+  }
+
+  private revokeNow(id: string): Promise<ApiKey | undefined> {
     return this.store.changeDoc('api-keys', (d) => {
       const doc = (d as KeysDoc | undefined) ?? { keys: [] };
       const key = doc.keys.find((k) => k.id === id.trim().toLowerCase() && !k.revokedAt);
@@ -85,7 +112,7 @@ export class ApiKeys {
   async verify(given: string): Promise<ApiKey | undefined> {
     const m = /^([a-z2-9]{8})\.([A-Za-z0-9_-]{24})$/.exec(given.trim());
     if (!m) return undefined;
-    const key = (await this.list()).find((k) => k.id === m[1] && !k.revokedAt);
+    const key = (await this.recent()).find((k) => k.id === m[1] && !k.revokedAt);
     if (!key) return undefined;
     const a = Buffer.from(hashToken(m[2]!));
     const b = Buffer.from(key.hash);

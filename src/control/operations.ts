@@ -26,7 +26,7 @@ export interface Outcome {
   ok: boolean;
   text: string;
   /** An import's counts, so that the CLI can add up an import sent in parts. */
-  imported?: { imported: number; skipped: number };
+  imported?: { imported: number; skipped: number; unknownGroups?: string[] };
 }
 
 const CLI = { system: 'cli' } as const;
@@ -51,11 +51,14 @@ function groupLine(g: Group): string {
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
 
 /** "Imported 3 invites; skipped 2 (1 already here; 1 expired)." */
-export function importText(r: { imported: number; skipped: number }, read: readonly { reason: string; count: number }[]): string {
+export function importText(r: { imported: number; skipped: number; unknownGroups?: string[] }, read: readonly { reason: string; count: number }[]): string {
   const reasons = read.filter((s) => s.count > 0);
   const why = [...(r.skipped ? [`${r.skipped} already here`] : []), ...reasons.map((s) => `${s.count} ${s.reason}`)];
   const total = r.skipped + reasons.reduce((n, s) => n + s.count, 0);
-  return `Imported ${plural(r.imported, 'invite')}; skipped ${total}${why.length ? ` (${why.join('; ')})` : ''}.`;
+  const groups = r.unknownGroups?.length
+    ? ` Left out of the invites that named them, as no such group is here: ${r.unknownGroups.join(', ')} (create groups with "npm run invites -- group create NAME" before importing).`
+    : '';
+  return `Imported ${plural(r.imported, 'invite')}; skipped ${total}${why.length ? ` (${why.join('; ')})` : ''}.${groups}`;
 }
 
 export async function runOperation(core: Pick<Core, 'service' | 'groups' | 'apiKeys'>, operation: Operation, now = new Date()): Promise<Outcome> {

@@ -3,7 +3,6 @@
 // accounts. Front ends (chat, ad-hoc, CLI, API) translate to these calls; the
 // follow-up of a join (contacts, bookmark, room invitation) is src/groups/joined.ts.
 import { EventEmitter } from 'node:events';
-import { jid as parseJid } from '@xmpp/jid';
 import type { Said } from '../invites/policy.js';
 import type { ServerAccounts } from '../invites/service.js';
 import { isLocal, said } from '../invites/policy.js';
@@ -171,14 +170,14 @@ function validName(name: string): boolean {
   return [...name].length >= 1 && [...name].length <= MAX_GROUP_NAME && !/[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/u.test(name);
 }
 
-/** A room's bare JID (`room@conference.example.org`), or undefined when `text` is none. */
+/** A room's bare JID (`room@conference.example.org`, also as `xmpp:…?join`), or undefined when `text` is none. */
 export function bareRoom(text: string): string | undefined {
   const t = text.trim().replace(/^xmpp:/i, '').replace(/\?join$/i, '');
-  try {
-    const j = parseJid(t);
-    if (!j.local || !j.domain || j.resource) return undefined;
-    return `${j.local.toLowerCase()}@${j.domain.toLowerCase()}`;
-  } catch {
-    return undefined;
-  }
+  const at = t.indexOf('@');
+  if (at <= 0 || t.includes('/')) return undefined;
+  const local = t.slice(0, at);
+  const host = t.slice(at + 1);
+  // Read as typed, as memberJid does: a typo is refused, not escaped (XEP-0106) into another room's address.
+  if (/[\s"&'/:<>@\p{Cc}\p{Cf}]/u.test(local) || !/^[\p{L}\p{N}.-]+$/u.test(host) || host.startsWith('.') || host.endsWith('.')) return undefined;
+  return `${local.normalize('NFKC').toLowerCase()}@${host.toLowerCase()}`;
 }

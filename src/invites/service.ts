@@ -314,7 +314,7 @@ export class InviteService extends EventEmitter<ServiceEvents> {
     }
     let note: string | undefined;
     if (req.note !== undefined) {
-      note = req.note.replace(/[\p{Cc}\p{Zl}\p{Zp}]+/gu, ' ').trim();
+      note = oneLine(req.note);
       if ([...note].length > MAX_NOTE) return fail('bad-note', 'refusal.noteTooLong', { max: MAX_NOTE });
     }
     let groups: string[] = [];
@@ -331,22 +331,55 @@ export class InviteService extends EventEmitter<ServiceEvents> {
 
   /**
    * Invites read from another system (Prosody's own store: import-prosody), added as they
-   * are; one whose token is here already is skipped, so an import can be run again.
+   * are but for what the core would not take from a front end (a note is made one line and
+   * cut to MAX_NOTE; groups that do not exist here are left out). A token imported once is
+   * never imported again, even after its invite was used and archived: the hashes of every
+   * imported token are kept (the `imports` document), so running an import twice, or after
+   * a reset link was used, never brings a spent invite back.
    */
-  async importInvites(invites: readonly Invite[]): Promise<{ imported: number; skipped: number }> {
+  async importInvites(invites: readonly Invite[]): Promise<{ imported: number; skipped: number; unknownGroups: string[] }> {
     let imported = 0;
     let skipped = 0;
+    const unknownGroups = new Set<string>();
+    const added: string[] = [];
+    const seen = new Set(((await this.store.getDoc('imports')) as { hashes?: string[] } | undefined)?.hashes ?? []);
     for (const inv of invites) {
-      if (await this.store.findByHash(inv.tokenHash)) {
+      if (seen.has(inv.tokenHash) || (await this.store.findByHash(inv.tokenHash))) {
         skipped++;
         continue;
       }
-      let id = inv.id;
+      const clean: Invite = { ...inv };
+      if (clean.note !== undefined) {
+        const note = oneLine(String(clean.note));
+        if (note) clean.note = [...note].slice(0, MAX_NOTE).join('');
+        else delete clean.note;
+      }
+      if (clean.groups !== undefined) {
+        const known: string[] = [];
+        for (const g of Array.isArray(clean.groups) ? clean.groups : []) {
+          const r = this.groups ? await this.groups.resolve([String(g)]) : undefined;
+          if (r?.ok) known.push(...r.names.filter((n) => !known.includes(n)));
+          else unknownGroups.add(printable(String(g)));
+        }
+        if (known.length) clean.groups = known;
+        else delete clean.groups;
+      }
+      seen.add(inv.tokenHash);
+      let id = clean.id;
       while (await this.store.get(id)) id = newId();
-      await this.store.add({ ...inv, id });
+      await this.store.add({ ...clean, id });
+      added.push(inv.tokenHash);
       imported++;
     }
-    return { imported, skipped };
+    // Recorded once the invites are in (a crash before leaves them live, where findByHash finds them for a day).
+    if (added.length) {
+      await this.store.changeDoc('imports', (d) => {
+        const doc = (d as { hashes?: string[] } | undefined) ?? {};
+        doc.hashes = [...(doc.hashes ?? []), ...added];
+        return { write: true, doc, value: undefined };
+      });
+    }
+    return { imported, skipped, unknownGroups: [...unknownGroups] };
   }
 
   /**
@@ -706,6 +739,11 @@ export class InviteService extends EventEmitter<ServiceEvents> {
     for (const r of this.reservations.values()) clearTimeout(r.timer);
     this.reservations.clear();
   }
+}
+
+/** A note as lists show it: one line, without control or invisible formatting characters (a bidi override could disguise it). */
+function oneLine(text: string): string {
+  return text.replace(/[\p{Cf}]+/gu, '').replace(/[\p{Cc}\p{Zl}\p{Zp}]+/gu, ' ').trim();
 }
 
 /** Who an actor is, as an invite's createdBy says: a JID, "cli", "first-run", or "api:KEYNAME". */

@@ -40,7 +40,7 @@ export interface StoreStats {
 }
 
 /** The small documents kept beside the invites, each read and changed whole. */
-export type DocName = 'groups' | 'api-keys';
+export type DocName = 'groups' | 'api-keys' | 'imports';
 
 /** What a document change returns: with `write`, `doc` replaces the document before the change resolves. */
 export interface DocChanged<T> {

@@ -350,6 +350,17 @@ export function storeContract(name: string, open: () => Promise<OpenedStore>): v
         expect(await store.getDoc('groups')).to.deep.equal({ list: ['a'] });
       });
 
+      it('changes of two documents at once: both kept, before and after a reopen', async () => {
+        await Promise.all([
+          store.changeDoc('groups', () => ({ write: true, doc: { g: 1 }, value: undefined })),
+          store.changeDoc('api-keys', () => ({ write: true, doc: { k: 1 }, value: undefined })),
+          store.changeDoc('groups', (d) => ({ write: true, doc: { ...(d as object), h: 2 }, value: undefined })),
+        ]);
+        await reopen();
+        expect(await store.getDoc('groups')).to.deep.equal({ g: 1, h: 2 });
+        expect(await store.getDoc('api-keys')).to.deep.equal({ k: 1 });
+      });
+
       it('30 concurrent changes that each add a member: none is lost', async () => {
         await Promise.all(Array.from({ length: 30 }, (_, i) => store.changeDoc('groups', (d) => {
           const doc = (d as { list: number[] } | undefined) ?? { list: [] };

@@ -22,7 +22,8 @@ import { eventually } from '../helpers/eventually.js';
 import { registerWith } from '../helpers/ibr.js';
 import { ServiceProcess, type ServiceVars } from '../helpers/service-process.js';
 import { WebClient, tokenOf } from '../helpers/web.js';
-import { connectUser, type User } from '../helpers/xmpp-user.js';
+import { connectUser, rosterItems, type User } from '../helpers/xmpp-user.js';
+import { ApiKeys } from '../../src/api/keys.js';
 
 const DOMAIN = 'localhost';
 const BOT = `invitebot@${DOMAIN}`;
@@ -116,6 +117,25 @@ describe('faults: two instances on one PostgreSQL, the leader killed -9 mid-burs
       const el = await boss.next(BOT, 10_000);
       expect(el, 'the inviter is told').to.exist;
       if (el!.getChildText('body')?.startsWith(`fromweb@${DOMAIN} joined with your invite`)) break;
+    }
+  });
+
+  it('a member added through the API of the instance that does not lead: the leader makes the contacts (relayed)', async () => {
+    const made = await withCore((_, store) => new ApiKeys(store).create('relay-test', ['groups:write']));
+    if (!made.ok) throw new Error(made.message);
+    const api = (path: string, body: unknown) => fetch(`http://127.0.0.1:${ports[1]}/api/v1${path}`, {
+      method: 'POST', headers: { authorization: `Bearer ${made.secret}`, 'content-type': 'application/json' }, body: JSON.stringify(body),
+    });
+    await Promise.all(['gina', 'hugo'].map((u) => prosody.register(u, PASSWORD)));
+    expect((await api('/groups', { name: 'Relay' })).status).to.equal(201);
+    for (const u of ['gina', 'hugo']) expect((await api('/groups/Relay/members', { jid: `${u}@${DOMAIN}` })).status).to.equal(201);
+    const hugo = await connectUser(prosody.service, `hugo@${DOMAIN}`, PASSWORD);
+    try {
+      const items = await eventually(() => rosterItems(hugo), (r) => r.some((i) => i.attrs.jid === `gina@${DOMAIN}` && i.attrs.subscription === 'both'), 15_000);
+      const gina = items.find((i) => i.attrs.jid === `gina@${DOMAIN}`)!;
+      expect(gina.getChildText('group')).to.equal('Relay');
+    } finally {
+      await hugo.stop();
     }
   });
 

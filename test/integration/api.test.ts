@@ -371,6 +371,9 @@ describe(`HTTP API (real ${serverName()})`, function () {
     expectError(await call('GET /invites_api', {}, { query: { key: 'aaaaaaaa/AAAAAAAAAAAAAAAAAAAA' } }), 403);
     const reader = await key(['invites:read', 'groups:write']);
     expectError(await call('GET /invites_api', {}, { query: { key: reader.secret } }), 403);
+    // Behind a site with Basic auth in front (the proxy's Authorization header), ?key= still counts.
+    const basic = await fetch(`${base}/invites_api?key=${k.secret}`, { headers: { authorization: 'Basic dXNlcjpwYXNz' }, redirect: 'manual' });
+    expect(basic.status).to.equal(201);
     const post = await fetch(`${base}/invites_api?key=${k.secret}`, { method: 'POST' });
     expect(post.status).to.equal(405);
     const head = await fetch(`${base}/invites_api?key=${k.secret}`, { method: 'HEAD' });

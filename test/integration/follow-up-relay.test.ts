@@ -46,8 +46,9 @@ describe('follow-up relay (real PostgreSQL)', function () {
     const ran: string[] = [];
     let failFor = 'u2@example.org';
     await leader.startTaking(async (e) => {
-      if (e.usedBy === failFor) throw new Error('the component is not online yet');
-      ran.push(e.usedBy);
+      const usedBy = 'joined' in e ? e.joined.jid : e.usedBy;
+      if (usedBy === failFor) throw new Error('the component is not online yet');
+      ran.push(usedBy);
     });
     expect(ran, 'the first ran; the failed one and those after it wait').to.deep.equal(['u1@example.org']);
     expect(await rows()).to.equal(2);

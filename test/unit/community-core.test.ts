@@ -73,7 +73,7 @@ describe('per-invite options in the core', () => {
   });
 
   it('keeps a note on one line, refuses one over 200 characters, and never puts it in the URI', async () => {
-    const r = await core.service.create(ADMIN, { kind: 'account', note: '  for the\nBerlin meetup ' });
+    const r = await core.service.create(ADMIN, { kind: 'account', note: '  for the\nBerlin\u202e\u200b meetup ' });
     expect(r.ok && r.invite.note).to.equal('for the Berlin meetup');
     expect(r.ok && r.uri).not.to.include('Berlin');
     const long = await core.service.create(USER, { kind: 'account-contact', note: 'x'.repeat(201) });
@@ -136,9 +136,34 @@ describe('per-invite options in the core', () => {
     if (!r.ok) throw new Error(r.message);
     const copy = { ...r.invite, id: 'aaaaaaaa' };
     const fresh = { ...r.invite, id: r.invite.id, tokenHash: 'h'.repeat(43) };
-    expect(await core.service.importInvites([copy, fresh])).to.deep.equal({ imported: 1, skipped: 1 });
+    expect(await core.service.importInvites([copy, fresh])).to.deep.equal({ imported: 1, skipped: 1, unknownGroups: [] });
     const found = await core.store.findByHash('h'.repeat(43));
     expect(found?.id).to.not.equal(r.invite.id); // a colliding id is replaced
+  });
+
+  it('importInvites never brings back an imported invite that was used and archived since', async () => {
+    const r = await core.service.create(ADMIN, { kind: 'reset', username: 'ann' });
+    if (!r.ok) throw new Error(r.message);
+    const imported = { ...r.invite, id: 'bbbbbbbb', tokenHash: 'r'.repeat(43) };
+    expect((await core.service.importInvites([imported])).imported).to.equal(1);
+    await core.store.change('bbbbbbbb', (d) => { d.uses.push({ jid: 'ann@example.org', at: core.clock.now.toISOString() }); return { write: true, value: undefined }; });
+    core.clock.now = new Date(core.clock.now.getTime() + 3 * 86_400_000);
+    expect(await core.service.prune(86_400)).to.be.greaterThan(0);
+    expect(await core.store.findByHash('r'.repeat(43))).to.equal(undefined);
+    expect(await core.service.importInvites([imported])).to.deep.equal({ imported: 0, skipped: 1, unknownGroups: [] });
+  });
+
+  it('importInvites makes a note one line within MAX_NOTE and leaves out groups that do not exist here', async () => {
+    await groups.create(ADMIN, 'Crew');
+    const r = await core.service.create(ADMIN, { kind: 'account' });
+    if (!r.ok) throw new Error(r.message);
+    const odd = { ...r.invite, id: 'cccccccc', tokenHash: 'n'.repeat(43), note: `a\u202e\nb${'x'.repeat(300)}`, groups: ['crew', 'Gone\nfake'] };
+    const out = await core.service.importInvites([odd]);
+    expect(out.unknownGroups).to.deep.equal(['Gone fake']);
+    const got = await core.store.findByHash('n'.repeat(43));
+    expect(got?.note).to.match(/^a bx+$/);
+    expect([...got!.note!].length).to.equal(200);
+    expect(got?.groups).to.deep.equal(['Crew']);
   });
 });
 
@@ -180,8 +205,10 @@ describe('groups', () => {
       const r = await groups.create(ADMIN, name);
       expect(r.ok || r.code, JSON.stringify(name)).to.equal('bad-name');
     }
-    const room = await groups.create(ADMIN, 'Other', 'not a room');
-    expect(room.ok || room.code).to.equal('bad-room');
+    for (const bad of ['not a room', 'a b@conference.example.org', `x'"<>@conf`, 'room@conf/nick', '@conf', 'room@']) {
+      const room = await groups.create(ADMIN, 'Other', bad);
+      expect(room.ok || room.code, bad).to.equal('bad-room');
+    }
     for (const m of ['eve@elsewhere.org', '@example.org', 'a b@example.org']) {
       const r = await groups.add(ADMIN, 'Crew', m);
       expect(r.ok || r.code, m).to.equal('bad-member');

@@ -43,7 +43,7 @@ export class DocumentFile {
     return d === undefined ? undefined : structuredClone(d);
   }
 
-  /** Store `doc` as `name`; resolves once it is durable. A failed write changes nothing. */
+  /** Store `doc` as `name`; resolves once it is durable. A failed write changes nothing. Callers change one document at a time (the store's queue). */
   async put(name: DocName, doc: unknown): Promise<void> {
     const next = { ...this.docs, [name]: structuredClone(doc) };
     const tmp = `${this.path}.tmp`;
@@ -55,7 +55,8 @@ export class DocumentFile {
       await fh.close();
     }
     await rename(tmp, this.path);
-    await syncDirOf(this.path);
+    // On disk now: memory follows, so a failed folder sync cannot have the next change write the old state back.
     this.docs = next;
+    await syncDirOf(this.path);
   }
 }

@@ -445,7 +445,8 @@ export class LowdbStore implements InviteStore {
   }
 
   changeDoc<T>(name: DocName, fn: (draft: unknown) => DocChanged<T>): Promise<T> {
-    return this.changing.run(`doc ${name}`, async () => {
+    // One queue for every document: they share one file, so two changes must not write it at once.
+    return this.changing.run('docs', async () => {
       const r = fn(this.docs.get(name));
       if (r.write) await this.docs.put(name, r.doc);
       return r.value;

@@ -6,7 +6,11 @@
 // killed meanwhile leaves the row to the next one (a follow-up may then run twice,
 // never not at all). The table is made by the store's migrations.
 import pg from 'pg';
+import type { JoinedEvent } from '../../groups/types.js';
 import type { UsedEvent } from '../../invites/service.js';
+
+/** What the relay carries: an invite's use, or a group join (its contacts, bookmark, room invitation). */
+export type RelayedEvent = UsedEvent | { joined: JoinedEvent };
 import { log } from '../../log.js';
 
 const CHANNEL = 'xmpp_invites_follow_ups';
@@ -19,7 +23,7 @@ export class FollowUpRelay {
   private timer?: NodeJS.Timeout;
   private draining?: Promise<number>;
   private again = false;
-  private run?: (e: UsedEvent) => Promise<void>;
+  private run?: (e: RelayedEvent) => Promise<void>;
 
   constructor(url: string) {
     this.pool = new pg.Pool({ connectionString: url, max: 2, application_name: 'xmpp-invites follow-ups' });
@@ -27,7 +31,7 @@ export class FollowUpRelay {
   }
 
   /** On an instance that does not lead: leave the follow-up to the leader. Resolves once it is stored. */
-  async hand(e: UsedEvent): Promise<void> {
+  async hand(e: RelayedEvent): Promise<void> {
     const client = await this.pool.connect();
     try {
       await client.query('BEGIN');
@@ -46,7 +50,7 @@ export class FollowUpRelay {
    * On the leader: run every stored follow-up, now, whenever one is handed over, and
    * every half minute, until stopTaking(). `run` rejects to keep one for the next try.
    */
-  async startTaking(run: (e: UsedEvent) => Promise<void>): Promise<void> {
+  async startTaking(run: (e: RelayedEvent) => Promise<void>): Promise<void> {
     this.run = run;
     // The sweep first: it finds them even when the listener cannot be had.
     this.timer = setInterval(() => void this.drain(), SWEEP_MS).unref();
@@ -106,14 +110,15 @@ export class FollowUpRelay {
     try {
       await client.query('BEGIN');
       // SKIP LOCKED: a leader that has not noticed yet that it was deposed takes other rows, not these.
-      const rows = (await client.query<{ id: string; event: UsedEvent }>(
+      const rows = (await client.query<{ id: string; event: RelayedEvent }>(
         'SELECT id, event FROM follow_ups ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED', [BATCH])).rows;
       let done = 0;
       for (const row of rows) {
         const run = this.run; // stopTaking() (deposed): no more from here
         if (!run) break;
         const ok = await run(row.event).then(() => true, (e: Error) => {
-          log.warn(`follow-up of invite ${row.event.invite?.id}: kept for the next try: ${e.message}`);
+          const what = 'joined' in row.event ? `${row.event.joined.jid} joining group ${row.event.joined.group.name}` : `invite ${row.event.invite?.id}`;
+          log.warn(`follow-up of ${what}: kept for the next try: ${e.message}`);
           return false;
         });
         if (!ok) {
