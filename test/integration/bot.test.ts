@@ -149,7 +149,7 @@ describe(`bot text commands (real ${serverName()})`, function () {
       const cases: [string, RegExp][] = [
         ['frobnicate', /^I did not understand "frobnicate"\. Type "help"/],
         ['invite account a b c', /^"invite account" takes at most one username/],
-        ['invite foo', /^"invite" takes no words after it\. Send just "invite" to get an invite that makes someone your contact\.$/],
+        ['invite foo', /^"invite" takes only options: invite \[--expires-after D\] \[--note "TEXT"\]/],
         ['revoke', /^"revoke" needs the id of one invite/],
         ['x'.repeat(10_000), /^That message is too long to be a command/],
         ['\u200b\u202e invite \t\u00a0\u0085', /preauth=/], // invisible, bidi, tab, no-break space, NEL (all legal in XML)
@@ -203,7 +203,7 @@ describe(`bot text commands (real ${serverName()})`, function () {
       const help = await askIn(alice, 'de-DE', 'hilfe');
       expect(help.body).to.match(/^Befehle, die du verwenden kannst:\ninvite {2,}ein Einladungslink: /);
       expect(help.body).to.include('Statt „invite“ kannst du auch „einladen“ schreiben, statt „help“ auch „hilfe“.');
-      expect((await askIn(alice, 'de', 'invite bitte')).body).to.equal('Nach „invite“ kommt nichts mehr. Schick einfach „invite“, um eine Einladung zu bekommen, die jemanden zu deinem Kontakt macht.');
+      expect((await askIn(alice, 'de', 'invite bitte')).body).to.equal('Nach „invite“ kommen nur Optionen: invite [--expires-after D] [--note "TEXT"], etwa „invite --expires-after 1d“. Schick einfach „invite“, um eine Einladung zu bekommen, die jemanden zu deinem Kontakt macht.');
       expect((await askIn(alice, 'de', 'invite admin')).body).to.equal('Nur Administratoren können „invite admin“ verwenden. Schreib „help“, um die Befehle zu sehen, die du verwenden kannst.');
     });
 
@@ -221,7 +221,7 @@ describe(`bot text commands (real ${serverName()})`, function () {
       expect(greeted).to.match(/^Hello! I am the invite bot of localhost: I make invite links for the people you want to bring here\.\n\nCommands you can use:\ninvite {2,}/);
       expect(await alice.ask(BOT, 'help?')).to.match(/^Commands you can use:\n/);
       expect(uriIn(await alice.ask(BOT, 'Invite.'))).to.match(/^xmpp:alice@localhost\?roster;preauth=/);
-      expect(await alice.ask(BOT, 'invite please')).to.equal('"invite" takes no words after it. Send just "invite" to get an invite that makes someone your contact.');
+      expect(await alice.ask(BOT, 'invite please')).to.equal('"invite" takes only options: invite [--expires-after D] [--note "TEXT"], such as "invite --expires-after 1d". Send just "invite" to get an invite that makes someone your contact.');
     });
 
     it('gives a new sender\'s unknown first message the help text, a later one a short sentence', async () => {

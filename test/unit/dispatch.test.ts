@@ -135,7 +135,7 @@ describe('Dispatcher', () => {
 
   it('answers wrong arguments with a sentence saying how to type the command', async () => {
     const reset = '"invite reset" needs the username of the account, and nothing more. For example "invite reset alice".';
-    const account = '"invite account" takes at most one username, and "--role" followed by a role as often as needed. For example "invite account alice --role member", or just "invite account" to let the new person choose the username.';
+    const account = "\"invite account\" takes at most one username, then options: invite account [USERNAME] [--uses N] [--expires-after D] [--group G]\u2026 [--role R]\u2026 [--note \"TEXT\"]. For example \"invite account --uses 10 --expires-after 2d --note 'spring meetup'\", or just \"invite account\" to let the new person choose the username.";
     const table: [string, string, string][] = [
       [ADMIN, 'invite reset', reset],
       [ADMIN, 'invite reset bob carol', reset],
@@ -144,7 +144,7 @@ describe('Dispatcher', () => {
       [ADMIN, 'invite account --rank admin', account],
       [ADMIN, 'invite account bob --role', account],
       [ADMIN, 'invite account --role root', '"root" is not a role; the roles are admin, member, registered, guest.'],
-      [USER, 'invite please', '"invite" takes no words after it. Send just "invite" to get an invite that makes someone your contact.'],
+      [USER, 'invite please', '"invite" takes only options: invite [--expires-after D] [--note "TEXT"], such as "invite --expires-after 1d". Send just "invite" to get an invite that makes someone your contact.'],
       [USER, 'invite contact please', '"invite contact" takes no words after it. Send just "invite contact" to get an invite for someone who already has an account.'],
       [USER, 'revoke', '"revoke" needs the id of one invite, for example "revoke abcd2345". Send "invites" to see the ids.'],
       [USER, 'invites all please', '"invites" takes at most one word: "all" for everyone\'s invites (administrators) or "next" for the next page. Send just "invites" for your own.'],
@@ -330,7 +330,7 @@ describe('Dispatcher in each language', () => {
       created: /^Contact invite: whoever opens it becomes your contact\. Valid until 28 November 2026 at 12:00 UTC \(in 7 days\), single use\.\nxmpp:ann@example\.org\?roster;preauth=\S+\nShare it only with the person you invite\. Id ([a-z0-9]{8}): "revoke \1" cancels it\.$/,
       quota: 'You already have 1 unused invite, the most allowed; revoke it first.',
       help: /^Commands you can use:\ninvite {2,}an invite link: /,
-      wrong: '"invite" takes no words after it. Send just "invite" to get an invite that makes someone your contact.',
+      wrong: '"invite" takes only options: invite [--expires-after D] [--note "TEXT"], such as "invite --expires-after 1d". Send just "invite" to get an invite that makes someone your contact.',
       greeting: /^Hello! I am the invite bot of example\.org/,
       unknown: 'I did not understand "frobnicate". Type "help" to see the commands you can use.',
       adminOnly: 'Only administrators can use "invite admin". Type "help" to see the commands you can use.',
@@ -340,7 +340,7 @@ describe('Dispatcher in each language', () => {
       created: /^Kontakteinladung: Wer sie öffnet, wird dein Kontakt\. Gültig bis 28\. November 2026 um 12:00 UTC \(in 7 Tagen\), einmal verwendbar\.\nxmpp:ann@example\.org\?roster;preauth=\S+\nGib sie nur der Person, die du einlädst\. Kennung ([a-z0-9]{8}): „revoke \1“ widerruft sie\.$/,
       quota: 'Du hast schon 1 unbenutzte Einladung, mehr ist nicht erlaubt; widerrufe sie zuerst.',
       help: /^Befehle, die du verwenden kannst:\ninvite {2,}ein Einladungslink: [^]*\nrevoke KENNUNG {2,}eine deiner Einladungen widerrufen[^]*\nStatt „invite“ kannst du auch „einladen“ schreiben, statt „help“ auch „hilfe“\.$/,
-      wrong: 'Nach „invite“ kommt nichts mehr. Schick einfach „invite“, um eine Einladung zu bekommen, die jemanden zu deinem Kontakt macht.',
+      wrong: 'Nach „invite“ kommen nur Optionen: invite [--expires-after D] [--note "TEXT"], etwa „invite --expires-after 1d“. Schick einfach „invite“, um eine Einladung zu bekommen, die jemanden zu deinem Kontakt macht.',
       greeting: /^Hallo! Ich bin der Einladungs-Bot von example\.org: .*\n\nBefehle, die du verwenden kannst:\n/,
       unknown: 'Ich habe „frobnicate“ nicht verstanden. Schreib „help“, um die Befehle zu sehen, die du verwenden kannst.',
       adminOnly: 'Nur Administratoren können „invite admin“ verwenden. Schreib „help“, um die Befehle zu sehen, die du verwenden kannst.',
@@ -350,7 +350,7 @@ describe('Dispatcher in each language', () => {
       created: /^Invitation de contact : la personne qui l’ouvre devient votre contact\. Valable jusqu’au 28 novembre 2026 à 12:00 UTC \(dans 7 jours\), usage unique\.\nxmpp:ann@example\.org\?roster;preauth=\S+\nNe la partagez qu’avec la personne que vous invitez\. Identifiant ([a-z0-9]{8}) : « revoke \1 » l’annule\.$/,
       quota: 'Vous avez déjà 1 invitation inutilisée, le maximum permis ; révoquez-la d’abord.',
       help: /^Commandes que vous pouvez utiliser :\ninvite {2,}un lien d’invitation : [^]*\nVous pouvez aussi taper « inviter » au lieu de « invite » et « aide » au lieu de « help »\.$/,
-      wrong: '« invite » s’emploie sans rien après. Envoyez simplement « invite » pour obtenir une invitation qui fait de quelqu’un votre contact.',
+      wrong: '« invite » ne prend que des options : invite [--expires-after D] [--note "TEXTE"], comme « invite --expires-after 1d ». Envoyez simplement « invite » pour obtenir une invitation qui fait de quelqu’un votre contact.',
       greeting: /^Bonjour ! Je suis le bot d’invitations de example\.org : .*\n\nCommandes que vous pouvez utiliser :\n/,
       unknown: 'Je n’ai pas compris « frobnicate ». Tapez « help » pour voir les commandes que vous pouvez utiliser.',
       adminOnly: 'Seuls les administrateurs peuvent utiliser « invite admin ». Tapez « help » pour voir les commandes que vous pouvez utiliser.',
@@ -360,7 +360,7 @@ describe('Dispatcher in each language', () => {
       created: /^Invitación de contacto: quien la abra pasa a ser tu contacto\. Válida hasta el 28 de noviembre de 2026 a las 12:00 UTC \(dentro de 7 días\), de un solo uso\.\nxmpp:ann@example\.org\?roster;preauth=\S+\nCompártela solo con la persona a la que invitas\. Identificador ([a-z0-9]{8}): «revoke \1» la anula\.$/,
       quota: 'Ya tienes 1 invitación sin usar, el máximo permitido; revócala primero.',
       help: /^Órdenes que puedes usar:\ninvite {2,}un enlace de invitación: [^]*\nTambién puedes escribir «invitar» en lugar de «invite» y «ayuda» en lugar de «help»\.$/,
-      wrong: '«invite» no lleva nada detrás. Envía solo «invite» para obtener una invitación que hace de alguien tu contacto.',
+      wrong: '«invite» solo lleva opciones: invite [--expires-after D] [--note "TEXTO"], como «invite --expires-after 1d». Envía solo «invite» para obtener una invitación que hace de alguien tu contacto.',
       greeting: /^¡Hola! Soy el bot de invitaciones de example\.org: .*\n\nÓrdenes que puedes usar:\n/,
       unknown: 'No he entendido «frobnicate». Escribe «help» para ver las órdenes que puedes usar.',
       adminOnly: 'Solo los administradores pueden usar «invite admin». Escribe «help» para ver las órdenes que puedes usar.',
@@ -486,7 +486,7 @@ describe('Dispatcher: per-invite options and groups', () => {
       [ADMIN, 'invite account bob --uses 2', 'An invite bound to one username can only be used once.'],
       [ADMIN, 'invite account --expires-after 0h', 'A lifetime is a number and a unit, such as 1h, 2d or 4w (at most ten years), or "never".'],
       [ADMIN, 'invite account --group nosuch', 'There is no group "nosuch"; "groups" lists them.'],
-      [ADMIN, 'invite account --note', '"invite account" takes at most one username, and "--role" followed by a role as often as needed. For example "invite account alice --role member", or just "invite account" to let the new person choose the username.'],
+      [ADMIN, 'invite account --note', "\"invite account\" takes at most one username, then options: invite account [USERNAME] [--uses N] [--expires-after D] [--group G]\u2026 [--role R]\u2026 [--note \"TEXT\"]. For example \"invite account --uses 10 --expires-after 2d --note 'spring meetup'\", or just \"invite account\" to let the new person choose the username."],
       [ADMIN, 'invite contact --group x', '"invite contact" takes no words after it. Send just "invite contact" to get an invite for someone who already has an account.'],
     ];
     for (const [who, text, reply] of table) expect(await d.handle(who, text), text).to.equal(reply);
