@@ -38,6 +38,7 @@ const BENCHES: Bench[] = [
   { n: '5', load: async () => { const { run } = await import('./postgres.mjs'); return () => run(); } },
   { n: '6', load: async () => { const { run } = await import('./pages.mjs'); return () => run(); } },
   { n: '7', load: async () => { const { run } = await import('./ejabberd.mjs'); return () => run(); } },
+  { n: '8', load: async () => { const { run } = await import('./api.mjs'); return () => run(); } },
 ];
 
 function about(): string {
