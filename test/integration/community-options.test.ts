@@ -183,7 +183,7 @@ describe(`per-invite options and groups in chat, ad-hoc and the CLI (real ${serv
     it('the import operation counts what it imported and skipped', async () => {
       const socket = controlSocketPath(stack.env.STORE_FILE!);
       expect(await askService(socket, { op: 'import', invites: [], skipped: [{ reason: 'expired', count: 2 }] }))
-        .to.deep.equal({ ok: true, text: 'Imported 0 invites; skipped 2 (2 expired).', imported: { imported: 0, skipped: 0 } });
+        .to.deep.equal({ ok: true, text: 'Imported 0 invites; skipped 2 (2 expired).', imported: { imported: 0, skipped: 0, unknownGroups: [] } });
     });
   });
 
