@@ -20,6 +20,7 @@ import { LocalProsody } from '../../src/server/prosody/local-prosody.js';
 import { prosodyBuild } from '../../src/server/prosody/builds.js';
 import { eventually } from '../helpers/eventually.js';
 import { refusal, registerWith } from '../helpers/ibr.js';
+import { runScript } from '../helpers/scripts.js';
 import { DOMAIN, PASSWORD, prosodyOf, type Stack, startStack } from '../helpers/stack.js';
 import { connectUser, rosterOf } from '../helpers/xmpp-user.js';
 import xml from '@xmpp/xml';
@@ -113,6 +114,20 @@ describe(`import-prosody: Prosody ${build.version}'s own pending invites, import
     expect(byToken(tokens.expired!)).to.equal(undefined);
     expect(first).to.deep.equal({ imported: 8, skipped: 0, unknownGroups: [] });
     expect(again).to.deep.equal({ imported: 0, skipped: 8, unknownGroups: [] });
+  });
+
+  it('npm run invites -- import-prosody DATA_DIR HOST, as an admin runs it beside the service: counts, nothing twice', async () => {
+    const cli = await runScript('src/cli.ts', ['import-prosody', join(dir, 'data'), DOMAIN], {
+      cwd: stack!.dir, vars: { XMPP_DOMAIN: DOMAIN, STORE_FILE: stack!.env.STORE_FILE! },
+    });
+    expect(cli.stderr).to.equal('');
+    expect(cli.code).to.equal(0);
+    expect(cli.stdout).to.equal('Imported 0 invites; skipped 9 (8 already here; 1 expired).\n');
+    const wrongHost = await runScript('src/cli.ts', ['import-prosody', join(dir, 'data'), 'nowhere.example'], {
+      cwd: stack!.dir, vars: { XMPP_DOMAIN: DOMAIN, STORE_FILE: stack!.env.STORE_FILE! },
+    });
+    expect(wrongHost.code).to.not.equal(0);
+    expect(wrongHost.stderr).to.include('nowhere.example');
   });
 
   it('keeps kind, inviter, username, roles, expiry, reuse, note and groups; stores no token', () => {
