@@ -27,6 +27,7 @@ interface CreateBody {
   groups?: string[];
   uses?: number;
   expiresAfter?: string | number;
+  ttl?: number;
   note?: string;
 }
 
@@ -59,7 +60,8 @@ const invalid = (message: string) => new ApiError(400, 'invalid-request', messag
  */
 export function createRequest(body: CreateBody): CreateRequest {
   const { kind } = body;
-  let lifetime: Lifetime | undefined;
+  let lifetime: Lifetime | undefined = body.ttl;
+  if (body.ttl !== undefined && body.expiresAfter !== undefined) throw invalid('give expiresAfter or ttl, not both');
   if (body.expiresAfter !== undefined) {
     lifetime = typeof body.expiresAfter === 'number' ? body.expiresAfter : parseLifetime(body.expiresAfter);
     if (lifetime === undefined) throw new ApiError(400, 'bad-lifetime', `"${printable(String(body.expiresAfter))}" is not a lifetime: 30m, 1h, 2d, 4w, never, or seconds; at most ten years.`);

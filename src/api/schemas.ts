@@ -105,6 +105,7 @@ export const createInviteBody = {
         { type: 'integer', minimum: 1, maximum: MAX_LIFETIME_SECONDS },
       ],
     },
+    ttl: { type: 'integer', minimum: 1, maximum: MAX_LIFETIME_SECONDS, description: 'The lifetime in seconds, as Prosody\'s mod_http_admin_api names it: the same as `expiresAfter` (give one of the two).' },
     note: { type: 'string', maxLength: MAX_NOTE, description: 'Shown in lists, never to the invitee.' },
   },
 } as const;

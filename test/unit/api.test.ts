@@ -32,6 +32,8 @@ describe('HTTP API: refusals and requests', () => {
       .to.deep.equal({ kind: 'account', roles: ['admin', 'member'], maxUses: 3, expiresAfter: 172800, note: 'n', groups: ['g'] });
     expect(createRequest({ kind: 'account', expiresAfter: 'never' })).to.deep.equal({ kind: 'account', expiresAfter: 'never' });
     expect(createRequest({ kind: 'reset', username: 'alice', expiresAfter: 600 })).to.deep.equal({ kind: 'reset', username: 'alice', expiresAfter: 600 });
+    // Prosody's mod_http_admin_api calls it ttl (seconds).
+    expect(createRequest({ kind: 'account', ttl: 3600, note: 'n' })).to.deep.equal({ kind: 'account', expiresAfter: 3600, note: 'n' });
     expect(createRequest({ kind: 'account-contact' })).to.deep.equal({ kind: 'account-contact' });
   });
 
@@ -51,6 +53,7 @@ describe('HTTP API: refusals and requests', () => {
     expect(refused({ kind: 'reset' })).to.equal('invalid-request');
     expect(refused({ kind: 'reset', username: 'a', uses: 2 })).to.equal('invalid-request');
     expect(refused({ kind: 'account-contact', username: 'a' })).to.equal('invalid-request');
+    expect(refused({ kind: 'account', ttl: 60, expiresAfter: '1h' })).to.equal('invalid-request');
   });
 });
 
