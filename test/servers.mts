@@ -15,6 +15,7 @@ export const EJABBERD_SPECS: readonly string[] = [
   'test/integration/bot.test.ts',
   'test/integration/bridge.test.ts',
   'test/integration/group-bridge.test.ts',
+  'test/integration/groups.test.ts',
   'test/integration/community-options.test.ts',
   'test/integration/cli-dead-ends.test.ts',
   'test/integration/operations.test.ts',
