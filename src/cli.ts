@@ -5,7 +5,7 @@
 import { parseArgs } from 'node:util';
 import { parseScopes } from './api/keys.js';
 import { type Config, ConfigError, loadDotEnv, parseConfig } from './config.js';
-import { importText, type Operation, type Outcome, runOperation } from './control/operations.js';
+import { importText, type Operation, type Outcome, plural, runOperation } from './control/operations.js';
 import { askService, controlSocketPath } from './control/socket.js';
 import { openCore } from './core.js';
 import { parseLifetime } from './invites/lifetime.js';
@@ -193,7 +193,10 @@ async function importProsody(config: Config, socket: string, req: { dataDir: str
   for (const part of importParts(read.invites)) {
     const outcome = await perform(config, socket, { op: 'import', invites: part, skipped: [] });
     if (!outcome) return undefined;
-    if (!outcome.ok || !outcome.imported) return outcome;
+    if (!outcome.ok || !outcome.imported) {
+      // What went in before stays in (an import run again skips it): say how much that was.
+      return total.imported ? { ...outcome, text: `${outcome.text} (${plural(total.imported, 'invite')} imported before this; run it again to go on)` } : outcome;
+    }
     total.imported += outcome.imported.imported;
     total.skipped += outcome.imported.skipped;
     for (const g of outcome.imported.unknownGroups ?? []) if (!total.unknownGroups.includes(g)) total.unknownGroups.push(g);

@@ -135,7 +135,8 @@ export function createAccountForm(t: T, v: AccountFormValues = {}, serverRoles =
         noteField(t, v.note),
         ...(choices.groups.length ? [{
           var: FIELD.groups, type: 'list-multi' as const, label: t('adhoc.form.groups.label'), desc: t('adhoc.form.groups.desc'),
-          values: (v.groups ?? []).map((g) => g.slice(0, MAX_ECHO)), options: choices.groups.map((g) => ({ value: g.name, label: g.name })),
+          // Only values still offered: a group deleted meanwhile is not shown chosen.
+          values: (v.groups ?? []).filter((g) => choices.groups.some((c) => c.name === g)), options: choices.groups.map((g) => ({ value: g.name, label: g.name })),
         }] : []),
       ] : []),
     ],

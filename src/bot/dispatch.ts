@@ -25,20 +25,30 @@ export function normalizeText(text: string): string {
 }
 
 /** Each opening quote and the marks that may close it: ASCII, and the curly ones phones type in each language. */
+// Straight and curly quotes close each other: text pasted between apps mixes them.
+const DOUBLE = '"“”„';
+const SINGLE = "'‘’‚";
 const QUOTES: ReadonlyMap<string, string> = new Map([
-  ['"', '"'], ["'", "'"],
-  ['“', '”“'], ['”', '”“'], ['„', '“”'], ['‘', '’‘'], ['’', '’‘'], ['‚', '‘’'],
+  ...[...DOUBLE].map((q) => [q, '"“”'] as [string, string]),
+  ...[...SINGLE].map((q) => [q, "'‘’"] as [string, string]),
   ['«', '»'], ['»', '«»'], ['‹', '›'], ['›', '‹›'],
 ]);
+
+/** An em or en dash where an option starts: phones turn a typed `--` into `—` (iOS smart punctuation). */
+const DASHED = /^[—–](?=\p{L})/u;
+
+/** Words as splitWords found them, and whether a quote that opened a word was never closed. */
+export type Words = string[] & { unclosed?: boolean };
 
 /**
  * Words as a shell splits them, over normalized text: a word that opens with a quote
  * ("double", 'single', “curly”, „German“, « French », or after `--note=`) runs to the
  * matching closing quote that ends a word, spaces and all; a quote inside a word (an
- * apostrophe: "bob's") is a character of it, and a quote never closed is one too.
+ * apostrophe: "bob's") is a character of it. A quote that opens a word and is never
+ * closed is marked (`unclosed`): the command is refused rather than read some other way.
  */
-export function splitWords(text: string): string[] {
-  const words: string[] = [];
+export function splitWords(text: string): Words {
+  const words: Words = [];
   let i = 0;
   while (i < text.length) {
     if (text[i] === ' ') {
@@ -46,23 +56,41 @@ export function splitWords(text: string): string[] {
       continue;
     }
     // The start of a word, or the value of a --name=: where a quote may open.
-    const eq = /^--[\w-]+=/.exec(text.slice(i));
+    const eq = /^(?:--|[—–])[\w-]+=/.exec(text.slice(i));
     const at = eq ? i + eq[0].length : i;
     const closers = QUOTES.get(text[at] ?? '');
     if (closers) {
       let j = at + 1;
       while (j < text.length && !(closers.includes(text[j]!) && (j + 1 === text.length || text[j + 1] === ' '))) j++;
       if (j < text.length) {
-        words.push(text.slice(i, at) + text.slice(at + 1, j).trim());
+        words.push(text.slice(i, at).replace(DASHED, '--') + text.slice(at + 1, j).trim());
         i = j + 1;
         continue;
       }
+      words.unclosed = true;
     }
     const end = text.indexOf(' ', i);
-    words.push(text.slice(i, end < 0 ? text.length : end));
+    words.push(text.slice(i, end < 0 ? text.length : end).replace(DASHED, '--'));
     i = end < 0 ? text.length : end;
   }
   return words;
+}
+
+/**
+ * `--name value` as `--name=value` for the command's options that take a value, so a
+ * value that starts with a dash (`--note "- buy milk"`, `--uses -1`) is read as the value
+ * and judged as one, not taken for another option.
+ */
+export function joinValues(words: readonly string[], options: Command['options'] = {}): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < words.length; i++) {
+    const m = /^--([\w-]+)$/.exec(words[i]!);
+    if (m && options[m[1]!]?.type === 'string' && i + 1 < words.length) {
+      out.push(`--${m[1]}=${words[i + 1]}`);
+      i++;
+    } else out.push(words[i]!);
+  }
+  return out;
 }
 
 /** The first words each language may use instead of the English ones ("einladen" for "invite", "hilfe" for "help"). */
@@ -77,7 +105,7 @@ export function stripPunctuation(text: string): string {
 }
 
 /** The command whose name matches the most leading words, and the words after it. */
-export function parseCommand(text: string, commands: readonly Command[]): { command: Command; args: string[] } | undefined {
+export function parseCommand(text: string, commands: readonly Command[]): { command: Command; args: Words } | undefined {
   const words = splitWords(normalizeText(text));
   const lower = words.map((w) => w.toLowerCase());
   if (lower[0] !== undefined) lower[0] = ALIASES.get(lower[0]) ?? lower[0];
@@ -90,7 +118,10 @@ export function parseCommand(text: string, commands: readonly Command[]): { comm
       bestLen = name.length;
     }
   }
-  return best && { command: best, args: words.slice(bestLen) };
+  if (!best) return undefined;
+  const args: Words = words.slice(bestLen);
+  if (words.unclosed) args.unclosed = true;
+  return { command: best, args };
 }
 
 /** Words that open a conversation, in any of our languages (with the words that may follow them). */
@@ -205,8 +236,9 @@ export class Dispatcher {
     const usage = t(`bot.commands.${command.key}.wrong`);
     let args: string[];
     let options: Record<string, string | boolean | string[] | undefined>;
+    if ((words as Words).unclosed) return `${t('bot.unclosedQuote')} ${usage}`;
     try {
-      const read = parseArgs({ args: words, options: command.options ?? {}, allowPositionals: true, strict: true });
+      const read = parseArgs({ args: joinValues(words, command.options), options: command.options ?? {}, allowPositionals: true, strict: true });
       args = read.positionals;
       options = read.values as CommandContext['options'];
     } catch {

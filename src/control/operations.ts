@@ -48,7 +48,7 @@ function groupLine(g: Group): string {
   return `${shellName(g.name)}  ${room}  ${members}`;
 }
 
-const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
+export const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
 
 /** "Imported 3 invites; skipped 2 (1 already here; 1 expired)." */
 export function importText(r: { imported: number; skipped: number; unknownGroups?: string[] }, read: readonly { reason: string; count: number }[]): string {

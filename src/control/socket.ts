@@ -7,7 +7,8 @@ import { dirname, join } from 'node:path';
 import { log } from '../log.js';
 import type { Operation, Outcome } from './operations.js';
 
-const MAX_REQUEST = 64 * 1024;
+// An import's part can hold an invite with up to 1,000 recorded uses (~80 KB); the socket is the owner's alone.
+const MAX_REQUEST = 4 * 1024 * 1024;
 
 export function controlSocketPath(storeFile: string): string {
   return join(dirname(storeFile), 'control.sock');

@@ -26,7 +26,10 @@ export const MAX_GROUP_NAME = 64;
 const refuse = (code: GroupRefusal['code'], key: string, vars?: Record<string, string | number>): GroupRefusal => ({ ok: false, code, ...said(key, vars) });
 
 /** A name to compare by: case does not tell two groups apart. */
-const keyOf = (name: string) => name.normalize('NFC').toLowerCase();
+const keyOf = (name: string) => tidyName(name).toLowerCase();
+
+/** A name as kept: NFC, runs of spaces (no-break ones too) one space, so what chat can type finds it. */
+const tidyName = (name: string) => name.normalize('NFC').replace(/\s+/gu, ' ').trim();
 
 export interface GroupEvents {
   joined: [JoinedEvent];
@@ -78,7 +81,7 @@ export class GroupService extends EventEmitter<GroupEvents> {
 
   async create(actor: Actor, name: string, room?: string): Promise<GroupResult<{ group: Group }>> {
     if (!this.admitted(actor)) return refuse('not-admin', 'refusal.groupsAdmin');
-    const clean = name.normalize('NFC').trim();
+    const clean = tidyName(name);
     if (!validName(clean)) return refuse('bad-name', 'refusal.badGroupName', { name: printable(name), max: MAX_GROUP_NAME });
     let roomJid: string | undefined;
     if (room !== undefined && room.trim() !== '') {

@@ -122,7 +122,7 @@ describe(`bot text commands (real ${serverName()})`, function () {
       const reply = await boss.ask(BOT, 'invite reset alice');
       expect(uriIn(reply)).to.match(new RegExp(`^xmpp:alice@${DOMAIN}\\?register;preauth=`));
       expect(reply).to.match(/Password reset invite for alice@localhost.*\(in 1 day\)/);
-      expect(await boss.ask(BOT, 'invite reset')).to.equal('"invite reset" needs the username of the account, and nothing more. For example "invite reset alice".');
+      expect(await boss.ask(BOT, 'invite reset')).to.equal('"invite reset" needs the username of the account, then options if you like: invite reset USERNAME [--expires-after D] [--note "TEXT"]. For example "invite reset alice".');
     });
 
     it('"invites all" lists everyone\'s, "revoke" works on anyone\'s', async () => {

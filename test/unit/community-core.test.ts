@@ -201,7 +201,7 @@ describe('groups', () => {
     await groups.create(ADMIN, 'Crew');
     const dup = await groups.create(ADMIN, 'CREW');
     expect(dup.ok || dup.code).to.equal('exists');
-    for (const name of ['', '  ', 'a\nb', 'x'.repeat(65)]) {
+    for (const name of ['', '  ', 'a\u0000b', 'a\u202eb', 'x'.repeat(65)]) {
       const r = await groups.create(ADMIN, name);
       expect(r.ok || r.code, JSON.stringify(name)).to.equal('bad-name');
     }

@@ -134,18 +134,18 @@ describe('Dispatcher', () => {
   });
 
   it('answers wrong arguments with a sentence saying how to type the command', async () => {
-    const reset = '"invite reset" needs the username of the account, and nothing more. For example "invite reset alice".';
+    const reset = '"invite reset" needs the username of the account, then options if you like: invite reset USERNAME [--expires-after D] [--note "TEXT"]. For example "invite reset alice".';
     const account = "\"invite account\" takes at most one username, then options: invite account [USERNAME] [--uses N] [--expires-after D] [--group G]\u2026 [--role R]\u2026 [--note \"TEXT\"]. For example \"invite account --uses 10 --expires-after 2d --note 'spring meetup'\", or just \"invite account\" to let the new person choose the username.";
     const table: [string, string, string][] = [
       [ADMIN, 'invite reset', reset],
       [ADMIN, 'invite reset bob carol', reset],
-      [ADMIN, 'invite admin now', '"invite admin" takes no words after it. Send just "invite admin" to get an invite for a new administrator.'],
+      [ADMIN, 'invite admin now', '"invite admin" takes only options: invite admin [--uses N] [--expires-after D] [--group G]… [--note "TEXT"]. Send just "invite admin" to get an invite for a new administrator.'],
       [ADMIN, 'invite account bob carol', account],
       [ADMIN, 'invite account --rank admin', account],
       [ADMIN, 'invite account bob --role', account],
       [ADMIN, 'invite account --role root', '"root" is not a role; the roles are admin, member, registered, guest.'],
       [USER, 'invite please', '"invite" takes only options: invite [--expires-after D] [--note "TEXT"], such as "invite --expires-after 1d". Send just "invite" to get an invite that makes someone your contact.'],
-      [USER, 'invite contact please', '"invite contact" takes no words after it. Send just "invite contact" to get an invite for someone who already has an account.'],
+      [USER, 'invite contact please', '"invite contact" takes only options: invite contact [--expires-after D] [--note "TEXT"]. Send just "invite contact" to get an invite for someone who already has an account.'],
       [USER, 'revoke', '"revoke" needs the id of one invite, for example "revoke abcd2345". Send "invites" to see the ids.'],
       [USER, 'invites all please', '"invites" takes at most one word: "all" for everyone\'s invites (administrators) or "next" for the next page. Send just "invites" for your own.'],
       [FOREIGN, 'help me', '"help" takes no words after it. Send just "help" to see the commands.'],
@@ -391,7 +391,7 @@ describe('Dispatcher in each language', () => {
 
   it('words the admin replies and the core\'s refusals in each language', async () => {
     const say = (text: string, lang: Lang) => d.handle(ADMIN, text, () => {}, lang);
-    expect(await say('invite reset', 'de')).to.equal('„invite reset“ braucht den Benutzernamen des Kontos, und sonst nichts. Zum Beispiel „invite reset alice“.');
+    expect(await say('invite reset', 'de')).to.equal('„invite reset“ braucht den Benutzernamen des Kontos, danach auf Wunsch Optionen: invite reset BENUTZERNAME [--expires-after D] [--note "TEXT"]. Zum Beispiel „invite reset alice“.');
     expect(await say('invite account no/slash', 'es')).to.equal('«no/slash» no es un nombre de usuario válido.');
     expect(await say('invite account --role root', 'fr')).to.equal('« root » n’est pas un rôle ; les rôles sont admin, member, registered, guest.');
     expect(await say('invite account dora --role member', 'de')).to.match(/^Kontoeinladung für den Benutzernamen „dora“, mit der Rolle Mitglied: Sie erstellt ein Konto auf example\.org\. /);
@@ -424,11 +424,19 @@ describe('splitWords: words as a shell splits them, with the quotes phones type'
     expect(split('invite --note »Treffen Berlin«')).to.deep.equal(['invite', '--note', 'Treffen Berlin']);
     expect(split('group create "Berlin  meetup"\tmeetup@conference.example.org')).to.deep.equal(['group', 'create', 'Berlin meetup', 'meetup@conference.example.org']);
   });
+  it('lets straight and curly quotes close each other (pasted text mixes them), and reads a phone\'s dash as --', () => {
+    expect(split('invite --note "spring meetup”')).to.deep.equal(['invite', '--note', 'spring meetup']);
+    expect(split("invite --note ‘it was fun'")).to.deep.equal(['invite', '--note', 'it was fun']);
+    expect(split('invite account —group=friends –uses 5 —note “a — b”')).to.deep.equal(['invite', 'account', '--group=friends', '--uses', '5', '--note', 'a — b']);
+    expect(split('invite —note="x y"')).to.deep.equal(['invite', '--note=x y']);
+  });
   it('takes --name="value" as one word, an apostrophe inside a word as a letter, and an unclosed quote as a character', () => {
     expect(split('invite --note="a b" x')).to.deep.equal(['invite', '--note=a b', 'x']);
     expect(split('invite --note=“a b”')).to.deep.equal(['invite', '--note=a b']);
     expect(split("invite account bob's")).to.deep.equal(['invite', 'account', "bob's"]);
-    expect(split('x "unclosed y')).to.deep.equal(['x', '"unclosed', 'y']);
+    expect([...split('x "unclosed y')]).to.deep.equal(['x', '"unclosed', 'y']);
+    expect(split('x "unclosed y').unclosed, 'marked: the command is refused').to.equal(true);
+    expect(split('x "closed" y').unclosed).to.equal(undefined);
     expect(split('x ""')).to.deep.equal(['x', '']);
     expect(split('a "b"c d"')).to.deep.equal(['a', 'b"c d']);
   });
@@ -462,6 +470,23 @@ describe('Dispatcher: per-invite options and groups', () => {
     expect((await core.store.get(idOf(await d.handle(ADMIN, 'invite --note "!"'))!))?.note).to.equal('!');
   });
 
+  it('refuses a message whose quote is not closed, making nothing; takes a value that starts with a dash as the value', async () => {
+    const unclosed = await d.handle(ADMIN, 'invite account --note "spring meetup');
+    expect(unclosed).to.match(/^A quote in your message is not closed, so I did nothing\. "invite account" takes at most one username/);
+    expect(await d.handle(ADMIN, 'invites all')).to.equal('There are no pending invites.');
+    const dash = await d.handle(ADMIN, 'invite account --note "- buy milk"');
+    expect((await core.store.get(idOf(dash)!))?.note).to.equal('- buy milk');
+    expect(await d.handle(ADMIN, 'invite account --uses -1')).to.equal('The number of uses must be a whole number from 1 to 1000.');
+    const phone = await d.handle(ADMIN, 'invite account —uses=4 –note “from my phone”');
+    expect(await core.store.get(idOf(phone)!)).to.deep.include({ maxUses: 4, note: 'from my phone' });
+  });
+
+  it('finds a group whose name was given with odd spacing elsewhere (two spaces, a no-break space)', async () => {
+    expect((await groups.create({ system: 'cli' }, 'Köln\u00a0crew')).ok).to.equal(true);
+    expect(await d.handle(ADMIN, 'group add "Köln crew" ann')).to.equal('ann@example.org is now in the group "Köln crew".');
+    expect((await groups.create({ system: 'cli' }, 'Köln  crew')).ok, 'the same name').to.equal(false);
+  });
+
   it('lets admins make invites that never expire, and words them so everywhere', async () => {
     const reply = await d.handle(ADMIN, 'invite admin --expires-after never');
     expect(reply).to.match(/^Account invite, for a new administrator: it creates an account on example\.org\. It never expires, single use\.\n/);
@@ -487,7 +512,7 @@ describe('Dispatcher: per-invite options and groups', () => {
       [ADMIN, 'invite account --expires-after 0h', 'A lifetime is a number and a unit, such as 1h, 2d or 4w (at most ten years), or "never".'],
       [ADMIN, 'invite account --group nosuch', 'There is no group "nosuch"; "groups" lists them.'],
       [ADMIN, 'invite account --note', "\"invite account\" takes at most one username, then options: invite account [USERNAME] [--uses N] [--expires-after D] [--group G]\u2026 [--role R]\u2026 [--note \"TEXT\"]. For example \"invite account --uses 10 --expires-after 2d --note 'spring meetup'\", or just \"invite account\" to let the new person choose the username."],
-      [ADMIN, 'invite contact --group x', '"invite contact" takes no words after it. Send just "invite contact" to get an invite for someone who already has an account.'],
+      [ADMIN, 'invite contact --group x', '"invite contact" takes only options: invite contact [--expires-after D] [--note "TEXT"]. Send just "invite contact" to get an invite for someone who already has an account.'],
     ];
     for (const [who, text, reply] of table) expect(await d.handle(who, text), text).to.equal(reply);
     expect(await d.handle(USER, 'invite --expires-after never', () => {}, 'fr')).to.equal('Seuls les administrateurs peuvent créer des invitations qui n’expirent jamais.');
