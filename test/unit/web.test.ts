@@ -333,7 +333,9 @@ describe('web pages (HTTP, stand-in server)', () => {
       await new Promise((r) => setTimeout(r, 100));
       open();
       const statuses = (await both).map((r) => r.status).sort();
-      expect(statuses).to.deep.equal([200, 409]);
+      // The loser is told the invite is held (409) or, when it came after the winner was done (a loaded machine), used (410).
+      expect(statuses[0]).to.equal(200);
+      expect(statuses[1]).to.be.oneOf([409, 410]);
       expect(admin.accounts.size).to.equal(1);
       expect(admin.calls).to.equal(1);
       expect((await core.service.lookup(inv.token)).state).to.equal('used');
