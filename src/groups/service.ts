@@ -6,7 +6,7 @@ import { EventEmitter } from 'node:events';
 import type { Said } from '../invites/policy.js';
 import type { ServerAccounts } from '../invites/service.js';
 import { isLocal, said } from '../invites/policy.js';
-import { printable } from '../invites/service.js';
+import { creatorName, printable } from '../invites/service.js';
 import type { Actor } from '../invites/types.js';
 import type { InviteStore } from '../store/store.js';
 import type { Group, JoinedEvent } from './types.js';
@@ -31,6 +31,9 @@ const keyOf = (name: string) => tidyName(name).toLowerCase();
 /** A name as kept: NFC, runs of spaces (no-break ones too) one space, so what chat can type finds it. */
 const tidyName = (name: string) => name.normalize('NFC').replace(/\s+/gu, ' ').trim();
 
+/** The group called `name`, whatever its case and spacing. */
+const findGroup = (groups: readonly Group[], name: string) => groups.find((g) => keyOf(g.name) === keyOf(name));
+
 export interface GroupEvents {
   joined: [JoinedEvent];
 }
@@ -52,19 +55,21 @@ export class GroupService extends EventEmitter<GroupEvents> {
     return 'system' in actor || this.isAdmin(actor.jid);
   }
 
-  private creator(actor: Actor): string {
-    if ('jid' in actor) return actor.jid;
-    return actor.system === 'api' ? `api:${actor.key}` : actor.system;
-  }
-
   async list(): Promise<Group[]> {
     const doc = (await this.store.getDoc('groups')) as GroupsDoc | undefined;
     return doc?.groups ?? [];
   }
 
   async get(name: string): Promise<Group | undefined> {
-    const k = keyOf(name.trim());
-    return (await this.list()).find((g) => keyOf(g.name) === k);
+    return findGroup(await this.list(), name);
+  }
+
+  /** One change of the groups document, in one step (the store's changeDoc); `fn` gets the groups, never undefined. */
+  private changeGroups<T>(fn: (doc: GroupsDoc) => { write: boolean; value: T }): Promise<T> {
+    return this.store.changeDoc('groups', (d) => {
+      const doc = (d as GroupsDoc | undefined) ?? { groups: [] };
+      return { ...fn(doc), doc };
+    });
   }
 
   /** The groups these names are, as stored (their own spelling), or the sentence naming the first that is none. */
@@ -72,7 +77,7 @@ export class GroupService extends EventEmitter<GroupEvents> {
     const all = await this.list();
     const out: string[] = [];
     for (const n of names) {
-      const g = all.find((x) => keyOf(x.name) === keyOf(n.trim()));
+      const g = findGroup(all, n);
       if (!g) return refuse('not-found', 'refusal.noGroup', { name: printable(n) });
       if (!out.includes(g.name)) out.push(g.name);
     }
@@ -88,32 +93,30 @@ export class GroupService extends EventEmitter<GroupEvents> {
       roomJid = bareRoom(room);
       if (!roomJid) return refuse('bad-room', 'refusal.badRoom', { room: printable(room) });
     }
-    const group: Group = { name: clean, ...(roomJid ? { room: roomJid } : {}), members: [], createdAt: this.now().toISOString(), createdBy: this.creator(actor) };
-    return this.store.changeDoc('groups', (d): { write: boolean; doc?: GroupsDoc; value: GroupResult<{ group: Group }> } => {
-      const doc = (d as GroupsDoc | undefined) ?? { groups: [] };
-      const existing = doc.groups.find((g) => keyOf(g.name) === keyOf(clean));
+    const group: Group = { name: clean, ...(roomJid ? { room: roomJid } : {}), members: [], createdAt: this.now().toISOString(), createdBy: creatorName(actor) };
+    return this.changeGroups((doc): { write: boolean; value: GroupResult<{ group: Group }> } => {
+      const existing = findGroup(doc.groups, clean);
       if (existing) return { write: false, value: refuse('exists', 'refusal.groupExists', { name: existing.name }) };
       if (doc.groups.length >= MAX_GROUPS) return { write: false, value: refuse('too-many', 'refusal.tooManyGroups', { max: MAX_GROUPS }) };
       doc.groups.push(group);
-      return { write: true, doc, value: { ok: true, group } };
+      return { write: true, value: { ok: true, group } };
     });
   }
 
   async delete(actor: Actor, name: string): Promise<GroupResult<{ group: Group }>> {
     if (!this.admitted(actor)) return refuse('not-admin', 'refusal.groupsAdmin');
-    return this.store.changeDoc('groups', (d): { write: boolean; doc?: GroupsDoc; value: GroupResult<{ group: Group }> } => {
-      const doc = (d as GroupsDoc | undefined) ?? { groups: [] };
-      const i = doc.groups.findIndex((g) => keyOf(g.name) === keyOf(name.trim()));
-      if (i < 0) return { write: false, value: refuse('not-found', 'refusal.noGroup', { name: printable(name) }) };
-      const [group] = doc.groups.splice(i, 1);
-      return { write: true, doc, value: { ok: true, group: group! } };
+    return this.changeGroups((doc): { write: boolean; value: GroupResult<{ group: Group }> } => {
+      const group = findGroup(doc.groups, name);
+      if (!group) return { write: false, value: refuse('not-found', 'refusal.noGroup', { name: printable(name) }) };
+      doc.groups.splice(doc.groups.indexOf(group), 1);
+      return { write: true, value: { ok: true, group } };
     });
   }
 
   /**
    * Make `member` (a local account: `alice` or `alice@DOMAIN`) a member of the group;
-   * emits 'joined' so the follow-up makes it every other member's contact. Invites
-   * add their new accounts through join() with the local operator's rights.
+   * emits 'joined' so the follow-up makes it every other member's contact. An invite's
+   * new account is added with the local operator's rights and `via` 'invite'.
    */
   async add(actor: Actor, name: string, member: string, via: JoinedEvent['via'] = 'added'): Promise<GroupResult<{ group: Group; jid: string }>> {
     if (!this.admitted(actor)) return refuse('not-admin', 'refusal.groupsAdmin');
@@ -122,15 +125,14 @@ export class GroupService extends EventEmitter<GroupEvents> {
     if (via === 'added' && (await this.server?.account(jid).catch(() => undefined))?.exists === false) {
       return refuse('no-account', 'refusal.noMemberAccount', { jid });
     }
-    const r = await this.store.changeDoc('groups', (d): { write: boolean; doc?: GroupsDoc; value: GroupResult<{ group: Group; jid: string; others: string[] }> } => {
-      const doc = (d as GroupsDoc | undefined) ?? { groups: [] };
-      const g = doc.groups.find((x) => keyOf(x.name) === keyOf(name.trim()));
+    const r = await this.changeGroups((doc): { write: boolean; value: GroupResult<{ group: Group; jid: string; others: string[] }> } => {
+      const g = findGroup(doc.groups, name);
       if (!g) return { write: false, value: refuse('not-found', 'refusal.noGroup', { name: printable(name) }) };
       if (g.members.includes(jid)) return { write: false, value: refuse('member', 'refusal.alreadyMember', { jid, name: g.name }) };
       if (g.members.length >= MAX_MEMBERS) return { write: false, value: refuse('too-many', 'refusal.groupFull', { name: g.name, max: MAX_MEMBERS }) };
       const others = g.members.slice();
       g.members.push(jid);
-      return { write: true, doc, value: { ok: true, group: g, jid, others } };
+      return { write: true, value: { ok: true, group: g, jid, others } };
     });
     if (!r.ok) return r;
     this.emit('joined', { group: r.group, jid, others: r.others, via });
@@ -141,14 +143,13 @@ export class GroupService extends EventEmitter<GroupEvents> {
     if (!this.admitted(actor)) return refuse('not-admin', 'refusal.groupsAdmin');
     const jid = this.memberJid(member);
     if (!jid) return refuse('bad-member', 'refusal.badMember', { jid: printable(member), domain: this.domain });
-    return this.store.changeDoc('groups', (d): { write: boolean; doc?: GroupsDoc; value: GroupResult<{ group: Group; jid: string }> } => {
-      const doc = (d as GroupsDoc | undefined) ?? { groups: [] };
-      const g = doc.groups.find((x) => keyOf(x.name) === keyOf(name.trim()));
+    return this.changeGroups((doc): { write: boolean; value: GroupResult<{ group: Group; jid: string }> } => {
+      const g = findGroup(doc.groups, name);
       if (!g) return { write: false, value: refuse('not-found', 'refusal.noGroup', { name: printable(name) }) };
       const i = g.members.indexOf(jid);
       if (i < 0) return { write: false, value: refuse('not-member', 'refusal.notMember', { jid, name: g.name }) };
       g.members.splice(i, 1);
-      return { write: true, doc, value: { ok: true, group: g, jid } };
+      return { write: true, value: { ok: true, group: g, jid } };
     });
   }
 
