@@ -23,6 +23,7 @@ import { NS_COMMANDS, command, fieldsOf, formOf, tokenOf } from '../../test/help
 import { ServiceProcess } from '../../test/helpers/service-process.js';
 import { type Stack, BOT, COMPONENT, COMPONENT_SECRET, DOMAIN, startStack } from '../../test/helpers/stack.js';
 import type { User } from '../../test/helpers/xmpp-user.js';
+import { datamanagerEncode } from '../../src/server/prosody/datamanager.js';
 
 export { DOMAIN, tokenOf };
 export const NATIVE = 'native.localhost';
@@ -135,8 +136,7 @@ export async function startBenchStack(opts: { mode?: ServiceMode } = {}): Promis
   return {
     stack,
     mode,
-    // util/datamanager escapes every non-alphanumeric byte of the host name.
-    nativeDataDir: path.join(stack.server.dir, 'data', NATIVE.replace(/[^A-Za-z0-9]/g, (c) => '%' + c.charCodeAt(0).toString(16).padStart(2, '0'))),
+    nativeDataDir: path.join(stack.server.dir, 'data', datamanagerEncode(NATIVE)),
     async withCore(work) {
       if (mode === 'inline') return work(stack.app.service);
       // One writer: the service stops, the store is opened here (taking its lock), then the service starts again.

@@ -5,6 +5,7 @@
 // data, never run: only table constructors, strings, numbers, booleans and nil.
 import fsp from 'node:fs/promises';
 import path from 'node:path';
+import { datamanagerDecode, datamanagerEncode } from '../server/prosody/datamanager.js';
 
 export type LuaValue = string | number | boolean | LuaTable;
 /** A Lua table: keys as Lua has them (array items get 1, 2, ...); nil values are absent, as in Lua. */
@@ -279,20 +280,7 @@ class Parser {
 // ---------------------------------------------------------------------------
 // Where the files are (util/datamanager.getpath): DATA/<host>/<store>.dat for the
 // host's own record (user nil), DATA/<host>/<store>/<user>.dat per user; host and
-// user names with every byte outside [A-Za-z0-9] written %xx (lower case hex).
-
-export function datamanagerEncode(s: string): string {
-  let out = '';
-  for (const byte of Buffer.from(s, 'utf8')) {
-    const c = String.fromCharCode(byte);
-    out += /[A-Za-z0-9]/.test(c) ? c : `%${byte.toString(16).padStart(2, '0')}`;
-  }
-  return out;
-}
-
-export function datamanagerDecode(s: string): string {
-  return Buffer.from(s.replace(/%([0-9A-Fa-f]{2})/g, (_, h: string) => String.fromCharCode(parseInt(h, 16))), 'latin1').toString('utf8');
-}
+// user names escaped as util/datamanager does (datamanager.ts beside the Prosody harness).
 
 /** One file that could not be read as a store file (what was wrong, never its content). */
 export interface FileProblem {

@@ -14,6 +14,7 @@ import { acceptsTcp, freePorts } from '../free-port.js';
 import { ensurePrivateDir, PRIVATE_FILE } from '../../private-files.js';
 import type { LocalXmppServer } from '../local-xmpp-server.js';
 import { keepLog, logTail, readLog, watchExit } from '../../server-process.js';
+import { datamanagerEncode } from './datamanager.js';
 
 const execFileAsync = promisify(execFile);
 
@@ -124,16 +125,6 @@ function luaValue(v: unknown): string {
 
 function luaOptions(options: Record<string, unknown>, indent = ''): string[] {
   return Object.entries(options).map(([k, v]) => `${indent}${luaName(k)} = ${luaValue(v)}`);
-}
-
-/** Prosody's util/datamanager file-name escaping: every byte outside [A-Za-z0-9] becomes %xx. */
-function datamanagerEncode(s: string): string {
-  let out = '';
-  for (const byte of Buffer.from(s, 'utf8')) {
-    const c = String.fromCharCode(byte);
-    out += /[A-Za-z0-9]/.test(c) ? c : '%' + byte.toString(16).padStart(2, '0');
-  }
-  return out;
 }
 
 // ---------------------------------------------------------------------------
