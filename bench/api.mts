@@ -27,7 +27,7 @@ import { acceptsTcp, freePorts } from '../src/server/free-port.js';
 import { ServiceProcess } from '../test/helpers/service-process.js';
 import { type Stack, startStack } from '../test/helpers/stack.js';
 import { type BenchReport, ms, ratio, summarize, table } from './lib/stats.js';
-import { turnsForever } from './lib/turns.js';
+import { interleaved } from './lib/turns.js';
 
 const execFileAsync = promisify(execFile);
 const COUNT = Number(process.env.BENCH_API_COUNT ?? 300);
@@ -173,18 +173,6 @@ async function timed(url: string, init: RequestInit, want: number): Promise<numb
   return t;
 }
 
-/** Interleave `sides` (turnsForever), `WARMUP` untimed then `COUNT` timed each. */
-async function interleaved<S extends string>(sides: readonly S[], once: (s: S) => Promise<number>): Promise<Record<S, number[]>> {
-  for (let i = 0; i < WARMUP; i++) for (const s of sides) await once(s);
-  const out = Object.fromEntries(sides.map((s) => [s, [] as number[]])) as Record<S, number[]>;
-  const order = turnsForever(sides);
-  while (sides.some((s) => out[s].length < COUNT)) {
-    const s = order.next().value as S;
-    if (out[s].length < COUNT) out[s].push(await once(s));
-  }
-  return out;
-}
-
 export async function run(): Promise<BenchReport> {
   const build = prosodyBuild();
   const lines: string[] = [];
@@ -201,7 +189,7 @@ export async function run(): Promise<BenchReport> {
     };
     // (a)
     const SIDES: Side[] = ['ours', 'prosody'];
-    const a = await interleaved(SIDES, (s) => timed(dropIn[s], {}, 201));
+    const a = await interleaved(SIDES, (s) => timed(dropIn[s], {}, 201), WARMUP, COUNT);
     const s = Object.fromEntries(SIDES.map((side) => [side, summarize(a[side])])) as Record<Side, ReturnType<typeof summarize>>;
     const early = (side: Side) => summarize(a[side].slice(0, 100)).p50;
     const late = (side: Side) => summarize(a[side].slice(-100)).p50;
@@ -222,7 +210,7 @@ export async function run(): Promise<BenchReport> {
     const CALLS: Call[] = ['POST /api/v1/invites', 'GET /api/v1/invites?limit=20'];
     const b = await interleaved(CALLS, (c) => c === CALLS[0]
       ? timed(`${o.url}/api/v1/invites`, { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: CREATE_BODY }, 201)
-      : timed(`${o.url}/api/v1/invites?limit=20`, { headers: auth }, 200));
+      : timed(`${o.url}/api/v1/invites?limit=20`, { headers: auth }, 200), WARMUP, COUNT);
     lines.push(
       `(b) ours only, bearer key, ${COUNT} each, interleaved, after ${WARMUP} each; POST ${CREATE_BODY}:`,
       ...table([

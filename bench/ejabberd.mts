@@ -13,7 +13,7 @@ import { EJABBERD_VERSIONS, ejabberdBuild, ejabberdInstalled } from '../src/serv
 import { LocalEjabberd } from '../src/server/ejabberd/local-ejabberd.js';
 import { type Timed, timedRegistration } from './lib/ibr-client.js';
 import { type BenchReport, ms, ratio, summarize, table } from './lib/stats.js';
-import { turnsForever } from './lib/turns.js';
+import { interleaved } from './lib/turns.js';
 
 const DOMAIN = 'localhost';
 const BOT = `invitebot@${DOMAIN}`;
@@ -49,13 +49,7 @@ async function measure(version: string): Promise<string[]> {
       if (!made.ok) throw new Error(made.message);
       return timedRegistration(ours.service, DOMAIN, { token: made.token, username, password: PASSWORD });
     };
-    for (let i = 0; i < WARMUP; i++) for (const side of SIDES) await once(side);
-    const out = Object.fromEntries(SIDES.map((s) => [s, [] as Timed[]])) as Record<Side, Timed[]>;
-    const order = turnsForever(SIDES);
-    while (SIDES.some((s) => out[s].length < COUNT)) {
-      const side = order.next().value as Side;
-      if (out[side].length < COUNT) out[side].push(await once(side));
-    }
+    const out = await interleaved(SIDES, once, WARMUP, COUNT);
     const s = Object.fromEntries(SIDES.map((side) => [side, summarize(out[side].map((t) => t.total))])) as Record<Side, ReturnType<typeof summarize>>;
     const reg = (side: Side) => summarize(out[side].map((t) => t.preauth + t.register));
     return [

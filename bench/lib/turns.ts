@@ -45,3 +45,18 @@ export function* turnsForever<T>(sides: readonly T[], seed = 1): Generator<T> {
     for (const i of cycle) yield order[i]!;
   }
 }
+
+/**
+ * Run `once` for each side in turnsForever order: `warmup` untimed rounds of every side
+ * first, then until each side has `count` samples (the turns of a side already full are skipped).
+ */
+export async function interleaved<S extends string, T>(sides: readonly S[], once: (side: S) => Promise<T>, warmup: number, count: number): Promise<Record<S, T[]>> {
+  for (let i = 0; i < warmup; i++) for (const s of sides) await once(s);
+  const out = Object.fromEntries(sides.map((s) => [s, [] as T[]])) as Record<S, T[]>;
+  const order = turnsForever(sides);
+  while (sides.some((s) => out[s].length < count)) {
+    const s = order.next().value as S;
+    if (out[s].length < count) out[s].push(await once(s));
+  }
+  return out;
+}
