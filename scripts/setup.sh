@@ -68,7 +68,9 @@ if [[ " ${need[*]} " == *" ejabberd "* ]]; then
     systemctl stop ejabberd 2>/dev/null || true
     systemctl disable ejabberd 2>/dev/null || true
   fi
-  if [ -x /etc/init.d/ejabberd ] && [ "$(pgrep -u ejabberd -c 2>/dev/null || echo 0)" -gt 0 ]; then
+  # pgrep -c prints 0 and exits 1 when nothing matches, and nothing when there is no such user.
+  running="$(pgrep -c -u ejabberd 2>/dev/null || true)"
+  if [ -x /etc/init.d/ejabberd ] && [ "${running:-0}" -gt 0 ]; then
     /etc/init.d/ejabberd stop >/dev/null 2>&1 || true
   fi
   for pid in $(pgrep -u ejabberd 2>/dev/null || true) $(pgrep -x epmd || true); do
