@@ -23,7 +23,7 @@ import { MAX_USES_LIMIT } from '../invites/service.js';
 import { parseRole, sortRoles } from '../invites/roles.js';
 import { hashToken, looksLikeToken, newId } from '../invites/tokens.js';
 import type { Invite, InviteKind, InviteUse, Role } from '../invites/types.js';
-import { isValidUsername, normalizeUsername } from '../invites/username.js';
+import { isValidUsername } from '../invites/username.js';
 import { type LuaTable, type LuaValue, readHostStore } from './prosody-store.js';
 
 export interface Skipped {
@@ -171,8 +171,9 @@ class Mapper {
     } else {
       const reset = data.get('allow_reset');
       if (reset !== undefined) {
-        // As Prosody stored it (nodeprepped by prosodyctl, as given by the shell): ours is compared with nodeprep's output.
-        const username = typeof reset === 'string' ? normalizeUsername(reset) : null;
+        // Exactly as Prosody stored it, which Prosody compares with a registration's nodeprepped
+        // name: folding it here could make a reset for one account a reset for another.
+        const username = typeof reset === 'string' && isValidUsername(reset) ? reset : null;
         if (!username) return { skip: 'malformed (allow_reset)' };
         invite = { ...this.base(token, 'reset', sourceJid ?? IMPORT_CREATOR, createdAt, expiresAt), username };
       } else {
@@ -181,7 +182,7 @@ class Mapper {
         if (!Array.isArray(roles)) return { skip: `unknown role ${JSON.stringify(roles.unknown.slice(0, 40))}` };
         invite = { ...this.base(token, 'account', sourceJid ?? IMPORT_CREATOR, createdAt, expiresAt), roles };
         if (user !== null) {
-          const username = normalizeUsername(user);
+          const username = isValidUsername(user) ? user : null;
           if (!username) return { skip: 'malformed (username)' };
           invite.username = username;
         }

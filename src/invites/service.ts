@@ -8,7 +8,7 @@ import { sortRoles } from './roles.js';
 import { hashToken, looksLikeToken, newId, newToken } from './tokens.js';
 import type { Actor, Invite, InviteKind, InviteState, InviteUse, Role } from './types.js';
 import { inviteUri } from './uri.js';
-import { isValidUsername, normalizeUsername } from './username.js';
+import { isValidUsername, unpreppedUsername } from './username.js';
 import { type Lifetime, MAX_LIFETIME_SECONDS } from './lifetime.js';
 import { NEVER } from './types.js';
 
@@ -398,14 +398,14 @@ export class InviteService extends EventEmitter<ServiceEvents> {
 
   /**
    * A username as the server will store it: the server's own nodeprep when it can
-   * be asked (through the bridge), else our close approximation. Registrations are
-   * then compared with it exactly, as the server normalised them.
+   * be asked (through the bridge), else unpreppedUsername's. Registrations are then
+   * compared with it exactly, as the server normalised them.
    */
   async prepUsername(input: string): Promise<string | null> {
-    const local = normalizeUsername(input);
-    if (!local || !this.server?.nodeprep) return local;
-    const prepped = await this.server.nodeprep(input).catch(() => undefined);
-    if (prepped === undefined) return local;
+    const kept = unpreppedUsername(input);
+    if (!kept || !this.server?.nodeprep) return kept;
+    const prepped = await this.server.nodeprep(input.trim()).catch(() => undefined);
+    if (prepped === undefined) return kept;
     return prepped && isValidUsername(prepped) ? prepped : null;
   }
 

@@ -3,13 +3,14 @@
 const FORBIDDEN = /["&'/:<>@\s\p{Cc}\p{Cf}]/u;
 
 /**
- * Our approximation of nodeprep, for when the server cannot be asked. It maps more
- * than nodeprep does (toUpperCase turns "ı" into "I"), so it is used only to store
- * an invite's username, never to compare a registration with one.
+ * A username as we keep it when the server cannot be asked how it writes it (no bridge,
+ * the bridge not answering, an instance that does not lead): only ASCII letters are
+ * lower-cased, which is all nodeprep does to ASCII; anything else is kept as typed, so
+ * the server's own nodeprep of what we keep is its nodeprep of what was typed (the same
+ * account). A wider folding once turned a reset for "alıce" into one for "alice".
  */
-export function normalizeUsername(input: string): string | null {
-  // Full case folding, as nodeprep's (RFC 3454 B.2) does: "Straße" is "strasse" to Prosody.
-  const u = input.normalize('NFKC').toUpperCase().toLowerCase().normalize('NFKC');
+export function unpreppedUsername(input: string): string | null {
+  const u = input.trim().replace(/[A-Z]+/g, (m) => m.toLowerCase());
   return isValidUsername(u) ? u : null;
 }
 

@@ -223,6 +223,8 @@ describe('import-prosody: a damaged or odd invite_token store is read without cr
       rec('BBBBBBBBBBBBBBBBBBBBBBBB', '\t\t["type"] = "register";\n\t\t["jid"] = "odd.localhost";\n'),
       rec('CCCCCCCCCCCCCCCCCCCCCCCC', `\t\t["type"] = "register";\n\t\t["jid"] = "odd.localhost";\n\t\t["expires"] = ${future};\n\t\t["additional_data"] = {\n\t\t\t["roles"] = {\n\t\t\t\t"prosody:operator";\n\t\t\t};\n\t\t};\n`),
       rec('DDDDDDDDDDDDDDDDDDDDDDDD', `\t\t["type"] = "register";\n\t\t["jid"] = "d\\195\\169j\\195\\160@odd.localhost";\n\t\t["expires"] = ${future}.0;\n\t\t["additional_data"] = {\n\t\t\t["note"] = "tab\\tand \\"quotes\\" \\226\\130\\172";\n\t\t};\n`),
+      // A reset for "alıce" (U+0131): kept exactly, as Prosody compares it; folded, it was one for "alice".
+      rec('JJJJJJJJJJJJJJJJJJJJJJJJ', `\t\t["type"] = "register";\n\t\t["jid"] = "odd.localhost";\n\t\t["expires"] = ${future};\n\t\t["additional_data"] = {\n\t\t\t["allow_reset"] = "al\\196\\177ce";\n\t\t};\n`),
       rec('EEEEEEEEEEEEEEEEEEEEEEEE', `\t\t["type"] = "register";\n\t\t["jid"] = "someone@elsewhere.example";\n\t\t["expires"] = ${future};\n`),
       '\t["short"] = 1;\n',
     ].join('')}};\n`);
@@ -239,6 +241,7 @@ describe('import-prosody: a damaged or odd invite_token store is read without cr
     const { invites, skipped } = await readProsodyInvites(dir, 'odd.localhost', new Date());
     expect(invites.map((i) => [i.kind, i.username ?? i.inviter, i.note])).to.deep.equal([
       ['account', 'déjà', 'tab\tand "quotes" €'],
+      ['reset', 'al\u0131ce', undefined],
       ['contact', 'carol@odd.localhost', undefined],
     ]);
     const files = skipped.filter((s) => s.reason.startsWith('malformed file '));

@@ -347,15 +347,26 @@ describe('InviteService', () => {
     }
   });
 
-  it('folds a bound username as Prosody\'s nodeprep does, so it can be registered', async () => {
-    const r = await core.service.create(admin, { kind: 'account', username: 'Straße' });
+  it('without the server to ask, keeps a bound username as typed but for ASCII case, so it names the account the server would', async () => {
+    const r = await core.service.create(admin, { kind: 'account', username: 'Bob' });
     if (!r.ok) throw new Error(r.message);
-    expect(r.invite.username).to.equal('strasse');
-    expect((await core.service.reserve(r.token, { purpose: 'register', username: 'strasse' })).ok).to.equal(true);
+    expect(r.invite.username).to.equal('bob');
+    expect((await core.service.reserve(r.token, { purpose: 'register', username: 'bob' })).ok).to.equal(true);
+    // Our wider folding made these "alice" and "strasse"; the server (through XEP-0133) folds
+    // what we keep exactly as it folds what was typed, and a registration must match it exactly.
+    for (const [typed, kept] of [['Al\u0131ce', 'al\u0131ce'], ['Straße', 'straße'], ['\u212Aate', '\u212Aate'], ['\uff21lice', '\uff21lice']]) {
+      const reset = await core.service.create(admin, { kind: 'reset', username: typed! });
+      expect(reset.ok && reset.invite.username, typed).to.equal(kept);
+      if (!reset.ok) continue;
+      for (const other of ['alice', 'strasse', 'kate']) {
+        const held = await core.service.reserve(reset.token, { purpose: 'register', username: other, accountExists: true });
+        expect(held.ok || held.code, `${typed} → ${other}`).to.equal('username-mismatch');
+      }
+    }
   });
 
   it('compares a registration with a bound username exactly: no confusable maps onto it', async () => {
-    // Each of these is another account to Prosody (nodeprep keeps them apart), though our own
+    // Each of these is another account to Prosody (nodeprep keeps them apart), though a wider
     // folding (toUpperCase, NFKC) maps the first three onto "alice"-like names.
     const reset = await core.service.create(admin, { kind: 'reset', username: 'alice' });
     const bound = await core.service.create(admin, { kind: 'account', username: 'sam' });
@@ -381,10 +392,10 @@ describe('InviteService', () => {
     expect(k.ok && k.invite.username).to.equal('kate');
     const refused = await core.service.create(admin, { kind: 'account', username: 'bad\u0000' });
     expect(refused.ok || refused.code).to.equal('bad-username');
-    // Unreachable server: our approximation.
+    // Unreachable server: kept as typed but for ASCII case, never folded onto another name.
     core.service.server = { account: async () => undefined, nodeprep: async () => undefined };
-    const fallback = await core.service.create(admin, { kind: 'account', username: 'Straße' });
-    expect(fallback.ok && fallback.invite.username).to.equal('strasse');
+    const fallback = await core.service.create(admin, { kind: 'reset', username: 'al\u0131ce' });
+    expect(fallback.ok && fallback.invite.username).to.equal('al\u0131ce');
     expect(asked).to.deep.equal(['\u212Aate']);
   });
 
