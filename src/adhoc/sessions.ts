@@ -1,8 +1,10 @@
 // Multi-stage command sessions (XEP-0050 sessionid): bound to one asker and one
 // node, expiring, and bounded in number so no one can grow the map. Admins and
 // everyone else have a pool each, so no number of ordinary accounts can push an
-// admin's session out; within a pool a full house evicts only the sessions of an
-// asker at their own cap, never of one under it.
+// admin's session out. Within a full pool a new session evicts the oldest of an
+// asker at their own cap; failing that, the oldest of one holding more than one (a
+// full pool is a pool under pressure: one each is then the share). Only as many
+// accounts as the pool holds sessions, each with one open, can keep others out.
 import { randomUUID } from 'node:crypto';
 
 export interface SessionLimits {
@@ -44,14 +46,16 @@ export class Sessions<T> {
     return this.byId.size;
   }
 
-  /** A new session, or undefined when the pool is full of sessions of askers under their cap (try later). */
+  /** A new session, or undefined when the pool is full of askers holding one session each (try later). */
   open(owner: string, node: string, state: T, pool: Pool = 'user'): Session<T> | undefined {
     this.sweep();
     if ((this.perOwner.get(owner) ?? 0) >= this.limits.maxPerOwner) {
       this.close([...this.byId.values()].find((s) => s.owner === owner)!.id);
     } else if ((this.perPool.get(pool) ?? 0) >= this.limits.max) {
-      // Oldest first, but only of an asker who holds their whole share.
-      const evictable = [...this.byId.values()].find((s) => s.pool === pool && (this.perOwner.get(s.owner) ?? 0) >= this.limits.maxPerOwner);
+      // Oldest first, of an asker who holds their whole share; else of one who holds more than one.
+      const inPool = [...this.byId.values()].filter((s) => s.pool === pool);
+      const held = (s: Session<T>) => this.perOwner.get(s.owner) ?? 0;
+      const evictable = inPool.find((s) => held(s) >= this.limits.maxPerOwner) ?? inPool.find((s) => held(s) > 1);
       if (!evictable) return undefined;
       this.close(evictable.id);
     }

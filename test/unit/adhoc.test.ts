@@ -96,7 +96,7 @@ describe('ad-hoc sessions', () => {
     expect([s.get(a3.id)?.state, s.get(b1.id)?.state]).to.deep.equal([3, 4]);
   });
 
-  it('never evicts an asker under their own cap: a full pool of such sessions refuses a new one instead', () => {
+  it('a full pool of askers holding one session each refuses a new one instead of evicting', () => {
     const s = new Sessions<number>(limits, now);
     const held = ['a', 'b', 'c', 'd'].map((o, i) => open(s, o, i));
     expect(s.open('e', 'n', 9)).to.equal(undefined);
@@ -116,6 +116,17 @@ describe('ad-hoc sessions', () => {
     expect(s.open('chief@x', 'n', -3, 'admin')?.state).to.equal(-3);
     // And so does a new ordinary account: an attacker at its cap gives way.
     expect(s.open('new@x', 'n', -4)?.state).to.equal(-4);
+  });
+
+  it('250 accounts holding 4 sessions each, none at its cap, do not keep a newcomer out: the oldest of one holding more than one gives way', () => {
+    const s = new Sessions<number>({ ttlMs: 60_000, max: 1000, maxPerOwner: 5 }, now);
+    for (let i = 0; i < 250 * 4; i++) open(s, `mallory${i % 250}@x`, i);
+    const ann = open(s, 'ann@x', -1);
+    expect(ann.state).to.equal(-1);
+    expect(s.size).to.equal(1000);
+    // Each newcomer in turn; ann's single session stays.
+    for (let k = 0; k < 100; k++) expect(s.open(`new${k}@x`, 'n', k)?.state).to.equal(k);
+    expect(s.get(ann.id)?.state).to.equal(-1);
   });
 
   it('stays bounded under a flood', () => {
