@@ -29,7 +29,11 @@ export class WriterLock {
     } catch (e) {
       closeSync(fd);
       if ((e as NodeJS.ErrnoException).code !== 'EWOULDBLOCK' && (e as NodeJS.ErrnoException).code !== 'EAGAIN') throw e;
-      const pid = Number(readFileSync(path, 'utf8').trim()) || undefined;
+      // A holder that has only just won writes its PID a moment after its flock: wait for it briefly.
+      let pid: number | undefined;
+      for (let i = 0; i < 10 && !(pid = Number(readFileSync(path, 'utf8').trim()) || undefined); i++) {
+        await new Promise((r) => setTimeout(r, 20));
+      }
       throw new StoreLockedError(storeFile, pid);
     }
     // Ours now: say who holds it (a full disk leaves it empty, which nobody trusts anyway).
