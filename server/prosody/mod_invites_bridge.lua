@@ -242,7 +242,7 @@ end);
 
 -- XEP-0379: a subscription request carrying a token the component approves is
 -- accepted at once, and a subscription back is requested.
-module:hook("presence/bare", function(event)
+local function preauthenticated_subscription(event)
 	local stanza = event.stanza;
 	if stanza.attr.type ~= "subscribe" then return; end
 	local preauth = stanza:get_child("preauth", NS_PARS);
@@ -274,7 +274,10 @@ module:hook("presence/bare", function(event)
 		end
 	end
 	-- mod_presence now sees the contact subscribed: it answers "subscribed" and sends presence.
-end, 1);
+end
+module:hook("presence/bare", preauthenticated_subscription, 1);
+-- A request to a full JID is handled (and stored) by mod_presence as one to the bare JID.
+module:hook("presence/full", preauthenticated_subscription, 1);
 
 -- The component asks for two local users to become mutual contacts
 -- (account+contact invites, on any registration path).

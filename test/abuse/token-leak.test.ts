@@ -33,6 +33,9 @@ describe(`abuse: tokens in subscription requests that are not approved (real ${s
     await stack.server.register('offline', PASSWORD);
     const mallory = await stack.user(`mallory@${DOMAIN}`);
     await mallory.send(xml('presence', { to: `offline@${DOMAIN}`, type: 'subscribe' }, xml('preauth', { xmlns: NS_PARS, token })));
+    // To a full JID: servers take it as a request to the bare JID (RFC 6121 3.1.3), and store it the same way.
+    const eve = await stack.user(`eve@${DOMAIN}`);
+    await eve.send(xml('presence', { to: `offline@${DOMAIN}/phone`, type: 'subscribe' }, xml('preauth', { xmlns: NS_PARS, token })));
     // From a component (no thread to ask the component in): passed on too, also without it.
     await stack.app.component!.xmpp.send(xml('presence', { from: `gw@${COMPONENT}`, to: `offline@${DOMAIN}`, type: 'subscribe' },
       xml('preauth', { xmlns: NS_PARS, token })));
@@ -43,10 +46,10 @@ describe(`abuse: tokens in subscription requests that are not approved (real ${s
     user.xmpp.on('stanza', (el: Element) => { if (el.is('presence') && el.attrs.type === 'subscribe') requests.push(el); });
     stack.users.push(user);
     await new Promise((r) => setTimeout(r, 500));
-    expect(requests.map((r) => String(r.attrs.from).split('/')[0]).sort()).to.deep.equal([`gw@${COMPONENT}`, `mallory@${DOMAIN}`]);
+    expect(requests.map((r) => String(r.attrs.from).split('/')[0]).sort()).to.deep.equal([`eve@${DOMAIN}`, `gw@${COMPONENT}`, `mallory@${DOMAIN}`]);
     for (const r of requests) expect(r.getChild('preauth', NS_PARS), r.toString()).to.equal(undefined);
     const kept = await stored(stack);
-    expect(kept).to.include('mallory');
+    expect(kept).to.include('mallory').and.include('eve');
     expect(kept).to.not.include(token);
     expect((await stack.app.service.lookup(token)).state, 'not spent').to.equal('valid');
   });
