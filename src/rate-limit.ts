@@ -18,6 +18,12 @@ export class SenderLimit {
     this.limiter = new RateLimiterMemory(rate);
   }
 
+  /** Seconds to wait when `sender` has used every point, without counting this as a use; else undefined. */
+  async spent(sender: string): Promise<number | undefined> {
+    const res = await this.limiter.get(sender);
+    return res && res.consumedPoints >= this.rate.points ? Math.max(1, Math.ceil(res.msBeforeNext / 1000)) : undefined;
+  }
+
   async take(sender: string): Promise<Admission> {
     try {
       await this.limiter.consume(sender);

@@ -20,7 +20,7 @@ describe(`abuse: attempts that are refused, and stay refused (real ${serverName(
     const stream = await openUnauthenticated(stack.server.service, DOMAIN);
     const pre = iqError(await stream.iq.request(conversations.preauth(DOMAIN, c.token), 10_000));
     await stream.close();
-    expect(pre).to.deep.include({ type: 'cancel', condition: 'not-allowed', text: 'This invite does not allow creating an account.' });
+    expect(pre).to.deep.include({ type: 'cancel', condition: 'item-not-found', text: 'This invite does not allow creating an account.' });
     expect((await stack.app.service.lookup(c.token)).state).to.equal('valid');
   });
 
