@@ -114,6 +114,10 @@ unauthenticated(Host, State, Pkt) ->
                         %% Any type: today's Conversations, Cheogram and Snikket send get.
                         {?NS_PARS, <<"preauth">>, T} when T == get; T == set -> preauth(Host, State, Pkt, El);
                         {?NS_REGISTER, <<"query">>, set} -> register(Host, State, Pkt, El);
+                        %% mod_register offers a data form only with CAPTCHA; apps that read only
+                        %% the form (Borogove, the Snikket SDK) need one. With a token, ours.
+                        {?NS_REGISTER, <<"query">>, get} when is_map_key(invites_token, State) ->
+                            reply(State, Host, xmpp:make_iq_result(Pkt, registration_form()));
                         _ -> State
                     end;
                 _ -> State
@@ -226,6 +230,27 @@ strong_enough(Host, Password) ->
         _ -> true
     catch _:_ -> true
     end.
+
+%% The registration fields, plain (XEP-0077) and as a data form (XEP-0004), as Prosody offers them.
+registration_form() ->
+    Text = fun(Name, Value) -> #xmlel{name = Name, attrs = [], children = [{xmlcdata, Value}]} end,
+    Field = fun(Var, Type, Label) ->
+                    #xmlel{name = <<"field">>, attrs = [{<<"var">>, Var}, {<<"type">>, Type}, {<<"label">>, Label}],
+                           children = [#xmlel{name = <<"required">>, attrs = [], children = []}]}
+            end,
+    Instructions = <<"Choose a username and password for use with this service.">>,
+    Form = #xmlel{name = <<"x">>, attrs = [{<<"xmlns">>, ?NS_DATA}, {<<"type">>, <<"form">>}],
+                  children = [Text(<<"title">>, <<"Creating a new account">>),
+                              Text(<<"instructions">>, Instructions),
+                              #xmlel{name = <<"field">>, attrs = [{<<"var">>, <<"FORM_TYPE">>}, {<<"type">>, <<"hidden">>}],
+                                     children = [Text(<<"value">>, ?NS_REGISTER)]},
+                              Field(<<"username">>, <<"text-single">>, <<"Username">>),
+                              Field(<<"password">>, <<"text-private">>, <<"Password">>)]},
+    #xmlel{name = <<"query">>, attrs = [{<<"xmlns">>, ?NS_REGISTER}],
+           children = [Text(<<"instructions">>, Instructions),
+                       #xmlel{name = <<"username">>, attrs = [], children = []},
+                       #xmlel{name = <<"password">>, attrs = [], children = []},
+                       Form]}.
 
 %% Username and password, as plain fields or as a submitted data form; `remove` for any
 %% <remove/>, whatever its namespace.

@@ -56,6 +56,8 @@ export interface ClientProfile {
   subscribe(user: User, inviter: string, token: string): Promise<void>;
   /** Whether it answers the inviter's own subscription request at once (Conversations' PREEMPTIVE_GRANT). */
   grantsBack: boolean;
+  /** Whether its subscription carries the token (XEP-0379); false: a plain request, decided by the inviter. */
+  sendsContactToken: boolean;
 }
 
 const id = () => randomUUID();
@@ -109,6 +111,7 @@ export const conversations2023: ClientProfile = {
       xml('nick', { xmlns: NS_NICK }, local(user.jid)), xml('preauth', { xmlns: NS_PARS, token })));
   },
   grantsBack: true,
+  sendsContactToken: true,
 };
 
 /** Today's Conversations: RegistrationManager and the 2025 managers. */
@@ -133,6 +136,7 @@ export const conversations: ClientProfile = {
       xml('nick', { xmlns: NS_NICK }, local(user.jid)), xml('preauth', { xmlns: NS_PARS, token })));
   },
   grantsBack: true,
+  sendsContactToken: true,
 };
 
 /** Cheogram: Conversations' RegistrationManager with the token IQ as a `get`, and a MUC check before adding a contact. */
@@ -185,6 +189,7 @@ export const monal: ClientProfile = {
     await user.send(xml('presence', { xmlns: 'jabber:client', id: id(), to: inviter, type: 'subscribe' }, xml('preauth', { xmlns: NS_PARS, token })));
   },
   grantsBack: false, // it pre-approved with `subscribed` before asking
+  sendsContactToken: true,
 };
 
 /** Siskin IM (iOS), through the TigaseSwift / Martin library. */
@@ -216,6 +221,47 @@ export const siskin: ClientProfile = {
     await user.send(xml('presence', { to: inviter, type: 'subscribed' }));
   },
   grantsBack: false, // it sent `subscribed` right after asking
+  sendsContactToken: true,
+};
+
+/** Borogove, the Snikket SDK (the new Snikket apps and Cheogram's web client are built on it). */
+export const borogove: ClientProfile = {
+  name: 'Borogove (Snikket SDK)',
+  sources: [
+    'snikket-im/snikket-sdk borogove/streams/XmppJsStream.hx @01b06564 (register(): only on the urn:xmpp:ibr-token:0 feature, preauth type set, to domain; any error ends the flow)',
+    'snikket-im/snikket-sdk borogove/Register.hx @8052bd26 (fromXmppURI keeps the domain, the token and a bound username only; getForm: "No form found" without a jabber:x:data form; a bound username set as a fixed field; submit: set, to domain)',
+    'snikket-im/snikket-sdk borogove/Form.hx @14882d44 (FormSubmitBuilder.submit: every form field that has a value and was not given, then the given ones)',
+    'snikket-im/snikket-sdk borogove/Chat.hx @00d93f96 (DirectChat.bookmark(): roster set with jid only, then a plain subscribe, then subscribed when trusted; no XEP-0379 token, no nick)',
+  ],
+  tokenFeature: 'urn:xmpp:ibr-token:0',
+  onPreauthError: 'stop',
+  preauth: (domain, token) => preauthIq('set', token, { to: domain }),
+  async register(stream, domain, username, password) {
+    const query = await registrationForm(stream, domain);
+    const form = query.getChild('x', NS_DATA);
+    if (!form) throw new Error('Borogove: No form found');
+    const given = new Map([['username', username], ['password', password]]);
+    const values: [string, string, string?][] = [];
+    for (const f of form.getChildren('field') as Element[]) {
+      const v = String(f.attrs.var);
+      const value = f.getChildText('value');
+      if (!given.has(v) && value) values.push([v, value]);
+    }
+    for (const [v, value] of given) values.push([v, value]);
+    return stream.iq.request(xml('iq', { type: 'set', to: domain, id: id() }, xml('query', { xmlns: NS_REGISTER }, submitForm(values))), 10_000);
+  },
+  async subscribe(user, inviter) {
+    await rosterSet(user, { jid: inviter });
+    await user.send(xml('presence', { to: inviter, type: 'subscribe', id: id() }));
+    const item = (await user.xmpp.iqCaller.request(xml('iq', { type: 'get', id: id() }, xml('query', { xmlns: NS_ROSTER }))))
+      .getChild('query', NS_ROSTER)?.getChildren('item').find((i: Element) => i.attrs.jid === inviter);
+    // isTrusted(): a contact that already sees our presence.
+    if (item && (item.attrs.subscription === 'both' || item.attrs.subscription === 'from')) {
+      await user.send(xml('presence', { to: inviter, type: 'subscribed', id: id() }));
+    }
+  },
+  grantsBack: false,
+  sendsContactToken: false,
 };
 
 /**
@@ -236,4 +282,4 @@ export async function registerLike(client: ClientProfile, service: string, domai
   }
 }
 
-export const CLIENTS: readonly ClientProfile[] = [conversations, conversations2023, cheogram, snikket, monal, siskin];
+export const CLIENTS: readonly ClientProfile[] = [conversations, conversations2023, cheogram, snikket, monal, siskin, borogove];
