@@ -27,7 +27,7 @@ const USAGE = `Usage:
   npm run invites -- group add NAME JID
   npm run invites -- group remove NAME JID
   npm run invites -- groups
-  npm run invites -- api-key create NAME [--scope invites:read|invites:write|groups:read|groups:write]...
+  npm run invites -- api-key create NAME [--scope invites:read|invites:write|invites:admin|groups:read|groups:write]...
   npm run invites -- api-key list
   npm run invites -- api-key revoke ID
   npm run invites -- import-prosody DATA_DIR HOST

@@ -6,7 +6,7 @@ import { timingSafeEqual } from 'node:crypto';
 import { hashToken, newId, newToken } from '../invites/tokens.js';
 import type { InviteStore } from '../store/store.js';
 
-export const SCOPES = ['invites:read', 'invites:write', 'groups:read', 'groups:write'] as const;
+export const SCOPES = ['invites:read', 'invites:write', 'invites:admin', 'groups:read', 'groups:write'] as const;
 export type Scope = (typeof SCOPES)[number];
 /** What a key made without --scope may do: create and read invites, as Prosody's mod_invites_api keys do. */
 export const DEFAULT_SCOPES: readonly Scope[] = ['invites:write'];
@@ -25,9 +25,13 @@ interface KeysDoc {
   keys: ApiKey[];
 }
 
-/** A key that may write may read what it writes. */
+/**
+ * A key that may write may read what it writes; invites:admin (reset invites, admin roles:
+ * each a way into an account that exists or has every power) may also write and read invites.
+ */
 export function allows(scopes: readonly Scope[], wanted: Scope): boolean {
   if (scopes.includes(wanted)) return true;
+  if ((wanted === 'invites:write' || wanted === 'invites:read') && scopes.includes('invites:admin')) return true;
   return wanted.endsWith(':read') && scopes.includes(wanted.replace(':read', ':write') as Scope);
 }
 

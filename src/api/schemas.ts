@@ -223,7 +223,7 @@ export function openapiInfo(publicUrl: string) {
       },
     },
     tags: [
-      { name: 'invites', description: 'Scopes invites:read, invites:write.' },
+      { name: 'invites', description: 'Scopes invites:read, invites:write; invites:admin for reset invites and the admin role (it also writes and reads).' },
       { name: 'groups', description: 'Scopes groups:read, groups:write.' },
       { name: 'prosody', description: 'Drop-in for Prosody\'s mod_invites_api (scope invites:write).' },
     ],

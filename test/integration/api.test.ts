@@ -228,7 +228,14 @@ describe(`HTTP API (real ${serverName()})`, function () {
     expectError(await call('DELETE /api/v1/invites/{id}', { id: 'zzzzzzzz' }, { key: k.secret }), 404, 'not-found');
     expectError(await call('GET /api/v1/invites/{id}', { id: 'zzzzzzzz' }, { key: k.secret }), 404, 'not-found');
     // A used one: the reset of an existing account, used by... a revoke attempt after it is spent.
-    const reset = (await call('POST /api/v1/invites', {}, { key: k.secret, body: { kind: 'reset', username: 'apiuser' } })).json;
+    // Only an invites:admin key makes resets (a website's key must not be a way into every account).
+    const refused = await call('POST /api/v1/invites', {}, { key: k.secret, body: { kind: 'reset', username: 'apiuser' } });
+    expectError(refused, 403, 'forbidden');
+    expect(refused.headers.get('www-authenticate')).to.include('scope="invites:admin"');
+    expectError(await call('POST /api/v1/invites', {}, { key: k.secret, body: { kind: 'account', roles: ['prosody:admin'] } }), 403, 'forbidden');
+    const admin = await key(['invites:admin']);
+    expect((await call('POST /api/v1/invites', {}, { key: admin.secret, body: { kind: 'account', roles: ['admin'] } })).status).to.equal(201);
+    const reset = (await call('POST /api/v1/invites', {}, { key: admin.secret, body: { kind: 'reset', username: 'apiuser' } })).json;
     expect(reset).to.include({ kind: 'reset', username: 'apiuser' });
     const held = await stack.app.service.reserve(tokenOf(reset.uri), { purpose: 'register', username: 'apiuser', accountExists: true });
     if (!held.ok) throw new Error(held.message);
@@ -237,7 +244,7 @@ describe(`HTTP API (real ${serverName()})`, function () {
   });
 
   it('refuses a taken username (409), and a reset of an account that does not exist (409)', async () => {
-    const k = await key(['invites:write']);
+    const k = await key(['invites:admin']);
     await stack.server.register('taken', PASSWORD);
     expectError(await call('POST /api/v1/invites', {}, { key: k.secret, body: { kind: 'account', username: 'taken' } }), 409, 'username-taken');
     expectError(await call('POST /api/v1/invites', {}, { key: k.secret, body: { kind: 'reset', username: 'ghost' } }), 409, 'no-account');

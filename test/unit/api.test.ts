@@ -4,7 +4,7 @@ import { expect } from 'chai';
 import type { FastifyInstance } from 'fastify';
 import { REFUSAL_STATUS, refusalError } from '../../src/api/errors.js';
 import { createRequest, inviteJson } from '../../src/api/invites.js';
-import { ApiKeys } from '../../src/api/keys.js';
+import { ApiKeys, allows } from '../../src/api/keys.js';
 import { GroupService } from '../../src/groups/service.js';
 import { NEVER } from '../../src/invites/types.js';
 import { buildWeb } from '../../src/web/server.js';
@@ -25,6 +25,14 @@ describe('HTTP API: refusals and requests', () => {
     for (const status of Object.values(REFUSAL_STATUS)) expect(status).to.be.oneOf([400, 403, 404, 409]);
     const e = refusalError({ code: 'bad-lifetime', message: 'no' });
     expect([e.statusCode, e.error, e.message]).to.deep.equal([400, 'bad-lifetime', 'no']);
+  });
+
+  it('scopes: a write scope reads; invites:admin writes and reads invites, and nothing else does what it does', () => {
+    expect(allows(['invites:write'], 'invites:read')).to.equal(true);
+    expect(allows(['invites:admin'], 'invites:write')).to.equal(true);
+    expect(allows(['invites:admin'], 'invites:read')).to.equal(true);
+    expect(allows(['invites:write', 'groups:write'], 'invites:admin')).to.equal(false);
+    expect(allows(['invites:admin'], 'groups:read')).to.equal(false);
   });
 
   it('turns a body into the core\'s request: roles by Prosody\'s names too, lifetimes parsed, uses as maxUses', () => {

@@ -78,7 +78,7 @@ describe('npm run invites -- per-invite options, groups, API keys', function () 
     const bad = await cli('create', 'account', '--expires-after', '2x');
     expect(bad.code).to.equal(2);
     expect(bad.stderr).to.match(/^--expires-after takes a lifetime such as 1h, 2d or 4w \(at most ten years\), or never\nUsage:/);
-    expect(bad.stderr).to.include('npm run invites -- api-key create NAME [--scope invites:read|invites:write|groups:read|groups:write]...');
+    expect(bad.stderr).to.include('npm run invites -- api-key create NAME [--scope invites:read|invites:write|invites:admin|groups:read|groups:write]...');
     const long = await cli('create', 'account', '--note', 'n'.repeat(201));
     expect([long.code, long.stderr]).to.deep.equal([1, 'A note can be at most 200 characters long.\n']);
   });
