@@ -77,6 +77,10 @@ export async function buildWeb(ctx: WebContext, opts: WebOptions = {}): Promise<
     log.warn(`PUBLIC_URL is https but TRUST_PROXY is not set: behind a TLS proxy every visitor has the proxy's address, `
       + 'so one visitor\'s attempts count against all; set TRUST_PROXY to the proxy\'s address');
   }
+  if (ctx.config.trustProxy === true) {
+    log.warn('TRUST_PROXY is true: the first X-Forwarded-For address of every request is believed, so anyone who reaches '
+      + 'this port directly chooses their own address and escapes the per-address limits; set TRUST_PROXY to the proxy\'s address');
+  }
   const site: Site = {
     service: ctx.service,
     admin: ctx.admin,

@@ -388,7 +388,7 @@ describe('web pages (HTTP, stand-in server)', () => {
 });
 
 describe('web start-up warnings', () => {
-  it('warns when PUBLIC_URL is https and TRUST_PROXY is not set (every visitor would share the proxy\'s address)', async () => {
+  it('warns when PUBLIC_URL is https and TRUST_PROXY is not set (every visitor would share the proxy\'s address), and when it is true', async () => {
     const core = await makeCore();
     try {
       const build = (trustProxy: boolean | string[]) => captureStderr(async () => {
@@ -400,6 +400,8 @@ describe('web start-up warnings', () => {
       });
       expect((await build(false)).stderr).to.match(/warn .*PUBLIC_URL is https but TRUST_PROXY is not set/);
       expect((await build(['127.0.0.1'])).stderr).to.not.include('TRUST_PROXY');
+      // true believes any X-Forwarded-For: a visitor who reaches the port directly picks their address.
+      expect((await build(true)).stderr).to.match(/warn .*TRUST_PROXY is true: the first X-Forwarded-For address/);
     } finally {
       await core.cleanup();
     }
