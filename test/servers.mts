@@ -30,6 +30,7 @@ export const EJABBERD_SPECS: readonly string[] = [
   'test/abuse/growth.test.ts',
   'test/abuse/held-up.test.ts',
   'test/abuse/preauth.test.ts',
+  'test/abuse/second-component.test.ts',
   'test/abuse/sessions.test.ts',
   'test/abuse/token-leak.test.ts',
   'test/abuse/usernames.test.ts',

@@ -392,7 +392,11 @@ process_iq(IQ) ->
     Lang = xmpp:get_lang(IQ),
     Component = jid:nameprep(component(Host)),
     case jid:tolower(xmpp:get_from(IQ)) of
-        {<<>>, Component, <<>>} -> serve(Host, IQ, Lang);
+        {<<>>, Component, <<>>} ->
+            case alone(Component) of
+                true -> serve(Host, IQ, Lang);
+                false -> xmpp:make_error(IQ, xmpp:err_conflict(<<"More than one connection holds the invite component's domain">>, Lang))
+            end;
         _ -> forbidden(IQ, Lang)
     end.
 
@@ -690,7 +694,26 @@ call(Host, Type, El) ->
 reachable(Host) ->
     case component(Host) of
         undefined -> false;
-        Component -> ejabberd_router:is_my_route(Component)
+        Component -> ejabberd_router:is_my_route(Component) andalso alone(Component)
+    end.
+
+%% ejabberd accepts every connection with the component's secret and balances the domain over
+%% them (Prosody refuses a second): with two, whoever else holds the secret would decide some
+%% registrations and resets. Refused, fail closed, until one leaves.
+alone(Component) ->
+    case connections(Component) of
+        N when N > 1 ->
+            ?ERROR_MSG("mod_invites_bridge: ~B connections hold the component domain ~ts; invite registrations "
+                       "are refused until one leaves (has someone else its secret?)", [N, Component]),
+            false;
+        _ -> true
+    end.
+
+connections(Component) ->
+    try (ejabberd_router:get_backend()):find_routes(Component) of
+        {ok, Routes} when is_list(Routes) -> length(Routes);
+        _ -> 1
+    catch _:_ -> 1
     end.
 
 %% A refusal decided by the component carries <refused/>; any other error, or none in time, is "unreachable".
