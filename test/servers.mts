@@ -23,6 +23,7 @@ export const EJABBERD_SPECS: readonly string[] = [
   'test/integration/web-devices.test.ts',
   'test/integration/web.test.ts',
   'test/integration/api.test.ts',
+  'test/conformance/invite-button.test.ts',
   'test/conformance/invite-clients.test.ts',
   'test/faults/fuzz.test.ts',
   'test/faults/reconnect.test.ts',

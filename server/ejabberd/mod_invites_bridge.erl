@@ -17,7 +17,7 @@
 
 -export([start/2, stop/1, reload/3, depends/2, mod_opt_type/1, mod_options/1, mod_doc/0]).
 -export([pre_auth_features/2, unauthenticated_packet/2, in_subscription/2, process_iq/1, decode_iq_subel/1,
-         component_send_packet/1]).
+         component_send_packet/1, adhoc_local_items/4]).
 
 -include("logger.hrl").
 
@@ -36,6 +36,8 @@
 
 %% The one record used: fast_xml's element, unchanged for a decade.
 -record(xmlel, {name = <<>> :: binary(), attrs = [] :: [{binary(), binary()}], children = [] :: list()}).
+%% xmpp's, the same in 23.01's p1_xmpp 1.6 and 24.12's 1.9.
+-record(disco_item, {jid, name = <<>> :: binary(), node = <<>> :: binary()}).
 
 %%% gen_mod
 
@@ -47,6 +49,7 @@ start(Host, _Opts) ->
     ejabberd_hooks:add(c2s_unauthenticated_packet, Host, ?MODULE, unauthenticated_packet, 40),
     %% After ejabberd_sm's check that the user exists (20), before mod_roster (50).
     ejabberd_hooks:add(roster_in_subscription, Host, ?MODULE, in_subscription, 30),
+    ejabberd_hooks:add(adhoc_local_items, Host, ?MODULE, adhoc_local_items, 60),
     gen_iq_handler:add_iq_handler(ejabberd_local, Host, ?NS, ?MODULE, process_iq),
     %% Before mod_privilege (50), which on 24.x drops every IQ a component sends to a
     %% bare JID of a host that loads it, unless wrapped per XEP-0356: ours are not.
@@ -58,6 +61,7 @@ stop(Host) ->
     ejabberd_hooks:delete(c2s_pre_auth_features, Host, ?MODULE, pre_auth_features, 50),
     ejabberd_hooks:delete(c2s_unauthenticated_packet, Host, ?MODULE, unauthenticated_packet, 40),
     ejabberd_hooks:delete(roster_in_subscription, Host, ?MODULE, in_subscription, 30),
+    ejabberd_hooks:delete(adhoc_local_items, Host, ?MODULE, adhoc_local_items, 60),
     gen_iq_handler:remove_iq_handler(ejabberd_local, Host, ?NS),
     gen_mod:is_loaded_elsewhere(Host, ?MODULE) orelse
         ejabberd_hooks:delete(component_send_packet, ?MODULE, component_send_packet, 10),
@@ -277,6 +281,22 @@ field(Var, Form) ->
         [F | _] -> case child(<<"value">>, F) of undefined -> <<>>; V -> cdata(V) end;
         [] -> <<>>
     end.
+
+%%% XEP-0050 at the domain: apps find their "invite" button in the server's command list
+%%% (Conversations and Gajim keep each item's jid and run the command there; Monal takes
+%%% only items at the domain itself). Our command is the component's; listed for local users.
+
+adhoc_local_items(Acc, From, To, _Lang) ->
+    {User, FromHost, _} = jid:tolower(From),
+    {_, Host, _} = jid:tolower(To),
+    case {User /= <<>> andalso FromHost == Host, component(Host), Acc} of
+        {true, Component, {result, Items}} when Component /= undefined -> {result, Items ++ [invite_item(Component)]};
+        {true, Component, empty} when Component /= undefined -> {result, [invite_item(Component)]};
+        _ -> Acc
+    end.
+
+invite_item(Component) ->
+    #disco_item{jid = jid:make(Component), node = <<"urn:xmpp:invite#invite">>, name = <<"Create new contact invite">>}.
 
 %%% XEP-0379: a subscription request carrying a token.
 

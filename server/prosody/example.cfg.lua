@@ -18,8 +18,10 @@ VirtualHost "example.com"
     invites_bridge_component = "invites.example.com"
     -- invites_bridge_timeout = 5  -- seconds to wait for the component before refusing
 
-    -- Do NOT also load Prosody's own mod_invites_register / mod_invites: they would
-    -- accept or spend tokens of their own store beside ours.
+    -- Do NOT also load Prosody's own mod_invites_register / mod_invites / mod_invites_adhoc:
+    -- they would accept or spend tokens of their own store beside ours (the bridge lists
+    -- the component's "Create new contact invite" among the domain's commands instead;
+    -- keep "adhoc", which "admin_adhoc" loads, so apps see the domain has commands).
 
 -- The component the service connects as (COMPONENT_DOMAIN, COMPONENT_SECRET).
 Component "invites.example.com"

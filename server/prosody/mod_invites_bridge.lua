@@ -240,6 +240,17 @@ module:hook("pre-session-close", function(event)
 	release(event.session);
 end);
 
+-- XEP-0050 at the domain: apps find their "invite" button in the server's command list
+-- (Conversations and Gajim keep each item's jid and run the command there; Monal takes only
+-- items at the domain itself). Our command is the component's; listed for local users.
+module:hook("host-disco-items-node", function(event)
+	local origin = event.origin;
+	if event.node ~= "http://jabber.org/protocol/commands" or not component then return; end
+	if origin.type ~= "c2s" or origin.host ~= host then return; end
+	event.reply:tag("item", { jid = component, node = "urn:xmpp:invite#invite", name = "Create new contact invite" }):up();
+	event.exists = true;
+end);
+
 -- XEP-0379: a subscription request carrying a token the component approves is
 -- accepted at once, and a subscription back is requested.
 local function preauthenticated_subscription(event)
