@@ -18,10 +18,9 @@ export class SenderLimit {
     this.limiter = new RateLimiterMemory(rate);
   }
 
-  /** Seconds to wait when `sender` has used every point, without counting this as a use; else undefined. */
-  async spent(sender: string): Promise<number | undefined> {
-    const res = await this.limiter.get(sender);
-    return res && res.consumedPoints >= this.rate.points ? Math.max(1, Math.ceil(res.msBeforeNext / 1000)) : undefined;
+  /** Give back the point a use took (it turned out not to count). */
+  async refund(sender: string): Promise<void> {
+    await this.limiter.reward(sender, 1);
   }
 
   async take(sender: string): Promise<Admission> {

@@ -721,13 +721,21 @@ reachable(Host) ->
 %% them (Prosody refuses a second): with two, whoever else holds the secret would decide some
 %% registrations and resets. Refused, fail closed, until one leaves.
 alone(Component) ->
-    case connections(Component) of
-        N when N > 1 ->
+    N = connections(Component),
+    %% Logged when the count changes, not on every request.
+    Key = {?MODULE, connections, Component},
+    case persistent_term:get(Key, 1) of
+        N -> ok;
+        _ when N > 1 ->
+            persistent_term:put(Key, N),
             ?ERROR_MSG("mod_invites_bridge: ~B connections hold the component domain ~ts; invite registrations "
-                       "are refused until one leaves (has someone else its secret?)", [N, Component]),
-            false;
-        _ -> true
-    end.
+                       "are refused until one leaves (has someone else its secret? a connection ejabberd has not "
+                       "yet seen drop, or one per cluster node, counts too)", [N, Component]);
+        _ ->
+            persistent_term:put(Key, N),
+            ?INFO_MSG("mod_invites_bridge: one connection holds the component domain ~ts again", [Component])
+    end,
+    N =< 1.
 
 connections(Component) ->
     try (ejabberd_router:get_backend()):find_routes(Component) of

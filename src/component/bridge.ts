@@ -104,25 +104,23 @@ class StreamCounts {
 export function serveBridge(callee: IQCallee<any>, service: InviteService, host: string, limits?: PreauthLimits): void {
   const streams = new StreamCounts();
   const limited = (ip?: string): ip is string => !!limits && !!ip && !limits.exempt.includes(ip);
-  /** The stream's and the address's turn for a token IQ: a refusal when either has had too many. */
+  /**
+   * The stream's and the address's turn for a token IQ: a refusal when either has had too
+   * many. The address's point is taken before the lookup (so parallel streams cannot all
+   * slip in under the limit) and given back for a valid token: invitees behind one address
+   * (a carrier's NAT) never use up what a guesser there leaves them.
+   */
   const turn = async (stream?: string, ip?: string): Promise<Element | undefined> => {
     if (!limits) return undefined;
     const wait = stream ? streams.take(stream) : undefined;
     if (wait !== undefined) return tooManyTokens(wait);
-    const spent = limited(ip) ? await limits.perAddress.spent(ip) : undefined;
-    return spent === undefined ? undefined : tooManyTokens(spent);
-  };
-  /**
-   * A refused token costs its address a point; a valid one nothing, so invitees behind
-   * one address (a carrier's NAT) never use up what a guesser there leaves them.
-   */
-  const charge = async (ip: string | undefined, refusal: Element): Promise<Element> => {
-    if (!limited(ip)) return refusal;
-    const a = await limits!.perAddress.take(ip);
-    if (a.ok) return refusal;
+    if (!limited(ip)) return undefined;
+    const a = await limits.perAddress.take(ip);
+    if (a.ok) return undefined;
     if (a.firstRefusal) log.warn(`bridge: too many invite tokens tried from ${ip}; refusing for ${a.seconds} s`);
     return tooManyTokens(a.seconds);
   };
+  const refund = async (ip?: string) => { if (limited(ip)) await limits!.perAddress.refund(ip); };
 
   const from = (handler: (el: Element) => Element | Promise<Element>) =>
     async (ctx: { stanza: Element; element?: Element }) => {
@@ -140,10 +138,11 @@ export function serveBridge(callee: IQCallee<any>, service: InviteService, host:
     const wait = await turn(attr(el, 'stream'), ip);
     if (wait) return wait;
     const found = await service.lookupToUse(token, 'register');
-    if (found.state !== 'valid') return charge(ip, refuse(service.refusalFor(found.state, found.invite)));
+    if (found.state !== 'valid') return refuse(service.refusalFor(found.state, found.invite));
     // item-not-found, as for any token that cannot make an account (XEP-0445): the Conversations
     // family reads any other error as "no token needed" and registers without it.
-    if (found.invite.kind === 'contact') return charge(ip, bridgeRefusal('cancel', 'item-not-found', said('refusal.notForAccounts').message));
+    if (found.invite.kind === 'contact') return bridgeRefusal('cancel', 'item-not-found', said('refusal.notForAccounts').message);
+    await refund(ip);
     return bridgeElement('token', { kind: found.invite.kind, username: found.invite.username });
   }));
 

@@ -39,6 +39,9 @@ describe(`abuse: tokens in subscription requests that are not approved (real ${s
     // From a component (no thread to ask the component in): passed on too, also without it.
     await stack.app.component!.xmpp.send(xml('presence', { from: `gw@${COMPONENT}`, to: `offline@${DOMAIN}`, type: 'subscribe' },
       xml('preauth', { xmlns: NS_PARS, token })));
+    // And to a full JID from outside the server (a local sender's is made bare before delivery; this one is not).
+    await stack.app.component!.xmpp.send(xml('presence', { from: `gw2@${COMPONENT}`, to: `offline@${DOMAIN}/phone`, type: 'subscribe' },
+      xml('preauth', { xmlns: NS_PARS, token })));
 
     const requests: Element[] = [];
     // Stored requests come after the initial presence, which connectUser has just written.
@@ -46,7 +49,7 @@ describe(`abuse: tokens in subscription requests that are not approved (real ${s
     user.xmpp.on('stanza', (el: Element) => { if (el.is('presence') && el.attrs.type === 'subscribe') requests.push(el); });
     stack.users.push(user);
     await new Promise((r) => setTimeout(r, 500));
-    expect(requests.map((r) => String(r.attrs.from).split('/')[0]).sort()).to.deep.equal([`eve@${DOMAIN}`, `gw@${COMPONENT}`, `mallory@${DOMAIN}`]);
+    expect(requests.map((r) => String(r.attrs.from).split('/')[0]).sort()).to.deep.equal([`eve@${DOMAIN}`, `gw2@${COMPONENT}`, `gw@${COMPONENT}`, `mallory@${DOMAIN}`]);
     for (const r of requests) expect(r.getChild('preauth', NS_PARS), r.toString()).to.equal(undefined);
     const kept = await stored(stack);
     expect(kept).to.include('mallory').and.include('eve');
