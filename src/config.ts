@@ -6,6 +6,7 @@ import { checkSecretFile } from './private-files.js';
 import { isIP } from 'node:net';
 import { jid as parseJid } from '@xmpp/jid';
 import { type Lang, LANGUAGES, langOf } from './i18n/i18n.js';
+import type { Rate } from './rate-limit.js';
 
 export class ConfigError extends Error {
   constructor(readonly variable: string, readonly expected: string) {
@@ -23,13 +24,13 @@ export interface Config {
   /** BOT_NAME: the bot's nickname (XEP-0172), vCard name and disco identity. */
   botName: string;
   /** Chat commands each sender may give the bot: `points` per `duration` seconds. */
-  botRateLimit: { points: number; duration: number };
+  botRateLimit: Rate;
   /** Ad-hoc command requests each asker may send, per `duration` seconds (a form takes two). */
-  adhocRateLimit: { points: number; duration: number };
-  /** Invite tokens (XEP-0445 preauth) one client address may try, per `duration` seconds. */
-  preauthRateLimit: { points: number; duration: number };
+  adhocRateLimit: Rate;
+  /** Refused invite tokens (XEP-0445 preauth) one client address may try, per `duration` seconds (a valid one gives its point back). */
+  preauthRateLimit: Rate;
   /** HTTP API requests each API key may make, per `duration` seconds (API_RATE_LIMIT); unset: 120 a minute. */
-  apiRateLimit?: { points: number; duration: number };
+  apiRateLimit?: Rate;
   /** Addresses not held to preauthRateLimit (none by default: npm start's server is on loopback too). */
   preauthLimitExempt: string[];
   /** BOT_RATE_LIMIT and ADHOC_RATE_LIMIT apply to admins too. */
@@ -124,7 +125,7 @@ function int(env: Env, name: string, fallback: number, min: number, max = Number
 }
 
 /** "N/S": N commands per S seconds. */
-function rate(env: Env, name: string, fallback: { points: number; duration: number }): { points: number; duration: number } {
+function rate(env: Env, name: string, fallback: Rate): Rate {
   const v = read(env, name);
   if (v === undefined) return fallback;
   const m = /^(\d{1,9})\s*\/\s*(\d{1,9})$/.exec(v);

@@ -71,9 +71,13 @@ export async function authorize(req: FastifyRequest): Promise<void> {
       'www-authenticate': none ? 'Bearer realm="api"' : 'Bearer realm="api", error="invalid_token"',
     });
   }
-  if (!allows(key.scopes, scope)) {
-    throw new ApiError(403, 'forbidden', `This API key lacks the scope ${scope}.`, dropIn ? {} : {
-      'www-authenticate': `Bearer realm="api", error="insufficient_scope", scope="${scope}"`,
-    });
-  }
+  requireScope(req, scope);
+}
+
+/** 403 unless this request's (verified) key has `scope`; `why` follows the scope's name in the message. */
+export function requireScope(req: FastifyRequest, scope: Scope, why = ''): void {
+  if (allows(keys.get(req)?.scopes ?? [], scope)) return;
+  throw new ApiError(403, 'forbidden', `This API key lacks the scope ${scope}${why}.`, routeConfig(req).dropIn ? {} : {
+    'www-authenticate': `Bearer realm="api", error="insufficient_scope", scope="${scope}"`,
+  });
 }

@@ -6,9 +6,9 @@ import { parseRole } from '../invites/roles.js';
 import type { CreateRequest, InviteOptions, InviteService } from '../invites/service.js';
 import { printable } from '../invites/service.js';
 import { type Invite, type InviteState, NEVER, type Role } from '../invites/types.js';
-import { actorOf, keyOf } from './auth.js';
+import { actorOf, requireScope } from './auth.js';
 import { ApiError, refusalError } from './errors.js';
-import { allows, type Scope } from './keys.js';
+import type { Scope } from './keys.js';
 import {
   API_KINDS, API_STATES, authErrors, badRequest, conflict, createdInviteSchema, createInviteBody, idParams, inviteListSchema,
   inviteSchema, listInvitesQuery, noContent, notFound, unsupportedType,
@@ -112,11 +112,7 @@ export function inviteRoutes(api: FastifyInstance, service: InviteService, secur
     const request = createRequest(req.body as CreateBody);
     // A key a website holds must not be a way into every account: resets and admins need more.
     const mighty = request.kind === 'reset' || (request.kind === 'account' && request.roles?.includes('admin'));
-    if (mighty && !allows(keyOf(req)!.scopes, 'invites:admin')) {
-      throw new ApiError(403, 'forbidden', 'This API key lacks the scope invites:admin, which reset invites and the admin role need.', {
-        'www-authenticate': 'Bearer realm="api", error="insufficient_scope", scope="invites:admin"',
-      });
-    }
+    if (mighty) requireScope(req, 'invites:admin', ', which reset invites and the admin role need');
     const made = await service.create(actorOf(req), request);
     if (!made.ok) throw refusalError(made);
     return reply.code(201).header('location', `${req.routeOptions.url}/${made.invite.id}`)

@@ -8,7 +8,7 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest, Route
 import type { GroupService } from '../groups/service.js';
 import type { InviteService } from '../invites/service.js';
 import { log } from '../log.js';
-import { SenderLimit } from '../rate-limit.js';
+import { type Rate, SenderLimit } from '../rate-limit.js';
 import { type ApiRouteConfig, authenticate, authorize, keyOf } from './auth.js';
 import { DROP_IN_PATH, dropInRoutes } from './drop-in.js';
 import { ApiError, renderError } from './errors.js';
@@ -31,7 +31,7 @@ export interface ApiContext {
   /** PUBLIC_URL's path (no trailing slash): the API is under it. */
   base: string;
   /** Requests per key: API_RATE_LIMIT. */
-  perKey: { points: number; duration: number };
+  perKey: Rate;
   /** Requests without a (valid) key, per client address: the pages' limit. */
   perAddress: { max: number; windowMs: number };
 }

@@ -7,7 +7,7 @@ import { addressFeatures } from '../adhoc/disco.js';
 import { capsElement, capsVer } from '../xmpp/caps.js';
 import { type Lang, pickLanguage } from '../i18n/i18n.js';
 import { log } from '../log.js';
-import { SenderLimit, tooFast } from '../rate-limit.js';
+import { type Rate, SenderLimit, tooFast } from '../rate-limit.js';
 import { attachDebug } from '../xmpp/debug.js';
 import { guardStalls } from '../xmpp/stall-guard.js';
 import { oobMessage } from '../xmpp/oob.js';
@@ -23,7 +23,7 @@ export interface BotOptions {
   resource: string;
   debug?: boolean;
   /** Commands a sender may send per `duration` seconds. */
-  rateLimit?: { points: number; duration: number };
+  rateLimit?: Rate;
   /** Admins are held to `rateLimit` too (default false: an admin making invites for a group is never cut off). */
   rateLimitAdmins?: boolean;
   /** BOT_NAME: its nickname, vCard name and disco identity (default "Invite bot"). */
